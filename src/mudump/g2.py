@@ -1,0 +1,139 @@
+"""Anomalous magnetic moments: the one-loop scalar contribution Delta a_l and the (g-2)_mu band.
+
+Units: m_S and lepton masses in GeV; couplings dimensionless; Delta a dimensionless.
+The Delta a_mu inputs are named presets in ``mudump/data/g2_presets.toml`` (each with its
+source); the default preset is named there too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+from scipy.integrate import quad
+
+from . import data
+from ._checks import check_range
+from .constants import LEPTONS
+from .errors import UnknownNameError
+
+
+def _loop_integral_scalar(r: float) -> float:
+    """I(r) = int_0^1 dz (1-z)^2 (1+z) / [(1-z)^2 + z r^2], r = m_S/m_l, by adaptive quadrature.
+
+    The integrand is positive, with a feature of width ~ r near z = 1 for light S and of width
+    ~ 1/r^2 near z = 0 for heavy S; both points are handed to QUADPACK.
+    """
+    if r == 0.0:
+        return 1.5
+    r2 = r * r
+    f = lambda z: (1.0 - z) ** 2 * (1.0 + z) / ((1.0 - z) ** 2 + z * r2)  # noqa: E731
+    pts = sorted({min(1.0 / r2, 0.5), max(1.0 - r, 0.5)})
+    val, _ = quad(f, 0.0, 1.0, points=pts, epsabs=0.0, epsrel=1e-11, limit=400)
+    return val
+
+
+_loop_integral_vec = np.vectorize(_loop_integral_scalar, otypes=[float])
+
+
+def delta_a(m_S, g_l, m_l):
+    """One-loop contribution of a scalar S with Yukawa coupling g_l to a_l = (g-2)_l / 2.
+
+    Delta a_l = g_l^2 / (8 pi^2) * int_0^1 dz (1-z)^2 (1+z) / [(1-z)^2 + z (m_S/m_l)^2]
+    (Leveille, Nucl. Phys. B137 (1978) 63; Jegerlehner and Nyffeler, Phys. Rept. 477 (2009) 1;
+    physics.md section 3). Limits: 3 g^2 / (16 pi^2) for m_S << m_l and
+    g^2 m_l^2 / (8 pi^2 m_S^2) [ln(m_S^2/m_l^2) - 7/6] for m_S >> m_l.
+
+    m_S, m_l in GeV (arrays broadcast); g_l dimensionless.
+    """
+    m_S = np.asarray(m_S, dtype=float)
+    r = m_S / np.asarray(m_l, dtype=float)
+    return np.asarray(g_l, dtype=float) ** 2 / (8.0 * np.pi**2) * _loop_integral_vec(r)
+
+
+def delta_a_lepton(m_S, g_l, lepton: str = "mu"):
+    """Delta a_l for lepton ``"e"``, ``"mu"`` or ``"tau"`` (mass from the PDG via ``particle``)."""
+    if lepton not in LEPTONS:
+        raise UnknownNameError(f"lepton = {lepton!r} is unknown: allowed {', '.join(LEPTONS)}")
+    m_S = check_range("mass_GeV", m_S, 0.0, lo_open=True, unit="GeV")
+    g_l = check_range("coupling", g_l, 0.0)
+    return delta_a(m_S, g_l, LEPTONS[lepton])
+
+
+@dataclass(frozen=True)
+class G2Preset:
+    """A measured Delta a_mu = a_mu(exp) - a_mu(SM) with its total 1-sigma uncertainty."""
+
+    name: str
+    label: str
+    delta_a_mu: float
+    sigma: float
+    source: str
+
+    @property
+    def anomalous(self) -> bool:
+        """True when Delta a_mu is more than 2 sigma above zero (a band to explain)."""
+        return self.delta_a_mu - 2.0 * self.sigma > 0.0
+
+
+@cache
+def presets() -> dict[str, G2Preset]:
+    """All Delta a_mu presets by name, from ``data/g2_presets.toml``."""
+    raw = data.load("g2_presets.toml")["presets"]
+    return {
+        k: G2Preset(k, v["label"], v["delta_a_mu_1e11"] * 1e-11, v["sigma_1e11"] * 1e-11, v["source"])
+        for k, v in raw.items()
+    }
+
+
+def default_preset_name() -> str:
+    """Name of the default Delta a_mu preset (see ``data/g2_presets.toml``)."""
+    return data.load("g2_presets.toml")["default"]
+
+
+def get_preset(name: str | None = None) -> G2Preset:
+    """A Delta a_mu preset by name (None: the default)."""
+    name = default_preset_name() if name is None else name
+    try:
+        return presets()[name]
+    except KeyError:
+        raise UnknownNameError(f"preset = {name!r} is unknown: allowed {', '.join(presets())}") from None
+
+
+def coupling_for_delta_a(m_S, delta_a_target, m_l):
+    """The coupling g_l that gives Delta a_l = delta_a_target (0 where the target is <= 0).
+
+    Inverts delta_a(), which is exactly proportional to g_l^2.
+    """
+    unit = delta_a(m_S, 1.0, m_l)
+    return np.sqrt(np.clip(np.asarray(delta_a_target, dtype=float), 0.0, None) / unit)
+
+
+def band(m_S, preset: str | G2Preset | None = None, g_ratio_mu: float = 1.0) -> dict:
+    """The g_mu values that reproduce a Delta a_mu preset, per mass (GeV).
+
+    Returns a dict of arrays over ``m_S``: ``central``, ``lo1``/``hi1`` (1 sigma),
+    ``lo2``/``hi2`` (2 sigma), and ``upper_limit`` (the g_mu where Delta a_mu reaches
+    central + 2 sigma: above it the scalar is excluded at about 95% CL by (g-2)_mu itself).
+    A coupling below zero Delta a is reported as 0. For a preset without anomaly
+    (``anomalous`` False) only ``upper_limit`` is meaningful: the band becomes a
+    "still allowed" region g_mu < upper_limit.
+
+    ``g_ratio_mu`` is g_mu / g_mu (1 for the models here, where Delta a_mu depends only on g_mu).
+    """
+    p = preset if isinstance(preset, G2Preset) else get_preset(preset)
+    m_S = check_range("mass_GeV", m_S, 0.0, lo_open=True, unit="GeV")
+    g = lambda target: coupling_for_delta_a(m_S, target, LEPTONS["mu"]) / g_ratio_mu  # noqa: E731
+    d, s = p.delta_a_mu, p.sigma
+    return {
+        "preset": p.name,
+        "label": p.label,
+        "anomalous": p.anomalous,
+        "central": g(d),
+        "lo1": g(d - s),
+        "hi1": g(d + s),
+        "lo2": g(d - 2 * s),
+        "hi2": g(d + 2 * s),
+        "upper_limit": g(d + 2 * s),
+    }
