@@ -22,14 +22,15 @@ from .errors import UnknownNameError
 def _loop_integral_scalar(r: float) -> float:
     """I(r) = int_0^1 dz (1-z)^2 (1+z) / [(1-z)^2 + z r^2], r = m_S/m_l, by adaptive quadrature.
 
-    The integrand is positive, with a feature of width ~ r near z = 1 for light S and of width
-    ~ 1/r^2 near z = 0 for heavy S; both points are handed to QUADPACK.
+    The integrand is positive, with a dip of width ~ r just below z = 1 for light S and a
+    feature of width ~ 1/r^2 near z = 0 for heavy S; break points at both scales are handed to
+    QUADPACK.
     """
     if r == 0.0:
         return 1.5
     r2 = r * r
     f = lambda z: (1.0 - z) ** 2 * (1.0 + z) / ((1.0 - z) ** 2 + z * r2)  # noqa: E731
-    pts = sorted({min(1.0 / r2, 0.5), max(1.0 - r, 0.5)})
+    pts = sorted({min(1.0 / r2, 0.5)} | {1.0 - k * r for k in (100.0, 10.0, 1.0, 0.1) if k * r < 0.5})
     val, _ = quad(f, 0.0, 1.0, points=pts, epsabs=0.0, epsrel=1e-11, limit=400)
     return val
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from .._checks import check_range
 from ..constants import LEPTONS
-from ..errors import UnknownNameError
+from ..errors import DomainError, UnknownNameError
 from . import scalar
 
 #: Range of S masses (GeV) over which the models are validated: 1 MeV to 1 GeV (issue 2).
@@ -92,6 +92,8 @@ class ScalarModel:
         """Mean lab decay length in metres of an S of total energy ``energy`` (GeV)."""
         m_S = check_range("mass_GeV", m_S, *MASS_RANGE_GEV, unit="GeV")
         energy = check_range("energy_GeV", energy, 0.0, lo_open=True, unit="GeV")
+        if np.any(energy < m_S):
+            raise DomainError(f"energy_GeV = {float(np.min(energy)):g} is below the S mass: need energy_GeV >= mass_GeV")
         return scalar.lab_decay_length(energy, m_S, self.total_width(m_S, g_mu))
 
 

@@ -42,13 +42,19 @@ def loop_function(tau):
     F -> 4/3 for a heavy loop lepton (tau -> infinity) and F -> 0 for a light one (tau -> 0).
     """
     tau = np.asarray(tau, dtype=float)
+    # For a heavy loop lepton 1 + (1 - tau) f cancels down to 2/(3 tau): use the expansion
+    # F = 4/3 + 14/(45 tau) + 8/(63 tau^2) + O(tau^-3) (from arcsin^2 sqrt(y) = y + y^2/3 +
+    # 8 y^3/45 + 4 y^4/35 + ..., y = 1/tau) where the next term is below 1e-10 relatively.
+    heavy = tau > 1e3
+    y = 1.0 / np.where(heavy, tau, 1e3)
+    series = 4.0 / 3.0 + 14.0 / 45.0 * y + 8.0 / 63.0 * y**2 + 0j
     above = tau >= 1.0
     t_hi = np.where(above, tau, 1.0)
     t_lo = np.where(above, 0.5, tau)
     s = np.sqrt(1.0 - t_lo)
     log_ratio = np.log((1.0 + s) ** 2 / t_lo)  # (1+s)/(1-s) = (1+s)^2/tau, no cancellation
     f = np.where(above, np.arcsin(1.0 / np.sqrt(t_hi)) ** 2 + 0j, -0.25 * (log_ratio - 1j * np.pi) ** 2)
-    return 2.0 * tau * (1.0 + (1.0 - tau) * f)
+    return np.where(heavy, series, 2.0 * tau * (1.0 + (1.0 - tau) * f))
 
 
 def width_to_photons(m_S, couplings, lepton_masses):

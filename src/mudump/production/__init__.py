@@ -1,0 +1,152 @@
+"""Production of the scalar by dark bremsstrahlung, l N -> l N S.
+
+Methods (``method=``):
+
+* ``"ww"`` -- phase-space Weizsaecker-Williams with the exact angle-dependent t_min
+  (:mod:`.ww`); the default: it follows exact tree level to a few percent for muon beams.
+* ``"iww"`` -- improved WW with an x-independent t_min (:mod:`.iww`); kept only to compare with
+  papers that used it. It overstates muon-beam production by tens of percent at 160 GeV and by
+  factors of several at a few GeV (physics.md section 4).
+
+Units at this API: energies (total, of the beam lepton) and masses in GeV; cross sections in
+**m^2 per atom** (for a compound, per atom averaged over its composition, so that
+``material.atom_density * sigma`` is the inverse interaction length for that S).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._checks import check_range
+from ..constants import GEV2_TO_M2, LEPTONS
+from ..errors import UnknownNameError
+from . import iww, ww
+from .flux import photon_flux
+from .formfactors import Nucleus
+from .kinematics import x_range
+
+METHODS: dict[str, str] = {
+    "ww": "phase-space Weizsaecker-Williams (exact t_min(x, theta))",
+    "iww": "improved Weizsaecker-Williams (x-independent t_min; overstates muon-beam production)",
+}
+DEFAULT_METHOD = "ww"
+
+_KERNELS = {"ww": ww.dsigma_dx, "iww": iww.dsigma_dx}
+
+#: Composite Gauss-Legendre rule for the x integral: panels x nodes in each of its two regions.
+PANELS = (16, 12)
+NODES_PER_PANEL = 8
+
+
+def check_method(method: str) -> str:
+    """Return the normalised method name or raise UnknownNameError."""
+    m = str(method).lower()
+    if m not in _KERNELS:
+        raise UnknownNameError(f"method = {method!r} is unknown: allowed {', '.join(_KERNELS)}")
+    return m
+
+
+def _lepton_mass(lepton: str) -> float:
+    if lepton not in LEPTONS:
+        raise UnknownNameError(f"lepton = {lepton!r} is unknown: allowed {', '.join(LEPTONS)}")
+    return LEPTONS[lepton]
+
+
+def _components(target) -> list[tuple[Nucleus, float]]:
+    """(nucleus, weight) pairs: a Nucleus has weight 1; a material its atom number fractions."""
+    if isinstance(target, Nucleus):
+        return [(target, 1.0)]
+    from ..materials import get_material  # materials depends on production, not the reverse
+
+    mat = get_material(target)
+    return list(zip(mat.nuclei, mat.number_fractions))
+
+
+def _check_kinematics(energy, m_S, m_l):
+    check_range("mass_GeV", m_S, 0.0, lo_open=True, unit="GeV")
+    energy = check_range("energy_GeV", energy, m_l, lo_open=True, unit="GeV")
+    if np.any(energy <= np.asarray(m_S) + m_l):
+        raise_from = float(np.min(np.asarray(m_S) + m_l))
+        from ..errors import DomainError
+
+        raise DomainError(f"energy_GeV must exceed mass_GeV + m_lepton = {raise_from:g} GeV to produce S")
+    return energy
+
+
+def dsigma_dx(energy, x, m_S, target, *, method: str = DEFAULT_METHOD, g=1.0, lepton: str = "mu"):
+    """dsigma/dx in m^2 per atom for l N -> l N S, x = E_S / E (broadcasts over energy, x, m_S).
+
+    ``target`` is a :class:`Nucleus`, a material name, a chemical symbol or a Material.
+    ``g`` is the S coupling to the beam lepton; the result is exactly proportional to g^2.
+    Zero outside m_S/E < x < 1 - m_l/E. See :mod:`.ww` and :mod:`.iww` for the formulas.
+    """
+    kernel = _KERNELS[check_method(method)]
+    m_l = _lepton_mass(lepton)
+    energy = _check_kinematics(energy, m_S, m_l)
+    x = check_range("x", x, 0.0, 1.0)
+    g = check_range("coupling", g, 0.0)
+    total = 0.0
+    for nuc, weight in _components(target):
+        total = total + weight * kernel(energy, x, m_S, photon_flux(nuc), m_l, g)
+    return total * GEV2_TO_M2
+
+
+def d2sigma_dx_dcos(energy, x, cos_theta, m_S, target, *, g=1.0, lepton: str = "mu"):
+    """Phase-space WW dsigma/(dx dcos theta) in m^2 per atom (theta: S angle to the beam)."""
+    m_l = _lepton_mass(lepton)
+    energy = _check_kinematics(energy, m_S, m_l)
+    total = 0.0
+    for nuc, weight in _components(target):
+        total = total + weight * ww.d2sigma_dx_dcos(energy, x, cos_theta, m_S, photon_flux(nuc), m_l, g)
+    return total * GEV2_TO_M2
+
+
+def _composite(a, b, panels):
+    """Composite Gauss-Legendre nodes and weights on [a, b] (arrays; nodes on a trailing axis)."""
+    gx, gw = np.polynomial.legendre.leggauss(NODES_PER_PANEL)
+    u = ((np.arange(panels)[:, None] + 0.5 * (1.0 + gx)) / panels).ravel()
+    span = (b - a)[..., None]
+    return a[..., None] + span * u, span * np.tile(0.5 * gw / panels, panels)
+
+
+def _x_nodes(energy, m_S, m_l, e_cut=None):
+    """Nodes and weights of the x integral (trailing axis) for each (energy, m_S).
+
+    Two regions split at x_m (0.5, or halfway to x_hi when the lower limit is above 0.5):
+    below x_m, x = x_lo cosh(w) with x_lo = m_S/E, so that beta = tanh(w) and dx = x_lo sinh(w)
+    dw (the threshold square root disappears, and w ~ ln x follows the 1/x spectrum of a light
+    scalar); above x_m, y = -ln(1 - x), which resolves the peak of a heavy scalar at
+    1 - x ~ m_l^2/m_S^2 and the end point x_hi = 1 - m_l/E.
+    """
+    lo, hi = x_range(energy, m_S, m_l)
+    start = lo if e_cut is None else np.minimum(np.maximum(lo, np.asarray(e_cut, dtype=float) / energy), hi)
+    x_m = np.where(start < 0.5, 0.5, 0.5 * (start + hi))
+    x_m = np.minimum(x_m, hi)
+    w1, q1 = _composite(np.arccosh(start / lo), np.arccosh(np.maximum(x_m / lo, start / lo)), PANELS[0])
+    x1 = lo[..., None] * np.cosh(w1)
+    q1 = q1 * lo[..., None] * np.sinh(w1)
+    y2, q2 = _composite(-np.log1p(-np.maximum(x_m, start)), -np.log1p(-hi), PANELS[1])
+    x2 = -np.expm1(-y2)
+    q2 = q2 * (1.0 - x2)
+    return np.concatenate([x1, x2], -1), np.concatenate([q1, q2], -1)
+
+
+def sigma(energy, m_S, target, *, method: str = DEFAULT_METHOD, g=1.0, lepton: str = "mu", e_cut=None):
+    """Total cross section in m^2 per atom, integrated over m_S/E < x < 1 - m_l/E, optionally
+    only over E_S = x E > e_cut (GeV). Broadcasts over energy and m_S."""
+    kernel = _KERNELS[check_method(method)]
+    m_l = _lepton_mass(lepton)
+    energy = _check_kinematics(energy, m_S, m_l)
+    g = check_range("coupling", g, 0.0)
+    if e_cut is not None:
+        e_cut = check_range("e_cut_GeV", e_cut, 0.0, unit="GeV")
+    energy, m_S = np.broadcast_arrays(energy, np.asarray(m_S, dtype=float))
+    x, w = _x_nodes(energy, m_S, m_l, e_cut)
+    total = 0.0
+    for nuc, weight in _components(target):
+        d = kernel(energy[..., None], x, m_S[..., None], photon_flux(nuc), m_l, g)
+        total = total + weight * (d * w).sum(-1)
+    return total * GEV2_TO_M2
+
+
+__all__ = ["METHODS", "DEFAULT_METHOD", "dsigma_dx", "d2sigma_dx_dcos", "sigma", "check_method"]

@@ -1,0 +1,252 @@
+"""The ``mudump`` command line: parse, call the library, print (a rich table or --json).
+
+Every user mistake ends with one line ``error: ...`` on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from .errors import MudumpError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Dark scalars at muon beam dumps: decays, (g-2), production cross sections, energy loss.",
+)
+out = Console()
+err = Console(stderr=True)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout instead of a table.")]
+
+
+def _fail(message: str) -> None:
+    err.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
+    raise typer.Exit(2)
+
+
+def _finite(obj):
+    """Convert numpy values to plain Python and refuse NaN/inf (never a silent NaN in output)."""
+    import numpy as np
+
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return _finite(obj.tolist())
+    if isinstance(obj, (np.floating, float)):
+        v = float(obj)
+        if not math.isfinite(v):
+            raise MudumpError("internal: a non-finite number reached the output; please report this input")
+        return v
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    return obj
+
+
+def _emit(payload: dict, as_json: bool, table: Table) -> None:
+    payload = _finite(payload)
+    if as_json:
+        sys.stdout.write(json.dumps(payload, allow_nan=False) + "\n")
+    else:
+        out.print(table)
+
+
+def _fmt(v: float) -> str:
+    return f"{v:.4g}"
+
+
+@app.command()
+def decay(
+    model: Annotated[str, typer.Argument(help="Model: A (muon-philic) or B (g_l proportional to m_l).")],
+    mass: Annotated[float, typer.Option("--mass", help="S mass in GeV (1e-3 to 1).")],
+    coupling: Annotated[float, typer.Option("--coupling", help="Muon coupling g_mu.")],
+    as_json: JsonOpt = False,
+):
+    """Partial widths, branching ratios and c*tau of S."""
+    from .models import get_model
+
+    m = get_model(model)
+    widths = {k: float(v) for k, v in m.widths(mass, coupling).items()}
+    total = sum(widths.values())
+    brs = {k: float(v) for k, v in m.branching_ratios(mass, coupling).items()}
+    ctau = float(m.ctau(mass, coupling))
+    payload = {
+        "model": m.name,
+        "mass_GeV": mass,
+        "coupling": coupling,
+        "widths_GeV": widths,
+        "total_width_GeV": total,
+        "branching_ratios": brs,
+        "ctau_m": ctau if math.isfinite(ctau) else None,
+    }
+    t = Table(title=f"S decays, model {m.name} ({m.description}), m_S = {mass:g} GeV, g_mu = {coupling:g}")
+    t.add_column("channel")
+    t.add_column("width [GeV]", justify="right")
+    t.add_column("BR", justify="right")
+    for k in widths:
+        t.add_row(k, _fmt(widths[k]), _fmt(brs[k]))
+    t.add_row("total", _fmt(total), "1", end_section=True)
+    t.caption = f"c tau = {ctau:.4g} m"
+    _emit(payload, as_json, t)
+
+
+@app.command()
+def g2(
+    mass: Annotated[float, typer.Option("--mass", help="S mass in GeV.")],
+    coupling: Annotated[Optional[float], typer.Option("--coupling", help="Coupling g_l of the lepton.")] = None,
+    lepton: Annotated[str, typer.Option("--lepton", help="mu or e.")] = "mu",
+    band: Annotated[bool, typer.Option("--band", help="The g_mu band that explains a Delta a_mu preset.")] = False,
+    preset: Annotated[Optional[str], typer.Option("--preset", help="Delta a_mu preset (default: see `mudump g2 --band`).")] = None,
+    as_json: JsonOpt = False,
+):
+    """Delta a_l of a scalar, or the (g-2)_mu band of a preset (--band)."""
+    from . import g2 as g2mod
+
+    if band:
+        b = g2mod.band(mass, preset)
+        p = g2mod.get_preset(b["preset"])
+        keys = ("central", "lo1", "hi1", "lo2", "hi2", "upper_limit")
+        payload = {
+            "preset": p.name,
+            "label": p.label,
+            "delta_a_mu": p.delta_a_mu,
+            "sigma": p.sigma,
+            "source": p.source,
+            "anomalous": p.anomalous,
+            "mass_GeV": mass,
+            **{f"g_mu_{k}": float(b[k]) for k in keys},
+        }
+        t = Table(title=f"(g-2)_mu band, preset {p.name}: {p.label}, Delta a_mu = ({p.delta_a_mu*1e11:g} +- {p.sigma*1e11:g}) 1e-11")
+        t.add_column("quantity")
+        t.add_column("g_mu", justify="right")
+        for k in keys:
+            t.add_row(k, _fmt(float(b[k])))
+        t.caption = "anomaly: band explains it" if p.anomalous else "no anomaly: g_mu above upper_limit is excluded (2 sigma)"
+        _emit(payload, as_json, t)
+        return
+    if coupling is None:
+        _fail("--coupling is required (or give --band for the band of a preset)")
+    da = float(g2mod.delta_a_lepton(mass, coupling, lepton))
+    payload = {"lepton": lepton, "mass_GeV": mass, "coupling": coupling, "delta_a": da}
+    t = Table(title=f"Delta a_{lepton} from S exchange")
+    t.add_column("m_S [GeV]")
+    t.add_column("g", justify="right")
+    t.add_column("Delta a", justify="right")
+    t.add_row(f"{mass:g}", f"{coupling:g}", _fmt(da))
+    _emit(payload, as_json, t)
+
+
+@app.command()
+def xsec(
+    material: Annotated[str, typer.Option("--material", help="Target material (preset or element symbol).")],
+    energy: Annotated[float, typer.Option("--energy", help="Muon total energy in GeV.")],
+    mass: Annotated[float, typer.Option("--mass", help="S mass in GeV.")],
+    method: Annotated[str, typer.Option("--method", help="ww (default) or iww (comparison only).")] = "ww",
+    coupling: Annotated[float, typer.Option("--coupling", help="Muon coupling g_mu.")] = 1.0,
+    x: Annotated[Optional[list[float]], typer.Option("--x", help="x = E_S/E values (repeatable).")] = None,
+    as_json: JsonOpt = False,
+):
+    """dsigma/dx and the total cross section of mu N -> mu N S (per atom, in cm^2)."""
+    import numpy as np
+
+    from . import production
+    from .constants import M2_TO_CM2, M_MU
+    from .materials import get_material
+
+    mat = get_material(material)
+    method = production.check_method(method)
+    if x:
+        xs = np.array(x, dtype=float)
+    else:
+        from .production.kinematics import x_range
+
+        lo, hi = x_range(energy, mass, M_MU)
+        xs = np.linspace(float(lo), float(hi), 12)[1:-1] if hi > lo else np.array([])
+    d = production.dsigma_dx(energy, xs, mass, mat, method=method, g=coupling) * M2_TO_CM2
+    s = float(production.sigma(energy, mass, mat, method=method, g=coupling)) * M2_TO_CM2
+    payload = {
+        "material": mat.name,
+        "energy_GeV": energy,
+        "mass_GeV": mass,
+        "coupling": coupling,
+        "method": method,
+        "x": xs,
+        "dsigma_dx_cm2": d,
+        "sigma_cm2": s,
+    }
+    t = Table(title=f"mu {mat.name} -> mu {mat.name} S, E = {energy:g} GeV, m_S = {mass:g} GeV, g = {coupling:g}, method {method}")
+    t.add_column("x = E_S/E", justify="right")
+    t.add_column("dsigma/dx [cm^2/atom]", justify="right")
+    for xi, di in zip(xs, d):
+        t.add_row(f"{xi:.4g}", _fmt(float(di)))
+    t.caption = f"sigma = {s:.4g} cm^2 per atom ({production.METHODS[method]})"
+    _emit(payload, as_json, t)
+
+
+@app.command("material")
+def material_cmd(
+    name: Annotated[str, typer.Argument(help="Material: preset (W, Pb, Fe, Cu, Al, concrete, water) or element symbol.")],
+    energy: Annotated[float, typer.Option("--energy", help="Muon total energy in GeV.")],
+    as_json: JsonOpt = False,
+):
+    """Density, radiation length, muon stopping power and CSDA range (PUMAS via mulder)."""
+    from .materials import energy_loss, get_material
+
+    mat = get_material(name)
+    el = energy_loss(mat)
+    dedz = float(el.dEdz(energy))
+    payload = {
+        "material": mat.name,
+        "energy_GeV": energy,
+        "density_g_cm3": mat.density / 1e3,
+        "radiation_length_m": mat.radiation_length,
+        "dEdx_MeV_cm2_per_g": float(el.dEdx_mass(energy)),
+        "dEdz_GeV_per_m": dedz,
+        "csda_range_m": float(el.csda_range(energy)),
+    }
+    t = Table(title=f"muon in {mat.name}, E = {energy:g} GeV (total)")
+    t.add_column("quantity")
+    t.add_column("value", justify="right")
+    for k, v in payload.items():
+        if k not in ("material", "energy_GeV"):
+            t.add_row(k, _fmt(v))
+    _emit(payload, as_json, t)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the app; a MudumpError or a malformed command line becomes one line
+    ``error: ...`` on stderr and exit code 2 (never a traceback for a user's mistake)."""
+    command = typer.main.get_command(app)
+    try:
+        rv = command.main(args=argv, prog_name="mudump", standalone_mode=False)
+    except MudumpError as exc:
+        err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except Exception as exc:
+        # click's usage errors (typer may vendor click, so match them by their interface)
+        if not (hasattr(exc, "format_message") and hasattr(exc, "exit_code")):
+            raise
+        ctx = getattr(exc, "ctx", None)
+        if type(exc).__name__ == "NoArgsIsHelpError" and ctx is not None:
+            err.print(ctx.get_help(), markup=False, highlight=False)
+        else:
+            hint = f" (see 'mudump {ctx.info_name} --help')" if ctx is not None and ctx.parent else ""
+            err.print(f"error: {exc.format_message()}{hint}", markup=False, highlight=False, soft_wrap=True)
+        sys.exit(exc.exit_code or 2)
+    sys.exit(rv if isinstance(rv, int) else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,209 @@
+"""Materials: composition, densities, radiation length, and muon energy loss through PUMAS.
+
+Units: densities in kg/m^3, number densities in 1/m^3, lengths in metres, energies in GeV
+(muon energies are TOTAL energies; PUMAS/mulder works with kinetic energies and the conversion
+happens here only), stopping power dE/dz in GeV/m. Mass stopping power is also given in the
+PDG's MeV cm^2/g.
+
+Presets (``data/materials.toml``): W, Pb, Fe, Cu, Al, concrete, water. Any element can be named
+by its chemical symbol; mixtures by mass fraction with :meth:`Material.from_mass_fractions`.
+
+Energy loss: continuous slowing down (CSDA, every loss counted as continuous) computed by PUMAS
+(Niess et al., Comput. Phys. Commun. 229 (2018) 54) through the ``mulder`` package, with its
+default physics (ionisation with the density effect; bremsstrahlung, pair production and
+photonuclear losses). Its compiled tables are cached in the user cache directory
+(``mudump.cache.cache_dir() / "mulder"``), never in the working directory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache, cached_property
+
+import numpy as np
+import periodictable
+
+from . import data
+from ._checks import check_range
+from .cache import cache_dir
+from .constants import ALPHA, G_CM3_TO_KG_M3, M_MU, N_AVOGADRO
+from .errors import ConfigError, UnknownNameError
+from .production.formfactors import Nucleus, nucleus
+
+
+@dataclass(frozen=True)
+class Material:
+    """A homogeneous material: name, density (kg/m^3), mass fractions by element symbol."""
+
+    name: str
+    density: float
+    composition: tuple[tuple[str, float], ...]
+    mean_excitation_eV: float | None = None
+    source: str = ""
+
+    @classmethod
+    def from_mass_fractions(
+        cls, name: str, density_g_cm3: float, fractions: dict[str, float], mean_excitation_eV=None, source=""
+    ) -> "Material":
+        """A material from its density in g/cm^3 and mass fractions (normalised here)."""
+        check_range(f"{name}.density_g_cm3", density_g_cm3, 0.0, lo_open=True, unit="g/cm^3")
+        if not fractions:
+            raise ConfigError(f"{name}.composition is empty: give element symbols with mass fractions")
+        for sym, w in fractions.items():
+            nucleus(sym)  # raises UnknownNameError for a bad symbol
+            check_range(f"{name}.composition.{sym}", w, 0.0, lo_open=True)
+        total = float(sum(fractions.values()))
+        comp = tuple((nucleus(s).symbol, float(w) / total) for s, w in fractions.items())
+        if mean_excitation_eV is not None:
+            check_range(f"{name}.mean_excitation_eV", mean_excitation_eV, 0.0, lo_open=True, unit="eV")
+        return cls(name, float(density_g_cm3) * G_CM3_TO_KG_M3, comp, mean_excitation_eV, source)
+
+    @property
+    def nuclei(self) -> tuple[Nucleus, ...]:
+        """The nuclei of the components, in composition order."""
+        return tuple(nucleus(s) for s, _ in self.composition)
+
+    @property
+    def mass_fractions(self) -> np.ndarray:
+        return np.array([w for _, w in self.composition])
+
+    @property
+    def number_densities(self) -> np.ndarray:
+        """Atoms per m^3 of each component: n_j = rho w_j N_A / A_j (A_j in kg/mol)."""
+        A = np.array([n.A for n in self.nuclei]) * 1e-3
+        return self.density * self.mass_fractions * N_AVOGADRO / A
+
+    @property
+    def atom_density(self) -> float:
+        """Total atoms per m^3."""
+        return float(self.number_densities.sum())
+
+    @property
+    def number_fractions(self) -> np.ndarray:
+        """Fraction of the atoms that belong to each component."""
+        n = self.number_densities
+        return n / n.sum()
+
+    @property
+    def radiation_length_g_cm2(self) -> float:
+        """Radiation length X0 in g/cm^2: 1/X0 = sum_j w_j / X0_j (PDG Review of Particle
+        Physics, 'Passage of particles through matter', eqs. 34.25-34.28 (2022 edition), Tsai's
+        formula with the Coulomb correction f(Z) and the L_rad values of Tsai for Z <= 4)."""
+        return 1.0 / sum(w / _x0_element(nucleus(s)) for s, w in self.composition)
+
+    @property
+    def radiation_length(self) -> float:
+        """Radiation length X0 in metres."""
+        return self.radiation_length_g_cm2 * 10.0 / self.density  # g/cm^2 -> kg/m^2 is x10
+
+
+# Tsai's L_rad, L'_rad for the lightest elements (PDG review, 'Passage of particles through
+# matter', table 34.2 (2022 edition); Tsai, Rev. Mod. Phys. 46 (1974) 815).
+_LRAD_LIGHT = {1: (5.31, 6.144), 2: (4.79, 5.621), 3: (4.74, 5.805), 4: (4.71, 5.924)}
+
+
+def _x0_element(nuc: Nucleus) -> float:
+    """Radiation length of an element in g/cm^2 (PDG eq. 34.26, 2022 edition):
+    1/X0 = 4 alpha r_e^2 N_A/A [Z^2 (L_rad - f(Z)) + Z L'_rad], i.e.
+    X0 = 716.408 g cm^-2 A / [Z^2 (L_rad - f(Z)) + Z L'_rad]."""
+    Z = nuc.Z
+    if Z in _LRAD_LIGHT:
+        lrad, lrad_p = _LRAD_LIGHT[Z]
+    else:
+        lrad, lrad_p = np.log(184.15 * Z ** (-1 / 3)), np.log(1194.0 * Z ** (-2 / 3))
+    a2 = (ALPHA * Z) ** 2
+    f = a2 * (1.0 / (1.0 + a2) + 0.20206 - 0.0369 * a2 + 0.0083 * a2**2 - 0.002 * a2**3)
+    return 716.408 * nuc.A / (Z**2 * (lrad - f) + Z * lrad_p)
+
+
+@cache
+def presets() -> dict[str, Material]:
+    """The shipped materials by name (``data/materials.toml``)."""
+    out = {}
+    for name, v in data.load("materials.toml").items():
+        out[name] = Material.from_mass_fractions(
+            name, v["density_g_cm3"], v["composition"], v.get("mean_excitation_eV"), v["source"]
+        )
+    return out
+
+
+def get_material(name: "str | Material") -> Material:
+    """A material by preset name (case-insensitive) or chemical symbol of an element."""
+    if isinstance(name, Material):
+        return name
+    lookup = {k.lower(): m for k, m in presets().items()}
+    if str(name).lower() in lookup:
+        return lookup[str(name).lower()]
+    try:
+        nuc = nucleus(str(name))
+    except UnknownNameError:
+        raise UnknownNameError(
+            f"material = {name!r} is unknown: use a preset ({', '.join(presets())}) or an element symbol"
+        ) from None
+    el = periodictable.elements[nuc.Z]
+    if el.density is None:
+        raise UnknownNameError(f"material = {name!r}: no density known for this element; define it by mass fractions")
+    return Material.from_mass_fractions(nuc.symbol, el.density, {nuc.symbol: 1.0}, source="periodictable density")
+
+
+#: Largest muon energy (GeV) for the energy-loss tables (PUMAS tabulates up to 1e9 GeV kinetic).
+E_MAX_GEV = 1e6
+
+
+def _check_energy(energy, at_rest_ok=False):
+    return check_range("energy_GeV", energy, M_MU, E_MAX_GEV, lo_open=not at_rest_ok, unit="GeV")
+
+
+class EnergyLoss:
+    """Muon energy loss in one material (PUMAS through mulder); build with :func:`energy_loss`."""
+
+    def __init__(self, material: Material):
+        import mulder
+        import mulder.materials as mm
+
+        mulder.config.CACHE = str(cache_dir() / "mulder")
+        known = mm.Element.all()
+        for sym, _ in material.composition:
+            nuc = nucleus(sym)
+            if sym not in known:
+                mm.Element.define(sym, Z=nuc.Z, A=nuc.A)
+        key = "mudump_" + "".join(c if c.isalnum() else "_" for c in material.name)
+        comp = {s: w for s, w in material.composition}
+        kwargs = {}
+        if material.mean_excitation_eV is not None:
+            kwargs["I"] = material.mean_excitation_eV * 1e-9
+        if key not in mm.Material.all():
+            mm.Material.define(key, composition=comp, density=material.density, **kwargs)
+        self.material = material
+        self._compiled = mulder.Physics().compile(key, notify=False)
+
+    def dEdz(self, energy):
+        """Continuous energy loss -dE/dz in GeV/m of a muon of total energy ``energy`` (GeV)."""
+        T = _check_energy(energy) - M_MU
+        return np.asarray(self._compiled.stopping_power(np.maximum(T, 0.0)), dtype=float)
+
+    def dEdx_mass(self, energy):
+        """Mass stopping power in MeV cm^2/g (the PDG tables' unit)."""
+        return self.dEdz(energy) / self.material.density * 1e4  # GeV m^2/kg -> MeV cm^2/g
+
+    def csda_range(self, energy):
+        """CSDA range in metres of a muon of total energy ``energy`` (GeV); 0 at rest."""
+        T = _check_energy(energy, at_rest_ok=True) - M_MU
+        return np.asarray(self._compiled.range(np.maximum(T, 0.0)), dtype=float)
+
+    def energy_after(self, energy, depth):
+        """Total energy (GeV) after ``depth`` metres of CSDA slowing down; m_mu once stopped."""
+        r = self.csda_range(energy) - np.asarray(depth, dtype=float)
+        stopped = r <= 0
+        T = np.asarray(self._compiled.inverse_range(np.where(stopped, 1.0, r)), dtype=float)
+        return np.where(stopped, M_MU, T + M_MU)
+
+
+@cache
+def _energy_loss_cached(material: Material) -> EnergyLoss:
+    return EnergyLoss(material)
+
+
+def energy_loss(material: "str | Material") -> EnergyLoss:
+    """The (per-process cached) energy-loss tables of a material."""
+    return _energy_loss_cached(get_material(material))

@@ -1,0 +1,104 @@
+"""The command line: JSON payloads, tables, and the one-line error path (exit code 2)."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from mudump.cli import main
+
+
+def run(capsys, *args):
+    with pytest.raises(SystemExit) as exc:
+        main(list(args))
+    cap = capsys.readouterr()
+    return exc.value.code, cap.out, cap.err
+
+
+def run_json(capsys, *args):
+    code, out, err = run(capsys, *args, "--json")
+    assert code == 0, err
+    return json.loads(out)
+
+
+def test_decay_json(capsys):
+    d = run_json(capsys, "decay", "B", "--mass", "0.1", "--coupling", "1e-4")
+    assert set(d) >= {"widths_GeV", "total_width_GeV", "branching_ratios", "ctau_m"}
+    assert set(d["widths_GeV"]) == {"gamma gamma", "e+ e-", "mu+ mu-", "tau+ tau-"}
+    assert sum(d["branching_ratios"].values()) == pytest.approx(1.0)
+    assert d["branching_ratios"]["e+ e-"] > 0.95  # 0.954: gamma gamma takes the rest (tests/test_models.py)
+    assert d["ctau_m"] == pytest.approx(1.973269804e-16 / d["total_width_GeV"], rel=1e-6)
+
+
+def test_decay_table(capsys):
+    code, out, _ = run(capsys, "decay", "A", "--mass", "0.3", "--coupling", "1e-3")
+    assert code == 0 and "mu+ mu-" in out and "c tau" in out
+
+
+def test_g2_json(capsys):
+    d = run_json(capsys, "g2", "--mass", "0.01", "--coupling", "4e-4")
+    assert d["delta_a"] > 0
+    b = run_json(capsys, "g2", "--band", "--preset", "fnal2021", "--mass", "0.01")
+    assert b["anomalous"] is True and b["g_mu_lo1"] < b["g_mu_central"] < b["g_mu_hi1"]
+    default = run_json(capsys, "g2", "--band", "--mass", "0.01")
+    assert default["preset"] == "wp25" and default["anomalous"] is False
+
+
+def test_xsec_json(capsys):
+    d = run_json(capsys, "xsec", "--material", "Pb", "--energy", "160", "--mass", "0.1", "--x", "0.5", "--x", "0.9")
+    assert d["method"] == "ww" and d["x"] == [0.5, 0.9]
+    assert len(d["dsigma_dx_cm2"]) == 2 and all(v > 0 for v in d["dsigma_dx_cm2"])
+    assert 1e-29 < d["sigma_cm2"] < 1e-25
+    i = run_json(capsys, "xsec", "--material", "Pb", "--energy", "160", "--mass", "0.1", "--method", "iww")
+    assert i["method"] == "iww" and i["sigma_cm2"] > d["sigma_cm2"]
+    assert len(i["x"]) == len(i["dsigma_dx_cm2"]) > 0
+    g = run_json(capsys, "xsec", "--material", "Pb", "--energy", "160", "--mass", "0.1", "--coupling", "1e-3")
+    assert g["sigma_cm2"] == pytest.approx(1e-6 * d["sigma_cm2"], rel=1e-9)
+
+
+def test_material_json(capsys):
+    d = run_json(capsys, "material", "W", "--energy", "3")
+    assert set(d) >= {"dEdx_MeV_cm2_per_g", "dEdz_GeV_per_m", "csda_range_m", "density_g_cm3"}
+    assert d["density_g_cm3"] == pytest.approx(19.3)
+    assert 1.1 < d["csda_range_m"] < 1.2
+
+
+@pytest.mark.parametrize(
+    "args,needle",
+    [
+        (["decay", "A", "--mass", "-0.1", "--coupling", "1e-4"], "mass_GeV"),
+        (["decay", "A", "--mass", "0", "--coupling", "1e-4"], "mass_GeV"),
+        (["decay", "A", "--mass", "nan", "--coupling", "1e-4"], "mass_GeV"),
+        (["decay", "A", "--mass", "5", "--coupling", "1e-4"], "mass_GeV"),
+        (["decay", "A", "--mass", "0.1", "--coupling", "nan"], "coupling"),
+        (["decay", "Z", "--mass", "0.1", "--coupling", "1e-4"], "model"),
+        (["decay", "A", "--mass", "abc", "--coupling", "1e-4"], "--mass"),
+        (["xsec", "--material", "Pb", "--energy", "0.05", "--mass", "0.1"], "energy_GeV"),
+        (["xsec", "--material", "Qq", "--energy", "10", "--mass", "0.1"], "material"),
+        (["xsec", "--material", "Pb", "--energy", "10", "--mass", "0.1", "--method", "exact"], "method"),
+        (["xsec", "--material", "Pb", "--energy", "10", "--mass", "0.1", "--x", "2"], "x"),
+        (["material", "Qq", "--energy", "3"], "material"),
+        (["material", "W", "--energy", "0.01"], "energy_GeV"),
+        (["g2", "--mass", "0.1"], "--coupling"),
+        (["g2", "--band", "--preset", "nope", "--mass", "0.1"], "preset"),
+    ],
+)
+def test_bad_input_gives_one_line_and_exit_2(capsys, args, needle):
+    code, out, err = run(capsys, *args)
+    assert code == 2
+    lines = [l for l in err.strip().splitlines() if l.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:"), err
+    assert needle in lines[0]
+    assert "Traceback" not in err and out == ""
+
+
+def test_console_script_error_path():
+    """The installed entry point, as a user runs it: no traceback, exit code 2."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "mudump.cli", "decay", "A", "--mass", "-1", "--coupling", "1"],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("error: mass_GeV") and "Traceback" not in proc.stderr
