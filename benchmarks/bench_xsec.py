@@ -1,0 +1,66 @@
+"""Benchmark: tabulate dsigma/dx for Pb at 10 GeV on 16 log-spaced masses (1 MeV .. 5.6 GeV)
+times 1000 x values, with IWW and with the phase-space WW; check a random sample of the table
+against direct adaptive quadrature (mudump.production.reference) and estimate what a per-point
+quad implementation would take for the whole table.
+
+Run:  python benchmarks/bench_xsec.py
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from mudump.constants import M_MU
+from mudump.production import iww, reference, ww
+from mudump.production.flux import photon_flux
+from mudump.production.formfactors import nucleus
+
+E = 10.0
+N_MASS, N_X, N_CHECK, REPEAT = 16, 1000, 40, 5
+
+
+def grid():
+    m = np.geomspace(1e-3, 5.6, N_MASS)
+    lo, hi = m / E, 1 - M_MU / E
+    u = np.linspace(0.0, 1.0, N_X + 2)[1:-1]
+    return m, lo[:, None] + (hi - lo)[:, None] * u[None, :]
+
+
+def best_time(fn, repeat=REPEAT):
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t)
+    return min(times), float(np.median(times)), out
+
+
+def main():
+    nuc = nucleus("Pb")
+    t0 = time.perf_counter()
+    flux = photon_flux(nuc)
+    t_flux = time.perf_counter() - t0
+    m, x = grid()
+    print(f"dsigma/dx table: Pb, E = {E} GeV, {N_MASS} masses x {N_X} x values = {N_MASS * N_X} points")
+    print(f"  photon-flux tables for Pb built once in {t_flux * 1e3:.1f} ms")
+    rng = np.random.default_rng(1)
+    pick = [(rng.integers(N_MASS), rng.integers(N_X)) for _ in range(N_CHECK)]
+    for name, kernel, ref in (("IWW", iww.dsigma_dx, reference.iww_dsigma_dx), ("WW", ww.dsigma_dx, reference.ww_dsigma_dx)):
+        tmin, tmed, table = best_time(lambda: kernel(E, x, m[:, None], flux, M_MU))
+        t = time.perf_counter()
+        errs = []
+        for i, j in pick:
+            r = ref(E, float(x[i, j]), float(m[i]), nuc)
+            errs.append(abs(table[i, j] / r - 1.0))
+        t_quad = (time.perf_counter() - t) / N_CHECK
+        print(
+            f"  {name:4s}: table {tmin:.4f} s (min of {REPEAT}), median {tmed:.4f} s; "
+            f"max |rel. diff| vs direct quad on {N_CHECK} random points = {max(errs):.1e}; "
+            f"per-point quad {t_quad * 1e3:.1f} ms -> about {t_quad * N_MASS * N_X:.0f} s for the table"
+        )
+
+
+if __name__ == "__main__":
+    main()
