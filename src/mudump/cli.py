@@ -225,6 +225,157 @@ def material_cmd(
     _emit(payload, as_json, t)
 
 
+def _write_reach_output(path: str, results) -> None:
+    """Write reach results to CSV (one row per excluded interval) or JSON, by suffix."""
+    from pathlib import Path
+
+    p = Path(path)
+    if p.suffix.lower() == ".json":
+        payload = [r.to_dict() for r in results]
+        p.write_text(json.dumps(_finite(payload if len(payload) > 1 else payload[0]), allow_nan=False, indent=1) + "\n")
+    elif p.suffix.lower() == ".csv":
+        import csv
+
+        with p.open("w", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(["experiment", "model", "method", "cl", "m_S_GeV", "interval", "g_mu_low", "g_mu_high"])
+            for r in results:
+                for m, ivs in zip(r.masses, r.intervals):
+                    for k, (lo, hi) in enumerate(ivs):
+                        w.writerow([r.experiment.name, r.model, r.method, r.cl, f"{m:.6g}", k, f"{lo:.6g}", f"{hi:.6g}"])
+    else:
+        raise MudumpError(f"--output = {path!r}: the file name must end in .csv or .json")
+
+
+@app.command()
+def reach(
+    experiments: Annotated[list[str], typer.Argument(help="Experiment presets (na64mu, fnal-mu) or paths to TOML files.")],
+    model: Annotated[str, typer.Option("--model", help="A or B.")],
+    method: Annotated[str, typer.Option("--method", help="Production method: ww (default) or iww.")] = "ww",
+    preset: Annotated[Optional[str], typer.Option("--preset", help="Delta a_mu preset for the (g-2) band of the plot.")] = None,
+    plot: Annotated[Optional[str], typer.Option("--plot", help="Write the reach plot (png, pdf, svg).")] = None,
+    output: Annotated[Optional[str], typer.Option("--output", help="Write the excluded intervals (.csv or .json).")] = None,
+    mass_min: Annotated[float, typer.Option("--mass-min", help="Lowest mass, GeV.")] = 1e-3,
+    mass_max: Annotated[float, typer.Option("--mass-max", help="Highest mass, GeV.")] = 1.0,
+    n_masses: Annotated[int, typer.Option("--n-masses", min=2, max=2000, help="Masses (log-spaced).")] = 100,
+    coupling_min: Annotated[float, typer.Option("--coupling-min", help="Lowest g_mu.")] = 1e-8,
+    coupling_max: Annotated[float, typer.Option("--coupling-max", help="Highest g_mu.")] = 1.0,
+    n_couplings: Annotated[int, typer.Option("--n-couplings", min=2, max=5000, help="Couplings (log-spaced).")] = 200,
+    as_json: JsonOpt = False,
+):
+    """Projected sensitivity: excluded g_mu intervals per mass, optionally the plot."""
+    import numpy as np
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from . import g2 as g2mod
+    from . import reach as reachmod
+    from ._checks import check_range
+    from .experiments import load_experiment
+    from .models import MASS_RANGE_GEV, get_model
+
+    mdl = get_model(model)
+    exps = [load_experiment(e) for e in experiments]
+    if preset is not None:
+        g2mod.get_preset(preset)
+    check_range("mass_min_GeV", mass_min, *MASS_RANGE_GEV, unit="GeV")
+    check_range("mass_max_GeV", mass_max, *MASS_RANGE_GEV, unit="GeV")
+    check_range("coupling_min", coupling_min, 0.0, 1.0, lo_open=True)
+    check_range("coupling_max", coupling_max, 0.0, 1.0, lo_open=True)
+    if mass_max <= mass_min or coupling_max <= coupling_min:
+        raise MudumpError("the grid needs --mass-max > --mass-min and --coupling-max > --coupling-min")
+    masses = np.geomspace(mass_min, mass_max, n_masses)
+    couplings = np.geomspace(coupling_min, coupling_max, n_couplings)
+    results = []
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=err, transient=True, disable=not err.is_terminal,
+    ) as bar:
+        for e in exps:
+            task = bar.add_task(f"{e.name}, model {mdl.name}", total=masses.size)
+            results.append(
+                reachmod.reach(e, mdl, masses, couplings, method, progress=lambda i, n, t=task: bar.update(t, completed=i))
+            )
+    if output:
+        _write_reach_output(output, results)
+    if plot:
+        from . import plotting
+
+        plotting.save(plotting.reach_figure(results, preset=preset), plot)
+    if as_json:
+        payload = [r.to_dict() for r in results]
+        sys.stdout.write(json.dumps(_finite(payload if len(payload) > 1 else payload[0]), allow_nan=False) + "\n")
+        return
+    t = Table(title=f"Projected reach, model {mdl.name} ({mdl.description})")
+    for col in ("experiment", "muons", "method", "CL", "best g_mu", "at m_S [GeV]", "sensitive masses [GeV]"):
+        t.add_column(col, justify="right" if col != "experiment" else "left")
+    for r in results:
+        lows = [(min(lo for lo, _ in iv), m) for iv, m in zip(r.intervals, r.masses) if iv]
+        if lows:
+            best, at = min(lows)
+            reach_m = [m for iv, m in zip(r.intervals, r.masses) if iv]
+            t.add_row(r.experiment.name, f"{r.experiment.beam.muons_on_target:.0e}", r.method, f"{r.cl:g}",
+                      f"{best:.3g}", f"{at:.3g}", f"{min(reach_m):.3g} - {max(reach_m):.3g}")
+        else:
+            t.add_row(r.experiment.name, f"{r.experiment.beam.muons_on_target:.0e}", r.method, f"{r.cl:g}", "none", "", "")
+    notes = [f"N_up = {results[0].n_up:.3g} events"]
+    if output:
+        notes.append(f"intervals written to {output}")
+    if plot:
+        notes.append(f"plot written to {plot}")
+    t.caption = "; ".join(notes)
+    out.print(t)
+
+
+@app.command()
+def spectrum(
+    experiment: Annotated[str, typer.Argument(help="Experiment preset or path to a TOML file.")],
+    model: Annotated[str, typer.Option("--model", help="A or B.")],
+    mass: Annotated[float, typer.Option("--mass", help="S mass in GeV.")],
+    coupling: Annotated[float, typer.Option("--coupling", help="Muon coupling g_mu.")],
+    method: Annotated[str, typer.Option("--method", help="Production method: ww (default) or iww.")] = "ww",
+    bins: Annotated[int, typer.Option("--bins", min=1, max=10000, help="Number of E_S bins.")] = 30,
+    plot: Annotated[Optional[str], typer.Option("--plot", help="Write the spectrum plot (png, pdf, svg).")] = None,
+    as_json: JsonOpt = False,
+):
+    """The energy spectrum of the signal S: expected events per E_S bin."""
+    import numpy as np
+
+    from . import signal
+    from ._checks import check_range
+    from .experiments import load_experiment
+    from .models import COUPLING_MAX, MASS_RANGE_GEV, get_model
+    from .production import check_method
+
+    exp = load_experiment(experiment)
+    mdl = get_model(model)
+    method = check_method(method)
+    check_range("mass_GeV", mass, *MASS_RANGE_GEV, unit="GeV")
+    check_range("coupling", coupling, 0.0, COUPLING_MAX, lo_open=True)
+    lo = max(mass, exp.signature.e_cut_GeV)
+    edges = np.linspace(lo, exp.beam.energy_GeV, bins + 1)
+    ev = signal.experiment_spectrum(exp, mdl, mass, coupling, edges, method)
+    centres = 0.5 * (edges[1:] + edges[:-1])
+    payload = {
+        "experiment": exp.name, "model": mdl.name, "method": method, "mass_GeV": mass, "coupling": coupling,
+        "E_S_GeV": centres, "bin_edges_GeV": edges, "events": ev, "total_events": float(ev.sum()),
+    }
+    if plot:
+        from . import plotting
+
+        fig = plotting.spectrum_figure(
+            [(f"model {mdl.name}, $m_S$ = {mass:g} GeV, $g_\\mu$ = {coupling:g}", edges, ev)],
+            title=f"{exp.label or exp.name}: signal S energy",
+        )
+        plotting.save(fig, plot)
+    t = Table(title=f"S spectrum, {exp.name}, model {mdl.name}, m_S = {mass:g} GeV, g_mu = {coupling:g}")
+    t.add_column("E_S [GeV]", justify="right")
+    t.add_column("events", justify="right")
+    for c, v in zip(centres, ev):
+        t.add_row(f"{c:.4g}", _fmt(float(v)))
+    t.caption = f"total {float(ev.sum()):.4g} events (method {method})"
+    _emit(payload, as_json, t)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app; a MudumpError or a malformed command line becomes one line
     ``error: ...`` on stderr and exit code 2 (never a traceback for a user's mistake)."""

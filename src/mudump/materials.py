@@ -191,12 +191,40 @@ class EnergyLoss:
         T = _check_energy(energy, at_rest_ok=True) - M_MU
         return np.asarray(self._compiled.range(np.maximum(T, 0.0)), dtype=float)
 
+    def path_length(self, energy_hi, energy_lo):
+        """Path length (m) over which a muon slows from ``energy_hi`` to ``energy_lo`` (total
+        energies, GeV): int dE / |dE/dz|, by 32-point Gauss-Legendre in ln of the kinetic energy
+        (the stopping power is smooth there). More precise than a difference of CSDA ranges,
+        which loses digits when the two energies are close (thin targets, high energies)."""
+        hi = _check_energy(energy_hi) - M_MU
+        lo = np.minimum(_check_energy(energy_lo) - M_MU, hi)
+        a, b = np.log(lo)[..., None], np.log(hi)[..., None]
+        T = np.exp(0.5 * (a + b) + 0.5 * (b - a) * _GL32_X)
+        S = np.asarray(self._compiled.stopping_power(T), dtype=float)
+        return 0.5 * (b[..., 0] - a[..., 0]) * ((T / S) @ _GL32_W)
+
     def energy_after(self, energy, depth):
-        """Total energy (GeV) after ``depth`` metres of CSDA slowing down; m_mu once stopped."""
-        r = self.csda_range(energy) - np.asarray(depth, dtype=float)
+        """Total energy (GeV) after ``depth`` metres of continuous slowing down; m_mu once the
+        CSDA range is used up. Newton iterations on :meth:`path_length` from PUMAS's inverse
+        range table (which alone is off by up to ~5e-5 relatively, millimetres at 160 GeV)."""
+        energy, depth = np.broadcast_arrays(_check_energy(energy), np.asarray(depth, dtype=float))
+        r = self.csda_range(energy) - depth
         stopped = r <= 0
         T = np.asarray(self._compiled.inverse_range(np.where(stopped, 1.0, r)), dtype=float)
+        moving = ~stopped & (depth > 0)
+        if moving.any():
+            E0, d, t = energy[moving], depth[moving], T[moving]
+            for _ in range(3):
+                t = np.clip(t, 1e-9, E0 - M_MU)
+                miss = self.path_length(E0, t + M_MU) - d  # > 0: went too far down in energy
+                t = t + miss * np.asarray(self._compiled.stopping_power(t), dtype=float)
+            T = T.copy()
+            T[moving] = np.clip(t, 0.0, E0 - M_MU)
+        T = np.where(depth <= 0, energy - M_MU, T)
         return np.where(stopped, M_MU, T + M_MU)
+
+
+_GL32_X, _GL32_W = np.polynomial.legendre.leggauss(32)
 
 
 @cache

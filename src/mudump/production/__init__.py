@@ -109,7 +109,7 @@ def _composite(a, b, panels):
     return a[..., None] + span * u, span * np.tile(0.5 * gw / panels, panels)
 
 
-def _x_nodes(energy, m_S, m_l, e_cut=None):
+def _x_nodes(energy, m_S, m_l, e_cut=None, panels=None):
     """Nodes and weights of the x integral (trailing axis) for each (energy, m_S).
 
     Two regions split at x_m (0.5, or halfway to x_hi when the lower limit is above 0.5):
@@ -122,10 +122,11 @@ def _x_nodes(energy, m_S, m_l, e_cut=None):
     start = lo if e_cut is None else np.minimum(np.maximum(lo, np.asarray(e_cut, dtype=float) / energy), hi)
     x_m = np.where(start < 0.5, 0.5, 0.5 * (start + hi))
     x_m = np.minimum(x_m, hi)
-    w1, q1 = _composite(np.arccosh(start / lo), np.arccosh(np.maximum(x_m / lo, start / lo)), PANELS[0])
+    panels = PANELS if panels is None else panels
+    w1, q1 = _composite(np.arccosh(start / lo), np.arccosh(np.maximum(x_m / lo, start / lo)), panels[0])
     x1 = lo[..., None] * np.cosh(w1)
     q1 = q1 * lo[..., None] * np.sinh(w1)
-    y2, q2 = _composite(-np.log1p(-np.maximum(x_m, start)), -np.log1p(-hi), PANELS[1])
+    y2, q2 = _composite(-np.log1p(-np.maximum(x_m, start)), -np.log1p(-hi), panels[1])
     x2 = -np.expm1(-y2)
     q2 = q2 * (1.0 - x2)
     return np.concatenate([x1, x2], -1), np.concatenate([q1, q2], -1)

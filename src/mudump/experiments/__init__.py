@@ -1,0 +1,170 @@
+"""Experiments as data: a TOML file describes the beam, the target, what follows it, the
+signature and the statistics; :func:`load_experiment` validates it (pydantic) and returns an
+:class:`Experiment`. Presets ship in ``mudump/experiments/presets/*.toml``; any user file is
+given by path.
+
+Units in the files: GeV and metres, written into every key name (``energy_GeV``, ``length_m``).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from ..constants import M_MU
+from ..errors import ConfigError, MudumpError, UnknownNameError
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Beam(_Strict):
+    """The muon beam: total energy per muon, number of muons on target."""
+
+    lepton: Literal["mu"] = "mu"
+    charge: Literal["+", "-"] = "+"
+    energy_GeV: float = Field(gt=M_MU, le=1e5, allow_inf_nan=False, description="muon total energy in GeV")
+    muons_on_target: float = Field(gt=0, allow_inf_nan=False)
+
+
+class Target(_Strict):
+    """The thick target where S is produced."""
+
+    material: str
+    length_m: float = Field(gt=0, le=1e3, allow_inf_nan=False)
+
+    @field_validator("material")
+    @classmethod
+    def _known_material(cls, v: str) -> str:
+        from ..materials import get_material
+
+        try:
+            return get_material(v).name
+        except MudumpError as exc:
+            raise ValueError(str(exc)) from None
+
+
+class Downstream(_Strict):
+    """What follows the target: an optional shield, then the region of interest: the decay
+    volume (displaced-decay: S must decay inside it) or the detector (missing-energy: S must
+    cross it without decaying). The transverse size is optional (used by the event generator)."""
+
+    shield_length_m: float = Field(0.0, ge=0, le=1e4, allow_inf_nan=False)
+    shield_material: Optional[str] = None
+    length_m: float = Field(gt=0, le=1e4, allow_inf_nan=False)
+    shape: Optional[Literal["cylinder", "box"]] = None
+    radius_m: Optional[float] = Field(None, gt=0, allow_inf_nan=False)
+    width_m: Optional[float] = Field(None, gt=0, allow_inf_nan=False)
+    height_m: Optional[float] = Field(None, gt=0, allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _shape_sizes(self):
+        if self.shape == "cylinder" and self.radius_m is None:
+            raise ValueError("shape = 'cylinder' needs radius_m")
+        if self.shape == "box" and (self.width_m is None or self.height_m is None):
+            raise ValueError("shape = 'box' needs width_m and height_m")
+        return self
+
+
+class Signature(_Strict):
+    """missing-energy: S escapes target and detector, E_S > e_cut_GeV.
+    displaced-decay: S decays in the decay volume, its products carrying E_S > e_cut_GeV."""
+
+    kind: Literal["missing-energy", "displaced-decay"]
+    e_cut_GeV: float = Field(0.0, ge=0, allow_inf_nan=False)
+
+
+class Statistics(_Strict):
+    """Confidence level of the limit and the expected background (events)."""
+
+    confidence_level: float = Field(0.9, gt=0, lt=1, allow_inf_nan=False)
+    background: float = Field(0.0, ge=0, allow_inf_nan=False)
+
+
+class Experiment(_Strict):
+    """A whole setup. ``label`` names it in plots and tables; ``source`` says where the numbers
+    come from."""
+
+    name: str
+    label: str = ""
+    description: str = ""
+    source: str = ""
+    beam: Beam
+    target: Target
+    downstream: Downstream
+    signature: Signature
+    statistics: Statistics = Statistics()
+
+    @model_validator(mode="after")
+    def _cut_below_beam(self):
+        if self.signature.e_cut_GeV >= self.beam.energy_GeV:
+            raise ValueError(
+                f"signature.e_cut_GeV = {self.signature.e_cut_GeV:g} must be below beam.energy_GeV = {self.beam.energy_GeV:g}"
+            )
+        return self
+
+    @property
+    def legend(self) -> str:
+        """Legend text: the label with the muons on target."""
+        n = self.beam.muons_on_target
+        exp = int(f"{n:e}".split("e")[1])
+        mant = n / 10**exp
+        mot = f"10^{{{exp}}}" if abs(mant - 1) < 1e-9 else f"{mant:g}\\times10^{{{exp}}}"
+        return f"{self.label or self.name} (${mot}$ $\\mu$)"
+
+
+def preset_names() -> list[str]:
+    """Names of the shipped experiment presets."""
+    return sorted(p.name[:-5] for p in resources.files(__package__).joinpath("presets").iterdir() if p.name.endswith(".toml"))
+
+
+def _format_validation(where: str, exc: ValidationError) -> str:
+    e = exc.errors()[0]
+    loc = ".".join(str(p) for p in e["loc"]) or "(top level)"
+    msg = e["msg"].removeprefix("Value error, ")
+    if e["type"] == "missing":
+        msg = "is required"
+    elif e["type"] == "extra_forbidden":
+        msg = "is not a known field"
+    more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
+    return f"{where}: {loc}: {msg}{more}"
+
+
+def parse_experiment(data: dict, where: str = "experiment") -> Experiment:
+    """Validate a parsed TOML document; a mistake raises ConfigError naming the field."""
+    try:
+        return Experiment.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_format_validation(where, exc)) from None
+
+
+def load_experiment(name_or_path: "str | Path | Experiment") -> Experiment:
+    """An experiment by preset name (``na64mu``, ``fnal-mu``) or by path to a TOML file."""
+    if isinstance(name_or_path, Experiment):
+        return name_or_path
+    text_name = str(name_or_path)
+    path = Path(text_name)
+    if path.suffix == ".toml" or path.exists():
+        if not path.is_file():
+            raise ConfigError(f"experiment file {text_name!r} does not exist")
+        where, raw = str(path), path.read_bytes()
+    else:
+        if text_name not in preset_names():
+            raise UnknownNameError(
+                f"experiment = {text_name!r} is unknown: use a preset ({', '.join(preset_names())}) or a path to a .toml file"
+            )
+        where = f"preset {text_name}"
+        raw = resources.files(__package__).joinpath("presets", f"{text_name}.toml").read_bytes()
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{where}: not valid TOML: {exc}") from None
+    return parse_experiment(data, where)
+
+
+__all__ = ["Experiment", "Beam", "Target", "Downstream", "Signature", "Statistics", "load_experiment", "parse_experiment", "preset_names"]

@@ -1,0 +1,102 @@
+"""Reach: Poisson limits, excluded intervals against a dense grid, the CLI."""
+
+import json
+
+import numpy as np
+import pytest
+
+from mudump import reach as R
+from mudump import signal
+from mudump.cli import main
+from mudump.experiments import load_experiment
+
+
+def test_poisson_limits():
+    """Classical upper limits (PDG Review, 'Statistics', table of Poisson upper limits):
+    n_obs = 0: 2.30 (90% CL), 3.00 (95%); n_obs = 3 at 90%: s + b = 6.68."""
+    assert R.poisson_upper_limit(0.9) == pytest.approx(2.303, abs=1e-3)
+    assert R.poisson_upper_limit(0.95) == pytest.approx(2.996, abs=1e-3)
+    assert R.poisson_upper_limit(0.9, background=3.0) == pytest.approx(6.681 - 3.0, abs=2e-3)
+    assert R.poisson_upper_limit(0.9, background=1.0, observed=0) == pytest.approx(2.303 - 1.0, abs=1e-3)
+    assert R.poisson_upper_limit(0.9, background=3.0, observed=0) == pytest.approx(1e-12)  # b alone exceeds
+
+
+def test_intervals_against_dense_grid():
+    """Edges found by root finding on a coarse grid match the edges read off a dense grid."""
+    e = load_experiment("fnal-mu")
+    masses = [0.003, 0.03, 0.15]
+    coarse = R.reach(e, "B", masses, np.geomspace(1e-7, 1e-1, 25))
+    dense_g = np.geomspace(1e-7, 1e-1, 20001)
+    step = dense_g[1] / dense_g[0]
+    for m, ivs in zip(masses, coarse.intervals):
+        ev = signal.experiment_events(e, "B", m, dense_g)
+        inside = dense_g[ev >= coarse.n_up]
+        assert len(ivs) == 1
+        lo, hi = ivs[0]
+        assert lo == pytest.approx(inside[0], rel=step - 1)
+        assert hi == pytest.approx(inside[-1], rel=step - 1)
+        # and the events at the edges are the limit
+        assert signal.experiment_events(e, "B", m, [lo, hi]) == pytest.approx([coarse.n_up] * 2, rel=1e-6)
+
+
+def test_two_boundaries_and_physics_of_the_map():
+    """Each sensitive mass has a production edge and a lifetime edge; no reach above 2 m_mu,
+    where S -> mu+ mu- is prompt; results say which method made them."""
+    r = R.reach("fnal-mu", "B", [0.01, 0.05, 0.3], np.geomspace(1e-8, 1, 120))
+    assert r.method == "ww"
+    assert all(len(iv) == 1 and iv[0][0] < iv[0][1] < 1.0 for iv in r.intervals[:2])
+    assert r.intervals[2] == []
+    d = r.to_dict()
+    assert set(d) >= {"experiment", "model", "method", "cl", "masses_GeV", "intervals"}
+
+
+def test_iww_overstates_the_reach():
+    """IWW makes more S than WW at 3 GeV, so its excluded region is larger (physics.md sec. 4)."""
+    g = np.geomspace(1e-7, 1e-1, 80)
+    ww = R.reach("fnal-mu", "B", [0.03], g).intervals[0][0]
+    iww = R.reach("fnal-mu", "B", [0.03], g, method="iww").intervals[0][0]
+    assert iww[0] < ww[0] and iww[1] >= ww[1]
+
+
+def test_cli_reach_json_and_outputs(tmp_path, capsys):
+    csv = tmp_path / "r.csv"
+    with pytest.raises(SystemExit) as ex:
+        main(["reach", "fnal-mu", "--model", "B", "--n-masses", "5", "--n-couplings", "40", "--json", "--output", str(csv)])
+    assert ex.value.code == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["experiment"] == "fnal-mu" and d["method"] == "ww" and len(d["masses_GeV"]) == len(d["intervals"]) == 5
+    lines = csv.read_text().splitlines()
+    assert lines[0].startswith("experiment,model,method,cl,m_S_GeV") and len(lines) > 1
+    with pytest.raises(SystemExit) as ex:
+        main(["reach", "fnal-mu", "na64mu", "--model", "A", "--n-masses", "3", "--n-couplings", "30", "--json"])
+    two = json.loads(capsys.readouterr().out)
+    assert [x["experiment"] for x in two] == ["fnal-mu", "na64mu"]
+
+
+def test_cli_spectrum(capsys):
+    with pytest.raises(SystemExit) as ex:
+        main(["spectrum", "fnal-mu", "--model", "B", "--mass", "0.1", "--coupling", "1e-4", "--json"])
+    assert ex.value.code == 0
+    d = json.loads(capsys.readouterr().out)
+    assert len(d["E_S_GeV"]) == len(d["events"]) == 30
+    assert sum(d["events"]) == pytest.approx(d["total_events"])
+
+
+@pytest.mark.parametrize(
+    "args,needle",
+    [
+        (["reach", "nope", "--model", "B"], "experiment"),
+        (["reach", "fnal-mu", "--model", "C"], "model"),
+        (["reach", "fnal-mu", "--model", "B", "--method", "magic"], "method"),
+        (["reach", "fnal-mu", "--model", "B", "--preset", "nope"], "preset"),
+        (["reach", "fnal-mu", "--model", "B", "--mass-min", "-1"], "mass_min_GeV"),
+        (["reach", "fnal-mu", "--model", "B", "--output", "x.txt", "--n-masses", "2"], "--output"),
+        (["spectrum", "fnal-mu", "--model", "B", "--mass", "0.1", "--coupling", "-1"], "coupling"),
+        (["spectrum", "fnal-mu", "--model", "B", "--mass", "nan", "--coupling", "1e-4"], "mass_GeV"),
+    ],
+)
+def test_cli_errors(capsys, args, needle):
+    with pytest.raises(SystemExit) as ex:
+        main(args)
+    err = capsys.readouterr().err.strip()
+    assert ex.value.code == 2 and err.startswith("error:") and needle in err and len(err.splitlines()) == 1
