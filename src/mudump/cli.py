@@ -225,6 +225,25 @@ def material_cmd(
     _emit(payload, as_json, t)
 
 
+def _check_out_path(path: Optional[str], option: str, suffixes) -> None:
+    """Refuse a bad output path before any computation (suffix, existing directory)."""
+    if path is None:
+        return
+    from pathlib import Path
+
+    p = Path(path)
+    if p.suffix.lower() not in suffixes:
+        raise MudumpError(f"{option} = {path!r}: the file name must end in {', '.join(suffixes)}")
+    if not p.parent.is_dir():
+        raise MudumpError(f"{option} = {path!r}: the directory {str(p.parent)!r} does not exist")
+
+
+def _plot_formats():
+    from .plotting import FORMATS
+
+    return tuple(FORMATS)
+
+
 def _write_reach_output(path: str, results) -> None:
     """Write reach results to CSV (one row per excluded interval) or JSON, by suffix."""
     from pathlib import Path
@@ -275,6 +294,9 @@ def reach(
 
     mdl = get_model(model)
     exps = [load_experiment(e) for e in experiments]
+    _check_out_path(output, "--output", (".csv", ".json"))
+    if plot:
+        _check_out_path(plot, "--plot", _plot_formats())
     if preset is not None:
         g2mod.get_preset(preset)
     check_range("mass_min_GeV", mass_min, *MASS_RANGE_GEV, unit="GeV")
@@ -349,6 +371,8 @@ def spectrum(
     exp = load_experiment(experiment)
     mdl = get_model(model)
     method = check_method(method)
+    if plot:
+        _check_out_path(plot, "--plot", _plot_formats())
     check_range("mass_GeV", mass, *MASS_RANGE_GEV, unit="GeV")
     check_range("coupling", coupling, 0.0, COUPLING_MAX, lo_open=True)
     lo = max(mass, exp.signature.e_cut_GeV)

@@ -1,0 +1,423 @@
+"""Figures: the reach plot in the (m_S, g_mu) plane, the signal S energy spectrum and the lab
+decay length of S.
+
+This module is imported only by the command line (:mod:`mudump.cli`) or by a user, never by
+the physics modules. It computes no physics itself: every number drawn comes from the library
+(:func:`mudump.reach.reach`, :func:`mudump.g2.band`, :func:`mudump.signal.experiment_spectrum`,
+:meth:`mudump.models.ScalarModel.decay_length`). Each function returns a
+:class:`matplotlib.figure.Figure` built with the object-oriented API (no pyplot state, an Agg
+canvas attached, so it works headless); nothing is shown, and files are written only by
+:func:`save`.
+
+Units: masses and energies in GeV, lengths in metres, couplings dimensionless.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.offsetbox import AnchoredText
+from matplotlib.patches import Patch, PathPatch, Polygon
+from matplotlib.path import Path as MplPath
+
+from .errors import ConfigError
+
+#: Figure size (inches) of a single journal column.
+COLUMN_SIZE = (3.4, 2.8)
+#: Font sizes (points): axis labels and title, tick labels, legend and notes.
+FONT_LABEL, FONT_TICK, FONT_SMALL = 9, 8, 7
+#: Colours of the experiments (Okabe-Ito, colour-blind safe; green is kept for (g-2)).
+COLOURS = ("#0072B2", "#D55E00", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
+#: Line styles that tell models apart when one figure mixes several.
+LINESTYLES = ("-", "--", "-.", ":")
+#: Colour of the (g-2)_mu band.
+G2_COLOUR = "#009E73"
+#: Opacity of the excluded regions' fill.
+FILL_ALPHA = 0.15
+#: Formats :func:`save` writes, by file suffix.
+FORMATS = (".png", ".pdf", ".svg")
+#: Where a legend or note may go inside the axes, in order of preference.
+_CORNERS = ("lower left", "lower right", "upper right", "upper left", "center left", "center right",
+            "lower center", "upper center")
+
+_SUBSCRIPT = {"mu": r"\mu", "l": r"\ell", "e": "e", "tau": r"\tau"}
+
+
+# ----------------------------------------------------------------------------------------------
+# small helpers (formatting and layout, no physics)
+
+
+def _new_figure(size=COLUMN_SIZE) -> Figure:
+    """A Figure with constrained layout and an Agg canvas (headless rendering)."""
+    fig = Figure(figsize=size, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _style_axes(ax) -> None:
+    ax.tick_params(which="both", labelsize=FONT_TICK, direction="in", top=True, right=True)
+
+
+def _tex_number(x: float) -> str:
+    """A number as mathtext: plain (0.1, 3) in [0.01, 1000), else a x 10^n (no $ delimiters)."""
+    x = float(x)
+    if x == 0 or 1e-2 <= abs(x) < 1e3:
+        return f"{x:g}"
+    exp = int(np.floor(np.log10(abs(x))))
+    mant = x / 10.0**exp
+    if abs(mant - round(mant)) < 1e-9 and round(mant) == 10:  # rounding at a decade
+        mant, exp = 1.0, exp + 1
+    if abs(mant - 1.0) < 1e-9:
+        return f"10^{{{exp}}}"
+    return f"{mant:.3g}\\times10^{{{exp}}}"
+
+
+def _mathify(text: str) -> str:
+    """Plain-text couplings and masses (g_mu, m_l, ...) of model descriptions as mathtext."""
+    return re.sub(r"\b([gm])_(mu|l|e|tau)\b", lambda m: f"${m.group(1)}_{_SUBSCRIPT[m.group(2)]}$", text)
+
+
+def _artist_paths(artist) -> list:
+    """Display-space paths of a patch, a collection or a line (for overlap checks)."""
+    if isinstance(artist, Line2D):
+        return [artist.get_transform().transform_path(artist.get_path())]
+    if hasattr(artist, "get_paths"):  # collections (fill_between)
+        tr = artist.get_transform()
+        return [tr.transform_path(p) for p in artist.get_paths()]
+    return [artist.get_transform().transform_path(artist.get_path())]
+
+
+def _overlaps(bbox, artists) -> int:
+    """How many of ``artists`` (filled patches/collections, lines) touch the display ``bbox``."""
+    n = 0
+    for a in artists:
+        filled = not isinstance(a, Line2D)
+        if any(p.intersects_bbox(bbox, filled=filled) for p in _artist_paths(a)):
+            n += 1
+    return n
+
+
+def _place(fig, make, avoid: Sequence[Sequence], taken=()):
+    """Put a box (legend or note) inside the axes where it covers the fewest artists.
+
+    ``make(loc)`` creates the box at a location and returns it; ``avoid`` is a list of groups of
+    artists in decreasing importance (the first group must stay uncovered if at all possible);
+    ``taken`` are display bboxes already in use. Returns (box, score): score[0] > 0 means even
+    the best corner covers an artist of the first group."""
+    renderer = fig.canvas.get_renderer()
+    best = None
+    for loc in _CORNERS:
+        box = make(loc)
+        bb = box.get_window_extent(renderer).expanded(1.02, 1.05)
+        score = (sum(1 for t in taken if bb.overlaps(t)) + _overlaps(bb, avoid[0]),
+                 *(_overlaps(bb, group) for group in avoid[1:]))
+        box.remove()
+        if best is None or score < best[1]:
+            best = (loc, score)
+        if not any(score):
+            break
+    return make(best[0]), best[1]
+
+
+# ----------------------------------------------------------------------------------------------
+# the reach plot
+
+
+def _exclusion_single(masses, intervals):
+    """Closed contours (lists of (m, g) vertex arrays) for results with at most one excluded
+    interval per mass: the lower edges left to right, then the upper edges right to left. A
+    mass without an interval ends a contour, which closes at the last excluded mass."""
+    polys, run = [], []
+    for m, iv in list(zip(masses, intervals)) + [(None, [])]:
+        if iv:
+            run.append((m, iv[0][0], iv[0][1]))
+            continue
+        if run:
+            m_r, lo, hi = map(np.array, zip(*run))
+            polys.append(np.column_stack([np.r_[m_r, m_r[::-1]], np.r_[lo, hi[::-1]]]))
+            run = []
+    return polys
+
+
+def _exclusion_general(masses, intervals, couplings):
+    """Contours for any number of intervals per mass, from the zero level of the signed log
+    distance to the nearest interval edge (positive inside an interval), traced in
+    (log m, log g) by contourpy. Returns (outlines, filled paths), in (m, g)."""
+    import contourpy
+
+    lm = np.log10(np.asarray(masses, dtype=float))
+    lg_scan = np.log10([couplings[0], couplings[-1]])
+    pad = 1e-3 * max(lm[-1] - lm[0], 1.0)
+    lg = np.linspace(lg_scan[0] - pad, lg_scan[1] + pad, 801)
+    lg = np.unique(np.r_[lg, [np.log10(e) for iv in intervals for pair in iv for e in pair]])
+    field = np.full((lg.size, lm.size + 2), -10.0)
+    for i, iv in enumerate(intervals):
+        for lo, hi in iv:
+            d = np.minimum(lg - np.log10(lo), np.log10(hi) - lg)
+            field[:, i + 1] = np.maximum(field[:, i + 1], d)
+    x = np.r_[lm[0] - pad, lm, lm[-1] + pad]
+    gen = contourpy.contour_generator(x, lg, field, line_type="Separate", fill_type="OuterCode")
+    lines = [10.0**seg for seg in gen.lines(0.0) if len(seg) > 1]
+    points, codes = gen.filled(0.0, np.inf)
+    paths = [MplPath(10.0**p, c) for p, c in zip(points, codes)]
+    return lines, paths
+
+
+def _g2_band(ax, masses, preset, top):
+    """Draw the (g-2)_mu band or limit of a Delta a_mu preset (mudump.g2.band) over ``masses``
+    (GeV); returns (legend handle, label, drawn artists)."""
+    from . import g2
+
+    b = g2.band(masses, preset)
+    tiny = 1e-300
+    if b["anomalous"]:
+        a2 = ax.fill_between(masses, np.maximum(b["lo2"], tiny), b["hi2"], color=G2_COLOUR, alpha=0.18, lw=0, zorder=1)
+        a1 = ax.fill_between(masses, np.maximum(b["lo1"], tiny), b["hi1"], color=G2_COLOUR, alpha=0.40, lw=0, zorder=1)
+        (c,) = ax.plot(masses, b["central"], color=G2_COLOUR, lw=0.9, zorder=2)
+        handle = (Patch(facecolor=G2_COLOUR, alpha=0.18, lw=0), Patch(facecolor=G2_COLOUR, alpha=0.40, lw=0),
+                  Line2D([], [], color=G2_COLOUR, lw=0.9))
+        label = f"$(g-2)_\\mu$ $\\pm1,2\\sigma$:\n{b['label']}"
+        return handle, label, [a2, a1, c]
+    up = b["upper_limit"]
+    h = ax.fill_between(masses, up, top, facecolor="none", edgecolor="0.55", hatch="////", lw=0, zorder=1)
+    (c,) = ax.plot(masses, up, color="0.45", lw=0.9, zorder=2)
+    handle = (Patch(facecolor="none", edgecolor="0.55", hatch="////", lw=0), Line2D([], [], color="0.45", lw=0.9))
+    label = f"$(g-2)_\\mu$ excluded ($2\\sigma$):\n{b['label']}"
+    return handle, label, [h, c]
+
+
+def reach_figure(results: list, preset: str | None = None, title: str | None = None) -> Figure:
+    """The sensitivity plot in the (m_S [GeV], g_mu) plane, log-log, as in Chen, Pospelov,
+    Zhong, arXiv:1701.07437.
+
+    ``results``: :class:`mudump.reach.ReachResult` objects (masses in GeV, couplings g_mu
+    dimensionless). Each draws its excluded region (``result.intervals``) as a closed outline
+    with a light fill, one colour per experiment (and one line style per model when several
+    models are mixed), labelled with ``experiment.legend`` (label and muons on target).
+    ``preset`` names the Delta a_mu preset of :mod:`mudump.g2` (None: the default one): an
+    anomalous preset is drawn as the g_mu band that explains it (1 and 2 sigma, central line),
+    otherwise as the region excluded by (g-2)_mu at 2 sigma (hatched, above the limit).
+    ``title``: None builds "Model X (description)" from the models of the results.
+    x range: the masses scanned (GeV); y range: about 1e-7 to 1e-1, from the data, inside the
+    couplings scanned. A corner note gives the production method and the confidence level.
+    """
+    from .models import get_model
+
+    results = list(results)
+    if not results:
+        raise ConfigError("reach_figure needs at least one reach result")
+    fig = _new_figure()
+    ax = fig.add_subplot()
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    _style_axes(ax)
+
+    m_lo = min(float(np.min(r.masses)) for r in results)
+    m_hi = max(float(np.max(r.masses)) for r in results)
+    g_min = min(float(np.min(r.couplings)) for r in results)
+    g_max = max(float(np.max(r.couplings)) for r in results)
+    models = list(dict.fromkeys(r.model for r in results))
+    mixed = len(models) > 1
+
+    colour_of: dict[str, str] = {}
+    handles, labels, excl_artists = [], [], []
+    edges = []
+    seen: dict[tuple, int] = {}
+    for r in results:
+        name = r.experiment.name
+        colour = colour_of.setdefault(name, COLOURS[len(colour_of) % len(COLOURS)])
+        key = (name, r.model)
+        ls = LINESTYLES[(models.index(r.model) + seen.get(key, 0)) % len(LINESTYLES)]
+        seen[key] = seen.get(key, 0) + 1
+        masses = np.asarray(r.masses, dtype=float)
+        order = np.argsort(masses)
+        masses = masses[order]
+        intervals = [r.intervals[i] for i in order]
+        edges += [pair for iv in intervals for pair in iv]
+        if all(len(iv) <= 1 for iv in intervals):
+            for poly in _exclusion_single(masses, intervals):
+                fill = Polygon(poly, closed=True, facecolor=colour, alpha=FILL_ALPHA, edgecolor="none", zorder=3)
+                ax.add_patch(fill)
+                closed = np.vstack([poly, poly[:1]])
+                (line,) = ax.plot(closed[:, 0], closed[:, 1], color=colour, ls=ls, lw=1.2, zorder=4)
+                line.set_gid("exclusion")
+                excl_artists += [fill, line]
+        else:
+            lines, paths = _exclusion_general(masses, intervals, np.sort(np.asarray(r.couplings, dtype=float)))
+            for p in paths:
+                fill = PathPatch(p, facecolor=colour, alpha=FILL_ALPHA, edgecolor="none", zorder=3)
+                ax.add_patch(fill)
+                excl_artists.append(fill)
+            for seg in lines:
+                (line,) = ax.plot(seg[:, 0], seg[:, 1], color=colour, ls=ls, lw=1.2, zorder=4)
+                line.set_gid("exclusion")
+                excl_artists.append(line)
+        label = r.experiment.legend + (f", model {r.model}" if mixed else "")
+        handles.append(Patch(facecolor=(colour, FILL_ALPHA), edgecolor=colour, linestyle=ls, lw=1.2))
+        labels.append(label)
+
+    # axis ranges: the masses scanned; couplings from about 1.5 decades below the best reach
+    # to 1e-1 (higher if the reach itself goes higher), inside the couplings scanned
+    lows = [iv_lo for iv_lo, _ in edges]
+    low = min(lows) if lows else 1e-4
+    y_lo = max(g_min, 10.0 ** np.floor(np.log10(low) - 1.5))
+    y_hi = min(g_max, max(1e-1, 10.0 ** np.ceil(np.log10(max(lows)) + 1.0))) if lows else g_max
+    if y_hi <= y_lo:
+        y_lo, y_hi = g_min, g_max
+    ax.set_xlim(m_lo, m_hi)
+    ax.set_ylim(y_lo, y_hi)
+
+    band_masses = np.geomspace(m_lo, m_hi, 200)
+    g2_handle, g2_label, g2_artists = _g2_band(ax, band_masses, preset, top=10.0 * y_hi)
+    handles.append(g2_handle)
+    labels.append(g2_label)
+
+    ax.set_xlabel("$m_S$ [GeV]", fontsize=FONT_LABEL)
+    ax.set_ylabel("$g_\\mu$", fontsize=FONT_LABEL)
+    if title is None:
+        if mixed:
+            title = "Models " + ", ".join(models)
+        else:
+            mdl = get_model(models[0])
+            title = f"Model {mdl.name} ({mdl.description})"
+    ax.set_title(_mathify(title), fontsize=FONT_LABEL)
+
+    methods = ", ".join(dict.fromkeys(r.method for r in results))
+    cls = ", ".join(dict.fromkeys(f"{100 * r.cl:g}%" for r in results))
+    note_text = f"production: {methods}\n{cls} CL"
+
+    # legend and note: inside the axes where they cover no excluded region (nor, if possible,
+    # the (g-2) band), making room below the reach by up to two more decades of g_mu if needed;
+    # below the axes if no corner is free even then
+    def make_legend(loc):
+        return ax.legend(handles, labels, loc=loc, fontsize=FONT_SMALL, frameon=True, framealpha=0.9,
+                         edgecolor="none", borderaxespad=0.4, handlelength=1.6, labelspacing=0.3)
+
+    for extra in (1.0, 10.0, 100.0):
+        ax.set_ylim(max(g_min, y_lo / extra), y_hi)
+        fig.draw_without_rendering()
+        legend, score = _place(fig, make_legend, [excl_artists, g2_artists])
+        if not score[0] or y_lo / extra <= g_min:
+            break
+        legend.remove()
+    if score[0]:
+        legend.remove()
+        ax.set_ylim(y_lo, y_hi)
+        legend = fig.legend(handles, labels, loc="outside lower center", fontsize=FONT_SMALL, frameon=False,
+                            handlelength=1.6, labelspacing=0.3)
+        # a taller figure, so that the axes keep their size above the legend
+        w, h = fig.get_size_inches()
+        fig.set_size_inches(w, h + legend.get_window_extent(fig.canvas.get_renderer()).height / fig.dpi)
+        fig.draw_without_rendering()
+    taken = [legend.get_window_extent(fig.canvas.get_renderer())] if legend.axes is ax else []
+
+    def make_note(loc):
+        box = AnchoredText(note_text, loc=loc, frameon=False, prop={"fontsize": FONT_SMALL, "color": "0.3"},
+                           pad=0.2, borderpad=0.4)
+        ax.add_artist(box)
+        return box
+
+    note, _ = _place(fig, make_note, [excl_artists, g2_artists], taken=taken)
+    note.set_gid("note")
+    return fig
+
+
+# ----------------------------------------------------------------------------------------------
+# spectrum and decay length
+
+
+def spectrum_figure(spectra: Iterable[tuple[str, np.ndarray, np.ndarray]], title: str | None = None) -> Figure:
+    """Signal S energy spectra as step histograms: expected events per bin (not per GeV)
+    against E_S in GeV.
+
+    ``spectra``: (label, bin edges in GeV, events per bin) triples, e.g. from
+    :func:`mudump.signal.experiment_spectrum`. The y axis is logarithmic when the non-zero
+    contents span more than a factor 100.
+    """
+    spectra = list(spectra)
+    if not spectra:
+        raise ConfigError("spectrum_figure needs at least one spectrum")
+    fig = _new_figure((3.4, 2.6))
+    ax = fig.add_subplot()
+    _style_axes(ax)
+    positive = []
+    e_lo, e_hi = np.inf, -np.inf
+    for k, (label, edges, values) in enumerate(spectra):
+        edges = np.asarray(edges, dtype=float)
+        values = np.asarray(values, dtype=float)
+        if edges.ndim != 1 or values.shape != (edges.size - 1,):
+            raise ValueError(f"spectrum {label!r}: need n + 1 bin edges for n values, got {edges.size} and {values.size}")
+        ax.stairs(values, edges, label=label, color=COLOURS[k % len(COLOURS)], lw=1.2,
+                  ls=LINESTYLES[(k // len(COLOURS)) % len(LINESTYLES)], baseline=None)
+        positive.append(values[values > 0])
+        e_lo, e_hi = min(e_lo, edges[0]), max(e_hi, edges[-1])
+    positive = np.concatenate(positive)
+    ax.set_xlim(e_lo, e_hi)
+    if positive.size and positive.max() > 100 * positive.min():
+        ax.set_yscale("log")
+        top = positive.max()
+        ax.set_ylim(max(positive.min(), top * 1e-8) / 2, top * 3)
+    else:
+        ax.set_ylim(0, 1.15 * positive.max() if positive.size else 1.0)
+    ax.set_xlabel("$E_S$ [GeV]", fontsize=FONT_LABEL)
+    ax.set_ylabel("events / bin", fontsize=FONT_LABEL)
+    if title:
+        ax.set_title(title, fontsize=FONT_LABEL)
+    ax.legend(loc="best", fontsize=FONT_SMALL, frameon=False, handlelength=1.6)
+    return fig
+
+
+def decay_length_figure(model, m_S: float, coupling: float, energies=None) -> Figure:
+    """Mean lab decay length of S in metres against its total energy E_S in GeV (log-log),
+    from ``get_model(model).decay_length(E, m_S, coupling)``.
+
+    ``m_S`` in GeV; ``coupling`` = g_mu; ``energies`` in GeV (default: 200 log-spaced values
+    from 1.001 m_S to 200 GeV).
+    """
+    from .models import get_model
+
+    mdl = get_model(model)
+    if energies is None:
+        energies = np.geomspace(1.001 * m_S, 200.0, 200)
+    energies = np.sort(np.atleast_1d(np.asarray(energies, dtype=float)))
+    length = mdl.decay_length(energies, m_S, coupling)
+    fig = _new_figure((3.4, 2.6))
+    ax = fig.add_subplot()
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    _style_axes(ax)
+    label = f"model {mdl.name}, $m_S$ = {_tex_number(m_S)} GeV, $g_\\mu = {_tex_number(coupling)}$"
+    ax.plot(energies, length, color=COLOURS[0], lw=1.4, label=label)
+    ax.set_xlim(min(energies[0], m_S), energies[-1])
+    ax.set_xlabel("$E_S$ [GeV]", fontsize=FONT_LABEL)
+    ax.set_ylabel("mean lab decay length [m]", fontsize=FONT_LABEL)
+    ax.legend(loc="upper left", fontsize=FONT_SMALL, frameon=False, handlelength=1.6)
+    return fig
+
+
+# ----------------------------------------------------------------------------------------------
+# output
+
+
+def save(fig: Figure, path) -> Path:
+    """Write ``fig`` to ``path``: PNG (200 dpi), PDF or SVG, chosen by the suffix, with a tight
+    bounding box. Returns the path. An unknown suffix or a missing directory raises
+    :class:`mudump.errors.ConfigError`."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS:
+        raise ConfigError(f"plot = {str(path)!r}: the file name must end in {', '.join(FORMATS)}")
+    if not path.parent.is_dir():
+        raise ConfigError(f"plot = {str(path)!r}: directory {str(path.parent)!r} does not exist")
+    kwargs = {"dpi": 200} if suffix == ".png" else {}
+    fig.savefig(path, format=suffix[1:], bbox_inches="tight", **kwargs)
+    return path
+
+
+__all__ = ["reach_figure", "spectrum_figure", "decay_length_figure", "save"]

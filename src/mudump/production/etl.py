@@ -1,0 +1,177 @@
+"""Exact tree level (ETL) production, l N -> l N S, with the nucleus a heavy spin-0 source.
+
+No equivalent-photon step: the full 2 -> 3 matrix element (both diagrams, one photon exchanged,
+nuclear recoil kept) is integrated over the phase space numerically.
+
+Matrix element (scripts/derive_etl_amplitude.py, which derives it with sympy and checks gauge
+invariance; generated code in :mod:`._etl_amplitude`):
+
+    <|M|^2> = g^2 e^4 G2(t) / t^2 * T / 2,   T = Tr[(p'+m) Gamma.Pt (p+m) Gammabar.Pt],
+
+Pt = P + P'. Phase space in the lab (nucleus of mass M at rest, beam along z; derived in
+docs/physics.md, "Exact tree level"): with x = E_S/E, theta the S angle, t = -(P - P')^2 and
+phi the azimuth of the recoil momentum around V = p - k,
+
+    dsigma/(dx dcos theta) = |k| E / (64 (2 pi)^4 M^2 |p| |V|) int dt int_0^{2 pi} dphi <|M|^2>,
+
+the polar angle of the recoil fixed by energy conservation:
+    cos alpha = (D1 - c t) / (2 |V| |q|),  D1 = m_S^2 - 2 p.k,  c = 1 + V^0/M,  |q|^2 = t (1 + t/4M^2),
+and t between the roots t_- < t_+ of A (t - t_-)(t_+ - t) = 4|V|^2 |q|^2 - (D1 - c t)^2,
+A = c^2 - |V|^2/M^2. (t_- -> (u / 2E(1-x))^2, the WW t_min, for a heavy nucleus.)
+
+Numerics: T is evaluated in a light-cone gauge, Pt -> Pt - (n.Pt / n.q) q with n = (1, 0, 0, 1),
+which leaves T unchanged (gauge invariance) but removes the huge cancellation between the two
+diagrams that the lab-frame Pt = (2M, 0) would bring (every invariant then is a product of
+small, accurately computed components); the small invariants are computed without
+subtracting nearly equal numbers. The phase space is integrated with Gauss-Legendre rules in
+variables that follow the peaks: s = ln(U/U0) for the angle (U = U0 + theta^2 E^2 x, as in
+the WW code), w = ln(t/t_-) for the momentum transfer (composite), phi in [0, pi] (the
+integrand is even in phi). Elastic scattering uses the nuclear mass and G2_el, inelastic the
+proton mass and G2_inel.
+
+Units: GeV; cross sections in GeV^-2 (natural units).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..constants import ALPHA, M_PROTON
+from ._etl_amplitude import trace_T
+from .formfactors import Nucleus, g2_elastic, g2_inelastic
+from .kinematics import u_at_zero_angle, x_range
+
+#: Atomic mass unit in GeV (CODATA 2018: 931.49410242 MeV); nuclear mass ~ A u.
+ATOMIC_MASS_UNIT_GEV = 0.93149410242
+#: Momentum transfers above T_CUT_GEV2 are dropped: both form factors have died off there.
+T_CUT_GEV2 = 4.0
+
+NODES_THETA = 24
+NODES_T = (10, 6)  # panels x nodes in w = ln(t/t_-)
+NODES_PHI = 10
+
+
+def _gl(n):
+    return np.polynomial.legendre.leggauss(n)
+
+
+def stable_dot_pk(E, Ek, p, k, theta):
+    """p.k = E Ek - |p||k| cos theta without cancellation at small angles:
+    E Ek - |p||k| = (E^2 m_S^2 + Ek^2 m^2 - m^2 m_S^2)/(E Ek + |p||k|) is computed from masses."""
+    m2 = E**2 - p**2
+    ms2 = Ek**2 - k**2
+    a = (E**2 * ms2 + Ek**2 * m2 - m2 * ms2) / (E * Ek + p * k)
+    return a + p * k * 2.0 * np.sin(0.5 * theta) ** 2
+
+
+def kinematics(E, x, theta, t, phi, m, m_S, M):
+    """Invariants for T in the light-cone gauge, and the phase-space factors, at one point
+    (arrays broadcast). Returns (args for trace_T, F^2, inside-mask, |V|) where the physical
+    T = F^2 * trace_T(args)."""
+    p = np.sqrt(E**2 - m**2)
+    Ek = x * E
+    k = np.sqrt(np.clip(Ek**2 - m_S**2, 0.0, None))
+    st, ct = np.sin(theta), np.cos(theta)
+    pk = stable_dot_pk(E, Ek, p, k, theta)
+    D1 = m_S**2 - 2.0 * pk
+    V0 = E - Ek
+    Vx, Vz = -k * st, p - k * ct
+    Vn = np.hypot(Vx, Vz)
+    c = 1.0 + V0 / M
+    A = c**2 - (Vn / M) ** 2
+    B = 4.0 * Vn**2 + 2.0 * c * D1
+    disc = np.sqrt(np.clip(B**2 - 4.0 * A * D1**2, 0.0, None))
+    t_plus = (B + disc) / (2.0 * A)
+    t_minus = D1**2 / (A * t_plus)
+    q0 = -t / (2.0 * M)
+    qn = np.sqrt(t * (1.0 + t / (4.0 * M**2)))
+    cos_a = (D1 - c * t) / (2.0 * Vn * qn)
+    sin2 = A * (t - t_minus) * (t_plus - t) / (4.0 * Vn**2 * qn**2)
+    inside = (t > t_minus) & (t < t_plus)
+    sin_a = np.sqrt(np.clip(sin2, 0.0, None))
+    vx, vz = Vx / Vn, Vz / Vn
+    cphi, sphi = np.cos(phi), np.sin(phi)
+    qz = qn * (cos_a * vz - sin_a * cphi * vx)
+    qx = qn * (cos_a * vx + sin_a * cphi * vz)
+    qy = qn * sin_a * sphi
+    nq = q0 - qz  # n.q with n = (1, 0, 0, 1)
+    # light-cone components: n.a = a0 - az (small for the collinear particles), transverse parts
+    n_p = m**2 / (E + p)
+    n_k = m_S**2 / (Ek + k) + 2.0 * k * np.sin(0.5 * theta) ** 2
+    n_pp = n_p + nq - n_k
+    kx = k * st
+    ppx, ppy = qx - kx, qy  # p' = p + q - k, p_T = 0
+    # Phat: a.Phat = a_T.q_T - (n.a) q_z  (T = F^2 T(Phat), F = 2M / n.q)
+    pP = -n_p * qz
+    kP = kx * qx - n_k * qz
+    ppP = ppx * qx + ppy * qy - n_pp * qz
+    PP = -(qx**2 + qy**2)
+    kq = q0 * Ek - (qx * kx + qz * k * ct)
+    ppk = pk - m_S**2 + kq
+    ppp = m**2 - 0.5 * (m_S**2 - 2.0 * kq - t)
+    F2 = (2.0 * M / nq) ** 2
+    return (pk, ppk, ppp, pP, ppP, kP, PP, m, m_S), F2, inside, Vn, t_minus, t_plus
+
+
+def _t_nodes(t_lo, t_hi):
+    """Composite Gauss-Legendre nodes in w = ln(t/t_lo) on [t_lo, t_hi] (trailing axis)."""
+    panels, n = NODES_T
+    gx, gw = _gl(n)
+    u = ((np.arange(panels)[:, None] + 0.5 * (1.0 + gx)) / panels).ravel()
+    wu = np.tile(0.5 * gw / panels, panels)
+    W = np.log(t_hi / t_lo)[..., None]
+    w = W * u
+    t = t_lo[..., None] * np.exp(w)
+    return t, W * wu * t  # dt = t dw
+
+
+def d2sigma_dx_dcos(E, x, theta, m_S, nuc: Nucleus, m_l, g=1.0):
+    """ETL dsigma/(dx dcos theta) in GeV^-2 at S angle theta (arrays broadcast)."""
+    E, x, theta = np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in (E, x, theta)))
+    out = np.zeros(E.shape)
+    lo, hi = x_range(E, m_S, m_l)
+    ok = (x > lo) & (x < hi)
+    if not ok.any():
+        return out
+    Ei, xi, th = E[ok], x[ok], theta[ok]
+    gp, wp = _gl(NODES_PHI)
+    phi = 0.5 * np.pi * (1.0 + gp)  # [0, pi], doubled below
+    total = 0.0
+    for M, g2 in ((ATOMIC_MASS_UNIT_GEV * nuc.A, g2_elastic), (M_PROTON, g2_inelastic)):
+        _, _, _, Vn, t_minus, t_plus = kinematics(Ei, xi, th, 1.0, 0.0, m_l, m_S, M)
+        t_hi = np.minimum(t_plus, T_CUT_GEV2)
+        live = t_hi > t_minus
+        tn, wt = _t_nodes(t_minus, np.where(live, t_hi, 2 * t_minus))
+        args, F2, inside, _, _, _ = kinematics(
+            Ei[:, None, None], xi[:, None, None], th[:, None, None], tn[..., None], phi, m_l, m_S, M
+        )
+        T = F2 * trace_T(*args)
+        amp2 = 0.5 * g**2 * (4 * np.pi * ALPHA) ** 2 * g2(tn[..., None], nuc) / tn[..., None] ** 2 * T
+        amp2 = np.where(inside, amp2, 0.0)
+        integral = 2.0 * (0.5 * np.pi) * ((amp2 @ wp) * wt).sum(-1)  # phi over [0, 2 pi]
+        p = np.sqrt(Ei**2 - m_l**2)
+        k = np.sqrt((xi * Ei) ** 2 - m_S**2)
+        pref = k * Ei / (64.0 * (2 * np.pi) ** 4 * M**2 * p * Vn)
+        total = total + np.where(live, pref * integral, 0.0)
+    out[ok] = total
+    return out
+
+
+def dsigma_dx(E, x, m_S, nuc: Nucleus, m_l, g=1.0):
+    """ETL dsigma/dx in GeV^-2: d2sigma_dx_dcos integrated over cos theta in [-1, 1] with
+    NODES_THETA Gauss-Legendre nodes in s = ln(U/U0), U = U0 + theta^2 E^2 x (theta <= pi),
+    dcos theta = sin(theta) U ds / (2 theta E^2 x). Broadcasts over E, x."""
+    E, x = np.broadcast_arrays(np.asarray(E, dtype=float), np.asarray(x, dtype=float))
+    lo, hi = x_range(E, m_S, m_l)
+    ok = (x > lo) & (x < hi)
+    xs = np.where(ok, x, 0.5)
+    Es = np.where(ok, E, 2 * (m_S + m_l) + 1.0)
+    U0 = u_at_zero_angle(xs, m_S, m_l)
+    s_end = np.log1p(np.pi**2 * Es**2 * xs / U0)
+    gs, ws = _gl(NODES_THETA)
+    s = 0.5 * s_end[..., None] * (1.0 + gs)
+    U = U0[..., None] * np.exp(s)
+    theta = np.sqrt((U - U0[..., None]) / (Es**2 * xs)[..., None])
+    jac = 0.5 * s_end[..., None] * ws * np.sinc(theta / np.pi) * U / (2.0 * Es[..., None] ** 2 * xs[..., None])
+    d2 = d2sigma_dx_dcos(Es[..., None], xs[..., None], theta, m_S, nuc, m_l, g)
+    return np.where(ok, (d2 * jac).sum(-1), 0.0)

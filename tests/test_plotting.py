@@ -1,0 +1,240 @@
+"""Tests of the figures (mudump.plotting): types, axes, legends, the drawn geometry against the
+library's numbers, and the files written by save(). Headless: the Agg backend.
+
+Units: masses and energies in GeV, lengths in metres, couplings dimensionless.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ["MPLBACKEND"] = "Agg"
+
+import dataclasses  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+
+import matplotlib  # noqa: E402
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from mudump import g2, plotting  # noqa: E402
+from mudump.errors import ConfigError  # noqa: E402
+from mudump.experiments import load_experiment  # noqa: E402
+from mudump.models import get_model  # noqa: E402
+from mudump.reach import reach  # noqa: E402
+from mudump.signal import experiment_spectrum  # noqa: E402
+
+MASSES = np.geomspace(0.003, 0.2, 12)
+COUPLINGS = np.geomspace(1e-7, 1e-1, 60)
+
+
+@pytest.fixture(scope="module")
+def results_b():
+    return [reach(e, "B", masses=MASSES, couplings=COUPLINGS) for e in ("fnal-mu", "na64mu")]
+
+
+@pytest.fixture(scope="module")
+def results_a():
+    return [reach(e, "A", masses=MASSES, couplings=COUPLINGS) for e in ("fnal-mu", "na64mu")]
+
+
+@pytest.fixture(scope="module")
+def reach_fig(results_a, results_b):
+    """reach_figure of model "A" or "B" with a preset, each built once (read-only in the tests)."""
+    cache = {}
+
+    def get(model, preset):
+        if (model, preset) not in cache:
+            cache[model, preset] = plotting.reach_figure(results_a if model == "A" else results_b, preset=preset)
+        return cache[model, preset]
+
+    return get
+
+
+def _legend(fig):
+    ax = fig.axes[0]
+    return ax.get_legend() or fig.legends[0]
+
+
+def _exclusion_lines(fig):
+    return [line for line in fig.axes[0].get_lines() if line.get_gid() == "exclusion"]
+
+
+def _check_png(path):
+    assert path.is_file() and path.stat().st_size > 1000
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def _check_reach_axes(fig, results):
+    assert isinstance(fig, Figure)
+    assert len(fig.axes) == 1
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
+    assert ax.get_xlabel() == "$m_S$ [GeV]"
+    assert ax.get_ylabel() == "$g_\\mu$"
+    assert ax.get_xlim() == pytest.approx((MASSES[0], MASSES[-1]), rel=1e-12)
+    y_lo, y_hi = ax.get_ylim()
+    assert COUPLINGS[0] * (1 - 1e-12) <= y_lo < y_hi <= COUPLINGS[-1] * (1 + 1e-12)
+    # the whole reach (every lower edge) is inside the y range
+    lows = [iv[0][0] for r in results for iv in r.intervals if iv]
+    assert y_lo < min(lows) and max(lows) < y_hi
+
+
+@pytest.mark.parametrize("preset", ["fnal2021", None])
+def test_reach_figure(results_b, reach_fig, preset, tmp_path):
+    fig = reach_fig("B", preset)
+    _check_reach_axes(fig, results_b)
+    texts = [t.get_text() for t in _legend(fig).get_texts()]
+    assert len(texts) == len(results_b) + 1  # one per experiment + the (g-2) entry
+    assert texts[:2] == [r.experiment.legend for r in results_b]
+    p = g2.get_preset(preset)
+    assert p.label in texts[2] and "(g-2)" in texts[2]
+    if p.anomalous:  # fnal2021: a band to explain, 1 and 2 sigma
+        assert "sigma" in texts[2] and "excluded" not in texts[2]
+    else:  # wp25 (default): only an upper limit
+        assert "excluded" in texts[2]
+        assert any(c.get_hatch() for c in fig.axes[0].collections)
+    assert "Model B" in fig.axes[0].get_title()
+    out = plotting.save(fig, tmp_path / "reach.png")
+    _check_png(out)
+
+
+def test_reach_contours_follow_intervals(results_b, reach_fig):
+    """One closed outline per experiment (one interval at every mass here), through the
+    interval edges: its lowest point is the best reach, its vertices sit at the scanned masses."""
+    fig = reach_fig("B", "fnal2021")
+    lines = _exclusion_lines(fig)
+    assert len(lines) == len(results_b)
+    for line, r in zip(lines, results_b):
+        assert all(len(iv) == 1 for iv in r.intervals)
+        x, y = (np.asarray(v, dtype=float) for v in line.get_data())
+        assert (x[0], y[0]) == (x[-1], y[-1])  # closed
+        lo = np.array([iv[0][0] for iv in r.intervals])
+        hi = np.array([iv[0][1] for iv in r.intervals])
+        assert y.min() == pytest.approx(lo.min(), rel=1e-12)
+        assert y.max() == pytest.approx(hi.max(), rel=1e-12)
+        assert np.allclose(np.sort(np.unique(x)), MASSES, rtol=1e-12)
+        assert line.get_color() in plotting.COLOURS
+
+
+def test_reach_legend_and_note_leave_contours_free(reach_fig):
+    for model, preset in (("B", "fnal2021"), ("A", None)):
+        fig = reach_fig(model, preset)
+        fig.draw_without_rendering()
+        renderer = fig.canvas.get_renderer()
+        ax = fig.axes[0]
+        excl = _exclusion_lines(fig) + list(ax.patches)
+        legend = _legend(fig)
+        note = [a for a in ax.artists if a.get_gid() == "note"]
+        assert len(note) == 1
+        assert "production: ww" in note[0].txt.get_text() and "90% CL" in note[0].txt.get_text()
+        boxes = [legend.get_window_extent(renderer), note[0].get_window_extent(renderer)]
+        for bb in boxes:
+            assert plotting._overlaps(bb, excl) == 0
+        assert not boxes[0].overlaps(boxes[1])
+
+
+def test_reach_title_and_mixed_models(results_a, results_b, reach_fig):
+    assert reach_fig("A", None).axes[0].get_title().startswith("Model A (muon-philic")
+    fig = plotting.reach_figure([results_a[0], results_b[0]], preset="fnal2021", title="my title")
+    assert fig.axes[0].get_title() == "my title"
+    texts = [t.get_text() for t in _legend(fig).get_texts()]
+    assert texts[0].endswith(", model A") and texts[1].endswith(", model B")
+    styles = [line.get_linestyle() for line in _exclusion_lines(fig)]
+    assert styles[0] != styles[1]
+
+
+def test_reach_gaps_and_several_intervals(results_b, tmp_path):
+    """A mass without an excluded interval splits the outline in two; two intervals at a mass
+    switch to the general contour tracer, which still passes through the edges."""
+    r = results_b[0]
+    gap = list(r.intervals)
+    gap[5] = []
+    fig = plotting.reach_figure([dataclasses.replace(r, intervals=gap)])
+    assert len(_exclusion_lines(fig)) == 2
+
+    two = [list(iv) for iv in r.intervals]
+    lo, hi = two[6][0]
+    mid1, mid2 = np.exp(np.log(lo) + np.array([0.4, 0.6]) * (np.log(hi) - np.log(lo)))
+    two[6] = [(lo, mid1), (mid2, hi)]
+    fig = plotting.reach_figure([dataclasses.replace(r, intervals=two)])
+    lines = _exclusion_lines(fig)
+    assert len(lines) >= 2  # the outer outline and the hole at m = MASSES[6]
+    pts = np.vstack([np.column_stack(line.get_data()) for line in lines])
+    at6 = np.isclose(pts[:, 0], MASSES[6], rtol=1e-9)
+    for edge in (lo, mid1, mid2, hi):
+        assert np.min(np.abs(np.log(pts[at6, 1] / edge))) < 0.02
+    _check_png(plotting.save(fig, tmp_path / "two.png"))
+
+    nothing = dataclasses.replace(r, intervals=[[] for _ in r.intervals])
+    fig = plotting.reach_figure([nothing])
+    assert _exclusion_lines(fig) == []
+    assert len(_legend(fig).get_texts()) == 2
+
+
+def test_spectrum_figure(tmp_path):
+    bins = np.linspace(0.0, 3.0, 31)
+    exp = load_experiment("fnal-mu")
+    spectra = [(f"model {m}", bins, experiment_spectrum(exp, m, 0.1, 1e-4, bins)) for m in "AB"]
+    fig = plotting.spectrum_figure(spectra, title="FNAL")
+    ax = fig.axes[0]
+    assert isinstance(fig, Figure)
+    assert ax.get_xlabel() == "$E_S$ [GeV]" and ax.get_ylabel() == "events / bin"
+    steps = ax.patches
+    assert len(steps) == 2
+    for step, (_, edges, values) in zip(steps, spectra):
+        data = step.get_data()
+        assert np.array_equal(data.edges, edges) and np.array_equal(data.values, values)
+    assert ax.get_yscale() == "log"  # the spectra span more than a factor 100
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["model A", "model B"]
+    _check_png(plotting.save(fig, tmp_path / "spectrum.png"))
+
+    flat = plotting.spectrum_figure([("flat", [0.0, 1.0, 2.0, 3.0], [5.0, 10.0, 20.0])])
+    assert flat.axes[0].get_yscale() == "linear"
+    with pytest.raises(ValueError):
+        plotting.spectrum_figure([("bad", [0.0, 1.0], [1.0, 2.0])])
+
+
+def test_decay_length_figure(tmp_path):
+    fig = plotting.decay_length_figure("B", 0.1, 1e-4)
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
+    assert ax.get_xlabel() == "$E_S$ [GeV]" and "[m]" in ax.get_ylabel()
+    (line,) = ax.get_lines()
+    e, length = (np.asarray(v, dtype=float) for v in line.get_data())
+    assert e[0] == pytest.approx(0.1001) and e[-1] == pytest.approx(200.0)
+    assert np.all(np.diff(length) > 0)  # gamma beta c tau grows with the energy
+    assert np.allclose(length, get_model("B").decay_length(e, 0.1, 1e-4), rtol=1e-12)
+    assert "model B" in line.get_label() and "10^{-4}" in line.get_label()
+    _check_png(plotting.save(fig, tmp_path / "decay.png"))
+
+    custom = plotting.decay_length_figure("A", 0.05, 1e-3, energies=[1.0, 10.0, 100.0])
+    assert list(custom.axes[0].get_lines()[0].get_xdata()) == [1.0, 10.0, 100.0]
+
+
+def test_save_formats_and_errors(tmp_path):
+    fig = plotting.decay_length_figure("A", 0.05, 1e-3)
+    for suffix, magic in ((".pdf", b"%PDF"), (".svg", b"<?xml")):
+        out = plotting.save(fig, tmp_path / f"fig{suffix}")
+        assert out.read_bytes()[: len(magic)] == magic
+    with pytest.raises(ConfigError, match="must end in"):
+        plotting.save(fig, tmp_path / "fig.jpg")
+    with pytest.raises(ConfigError, match="does not exist"):
+        plotting.save(fig, tmp_path / "missing" / "fig.png")
+    assert not (tmp_path / "fig.jpg").exists()
+
+
+def test_physics_modules_do_not_import_plotting():
+    code = (
+        "import sys\n"
+        "import mudump, mudump.reach, mudump.signal, mudump.g2, mudump.models, mudump.experiments, mudump.cli\n"
+        "assert 'mudump.plotting' not in sys.modules\n"
+        "import mudump.plotting\n"
+        "assert 'matplotlib.pyplot' not in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, env={**os.environ, "MPLBACKEND": "Agg"})
