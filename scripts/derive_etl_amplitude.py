@@ -1,7 +1,7 @@
 """Derive |M|^2 of mu(p) N(P) -> mu(p') N(P') S(k) at tree level, check it, and write the code.
 
 Run:  python scripts/derive_etl_amplitude.py          (rewrites src/mudump/production/_etl_amplitude.py)
-      python scripts/derive_etl_amplitude.py --check  (only checks; exits non-zero on failure)
+      python scripts/derive_etl_amplitude.py --check  (checks, and that the file is up to date)
 
 Physics (one photon exchanged; the nucleus a heavy spin-0 source of charge form factor F):
     M = g e^2 F(t)/t * ubar(p') Gamma.Pt u(p),   Pt = P + P',  t = -(P - P')^2,
@@ -202,7 +202,8 @@ for Pt -> q = p' + k - p) and compared T with an explicit Dirac-matrix trace bef
 '''
 
 
-def write(parts, path: Path) -> None:
+def render(parts) -> str:
+    """The generated module's text (deterministic)."""
     T11, T12, T22 = parts
     D1 = mS**2 - 2 * pk
     D2 = mS**2 + 2 * ppk
@@ -212,15 +213,24 @@ def write(parts, path: Path) -> None:
     for s, e in subs:
         lines.append(f"    {s} = {sp.pycode(e)}")
     lines.append(f"    return {sp.pycode(red)}")
-    path.write_text("\n".join(lines).replace("math.", "") + "\n")
-    print(f"wrote {path}")
+    return "\n".join(lines).replace("math.", "") + "\n"
+
+
+TARGET = Path(__file__).resolve().parents[1] / "src" / "mudump" / "production" / "_etl_amplitude.py"
 
 
 def main() -> int:
     parts = derive()
     check(parts)
-    if "--check" not in sys.argv:
-        write(parts, Path(__file__).resolve().parents[1] / "src" / "mudump" / "production" / "_etl_amplitude.py")
+    text = render(parts)
+    if "--check" in sys.argv:
+        if TARGET.read_text() != text:
+            print(f"{TARGET} is not what the derivation gives: re-run this script")
+            return 1
+        print(f"{TARGET.name} is up to date")
+        return 0
+    TARGET.write_text(text)
+    print(f"wrote {TARGET}")
     return 0
 
 

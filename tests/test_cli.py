@@ -47,7 +47,7 @@ def test_g2_json(capsys):
 
 def test_xsec_json(capsys):
     d = run_json(capsys, "xsec", "--material", "Pb", "--energy", "160", "--mass", "0.1", "--x", "0.5", "--x", "0.9")
-    assert d["method"] == "ww" and d["x"] == [0.5, 0.9]
+    assert d["method"] == "etl" and d["x"] == [0.5, 0.9]
     assert len(d["dsigma_dx_cm2"]) == 2 and all(v > 0 for v in d["dsigma_dx_cm2"])
     assert 1e-29 < d["sigma_cm2"] < 1e-25
     i = run_json(capsys, "xsec", "--material", "Pb", "--energy", "160", "--mass", "0.1", "--method", "iww")

@@ -132,7 +132,7 @@ def test_reach_legend_and_note_leave_contours_free(reach_fig):
         legend = _legend(fig)
         note = [a for a in ax.artists if a.get_gid() == "note"]
         assert len(note) == 1
-        assert "production: ww" in note[0].txt.get_text() and "90% CL" in note[0].txt.get_text()
+        assert "production: etl" in note[0].txt.get_text() and "90% CL" in note[0].txt.get_text()
         boxes = [legend.get_window_extent(renderer), note[0].get_window_extent(renderer)]
         for bb in boxes:
             assert plotting._overlaps(bb, excl) == 0

@@ -89,7 +89,7 @@ def test_iww_overstates_muon_production_at_low_energy():
     assert r3 > 3.0
     r160 = float(P.sigma(160.0, 0.01, "Pb", method="iww") / P.sigma(160.0, 0.01, "Pb", method="ww"))
     assert 1.1 < r160 < 1.6
-    assert P.DEFAULT_METHOD == "ww"
+    assert P.DEFAULT_METHOD == "etl"  # exact tree level; never IWW
 
 
 @pytest.mark.parametrize("mat,E,m_S", [("Pb", 160.0, 0.01), ("W", 3.0, 0.1), ("W", 15.0, 0.5), ("Pb", 1e4, 1.0)])

@@ -43,7 +43,7 @@ def test_two_boundaries_and_physics_of_the_map():
     """Each sensitive mass has a production edge and a lifetime edge; no reach above 2 m_mu,
     where S -> mu+ mu- is prompt; results say which method made them."""
     r = R.reach("fnal-mu", "B", [0.01, 0.05, 0.3], np.geomspace(1e-8, 1, 120))
-    assert r.method == "ww"
+    assert r.method == "etl"
     assert all(len(iv) == 1 and iv[0][0] < iv[0][1] < 1.0 for iv in r.intervals[:2])
     assert r.intervals[2] == []
     d = r.to_dict()
@@ -64,7 +64,7 @@ def test_cli_reach_json_and_outputs(tmp_path, capsys):
         main(["reach", "fnal-mu", "--model", "B", "--n-masses", "5", "--n-couplings", "40", "--json", "--output", str(csv)])
     assert ex.value.code == 0
     d = json.loads(capsys.readouterr().out)
-    assert d["experiment"] == "fnal-mu" and d["method"] == "ww" and len(d["masses_GeV"]) == len(d["intervals"]) == 5
+    assert d["experiment"] == "fnal-mu" and d["method"] == "etl" and len(d["masses_GeV"]) == len(d["intervals"]) == 5
     lines = csv.read_text().splitlines()
     assert lines[0].startswith("experiment,model,method,cl,m_S_GeV") and len(lines) > 1
     with pytest.raises(SystemExit) as ex:

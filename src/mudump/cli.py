@@ -153,7 +153,8 @@ def xsec(
     material: Annotated[str, typer.Option("--material", help="Target material (preset or element symbol).")],
     energy: Annotated[float, typer.Option("--energy", help="Muon total energy in GeV.")],
     mass: Annotated[float, typer.Option("--mass", help="S mass in GeV.")],
-    method: Annotated[str, typer.Option("--method", help="ww (default) or iww (comparison only).")] = "ww",
+    method: Annotated[str, typer.Option("--method", help="etl (default), ww, or iww (comparison only).")] = "etl",
+    form_factor: Annotated[str, typer.Option("--form-factor", help="Form factor: tsai (default) or helm.")] = "tsai",
     coupling: Annotated[float, typer.Option("--coupling", help="Muon coupling g_mu.")] = 1.0,
     x: Annotated[Optional[list[float]], typer.Option("--x", help="x = E_S/E values (repeatable).")] = None,
     as_json: JsonOpt = False,
@@ -174,14 +175,15 @@ def xsec(
 
         lo, hi = x_range(energy, mass, M_MU)
         xs = np.linspace(float(lo), float(hi), 12)[1:-1] if hi > lo else np.array([])
-    d = production.dsigma_dx(energy, xs, mass, mat, method=method, g=coupling) * M2_TO_CM2
-    s = float(production.sigma(energy, mass, mat, method=method, g=coupling)) * M2_TO_CM2
+    d = production.dsigma_dx(energy, xs, mass, mat, method=method, g=coupling, form_factor=form_factor) * M2_TO_CM2
+    s = float(production.sigma(energy, mass, mat, method=method, g=coupling, form_factor=form_factor)) * M2_TO_CM2
     payload = {
         "material": mat.name,
         "energy_GeV": energy,
         "mass_GeV": mass,
         "coupling": coupling,
         "method": method,
+        "form_factor": form_factor,
         "x": xs,
         "dsigma_dx_cm2": d,
         "sigma_cm2": s,
@@ -270,8 +272,11 @@ def _write_reach_output(path: str, results) -> None:
 def reach(
     experiments: Annotated[list[str], typer.Argument(help="Experiment presets (na64mu, fnal-mu) or paths to TOML files.")],
     model: Annotated[str, typer.Option("--model", help="A or B.")],
-    method: Annotated[str, typer.Option("--method", help="Production method: ww (default) or iww.")] = "ww",
+    method: Annotated[str, typer.Option("--method", help="Production method: etl (default), ww, or iww.")] = "etl",
     preset: Annotated[Optional[str], typer.Option("--preset", help="Delta a_mu preset for the (g-2) band of the plot.")] = None,
+    band: Annotated[bool, typer.Option("--band", help="Also scan the other theory choices (etl/ww x tsai/helm form factors) and shade their spread.")] = False,
+    compare: Annotated[Optional[str], typer.Option("--compare", help="Overlay another method's contour, dashed (e.g. iww).")] = None,
+    form_factor: Annotated[str, typer.Option("--form-factor", help="Form factor: tsai (default) or helm.")] = "tsai",
     plot: Annotated[Optional[str], typer.Option("--plot", help="Write the reach plot (png, pdf, svg).")] = None,
     output: Annotated[Optional[str], typer.Option("--output", help="Write the excluded intervals (.csv or .json).")] = None,
     mass_min: Annotated[float, typer.Option("--mass-min", help="Lowest mass, GeV.")] = 1e-3,
@@ -292,8 +297,15 @@ def reach(
     from .experiments import load_experiment
     from .models import MASS_RANGE_GEV, get_model
 
+    from .production import check_method
+    from .production.formfactors import FORM_FACTORS, check_form_factor
+
     mdl = get_model(model)
     exps = [load_experiment(e) for e in experiments]
+    method = check_method(method)
+    check_form_factor(form_factor)
+    if compare is not None:
+        compare = check_method(compare)
     _check_out_path(output, "--output", (".csv", ".json"))
     if plot:
         _check_out_path(plot, "--plot", _plot_formats())
@@ -307,24 +319,39 @@ def reach(
         raise MudumpError("the grid needs --mass-max > --mass-min and --coupling-max > --coupling-min")
     masses = np.geomspace(mass_min, mass_max, n_masses)
     couplings = np.geomspace(coupling_min, coupling_max, n_couplings)
-    results = []
+    variants = []
+    if band:
+        variants = [(m_, f_) for m_ in ("etl", "ww") for f_ in FORM_FACTORS if (m_, f_) != (method, form_factor)]
+    results, bands, compared = [], [], []
     with Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         console=err, transient=True, disable=not err.is_terminal,
     ) as bar:
+
+        def scan(e, meth, ff):
+            task = bar.add_task(f"{e.name}, model {mdl.name}, {meth}/{ff}", total=masses.size)
+            return reachmod.reach(e, mdl, masses, couplings, meth, progress=lambda i, n: bar.update(task, completed=i),
+                                  form_factor=ff)
+
         for e in exps:
-            task = bar.add_task(f"{e.name}, model {mdl.name}", total=masses.size)
-            results.append(
-                reachmod.reach(e, mdl, masses, couplings, method, progress=lambda i, n, t=task: bar.update(t, completed=i))
-            )
+            results.append(scan(e, method, form_factor))
+            bands.append([scan(e, m_, f_) for m_, f_ in variants])
+            compared.append(scan(e, compare, form_factor) if compare else None)
     if output:
         _write_reach_output(output, results)
     if plot:
         from . import plotting
 
-        plotting.save(plotting.reach_figure(results, preset=preset), plot)
+        fig = plotting.reach_figure(results, preset=preset, bands=bands if band else None,
+                                    compare=compared if compare else None)
+        plotting.save(fig, plot)
     if as_json:
         payload = [r.to_dict() for r in results]
+        for d, vs, c in zip(payload, bands, compared):
+            if band:
+                d["band"] = [{"method": v.method, "form_factor": v.form_factor, "intervals": v.to_dict()["intervals"]} for v in vs]
+            if c is not None:
+                d["compare"] = {"method": c.method, "intervals": c.to_dict()["intervals"]}
         sys.stdout.write(json.dumps(_finite(payload if len(payload) > 1 else payload[0]), allow_nan=False) + "\n")
         return
     t = Table(title=f"Projected reach, model {mdl.name} ({mdl.description})")
@@ -354,7 +381,7 @@ def spectrum(
     model: Annotated[str, typer.Option("--model", help="A or B.")],
     mass: Annotated[float, typer.Option("--mass", help="S mass in GeV.")],
     coupling: Annotated[float, typer.Option("--coupling", help="Muon coupling g_mu.")],
-    method: Annotated[str, typer.Option("--method", help="Production method: ww (default) or iww.")] = "ww",
+    method: Annotated[str, typer.Option("--method", help="Production method: etl (default), ww, or iww.")] = "etl",
     bins: Annotated[int, typer.Option("--bins", min=1, max=10000, help="Number of E_S bins.")] = 30,
     plot: Annotated[Optional[str], typer.Option("--plot", help="Write the spectrum plot (png, pdf, svg).")] = None,
     as_json: JsonOpt = False,
@@ -397,6 +424,61 @@ def spectrum(
     for c, v in zip(centres, ev):
         t.add_row(f"{c:.4g}", _fmt(float(v)))
     t.caption = f"total {float(ev.sum()):.4g} events (method {method})"
+    _emit(payload, as_json, t)
+
+
+@app.command()
+def ratio(
+    material: Annotated[str, typer.Option("--material", help="Target material (preset or element symbol).")],
+    energy: Annotated[float, typer.Option("--energy", help="Muon total energy in GeV.")],
+    versus: Annotated[str, typer.Option("--versus", help="Denominator: iww (default) or ww.")] = "iww",
+    mass_min: Annotated[float, typer.Option("--mass-min", help="Lowest mass, GeV.")] = 1e-3,
+    mass_max: Annotated[float, typer.Option("--mass-max", help="Highest mass, GeV.")] = 1.0,
+    n_masses: Annotated[int, typer.Option("--n-masses", min=2, max=400, help="Masses (log-spaced).")] = 40,
+    n_x: Annotated[int, typer.Option("--n-x", min=2, max=1000, help="x = E_S/E values.")] = 60,
+    plot: Annotated[Optional[str], typer.Option("--plot", help="Write the map (png, pdf, svg).")] = None,
+    as_json: JsonOpt = False,
+):
+    """ETL / IWW (or ETL / WW) over (m_S, x): how far the approximations are from exact tree level."""
+    import numpy as np
+
+    from . import production
+    from ._checks import check_range
+    from .constants import M_MU
+    from .materials import get_material
+
+    mat = get_material(material)
+    den = production.check_method(versus)
+    if plot:
+        _check_out_path(plot, "--plot", _plot_formats())
+    check_range("energy_GeV", energy, M_MU, lo_open=True, unit="GeV")
+    check_range("mass_min_GeV", mass_min, 0.0, lo_open=True, unit="GeV")
+    check_range("mass_max_GeV", mass_max, mass_min, energy - M_MU, lo_open=True, unit="GeV")
+    masses = np.geomspace(mass_min, mass_max, n_masses)
+    x = np.linspace(0.0, 1.0, n_x + 2)[1:-1]
+    num = production.dsigma_dx(energy, x[None, :], masses[:, None], mat, method="etl")
+    dnm = production.dsigma_dx(energy, x[None, :], masses[:, None], mat, method=den)
+    r = np.where(dnm > 0, num / np.where(dnm > 0, dnm, 1.0), 0.0)
+    inside = dnm > 0
+    payload = {
+        "material": mat.name, "energy_GeV": energy, "versus": den, "masses_GeV": masses, "x": x,
+        "ratio": np.where(inside, r, 0.0), "inside": inside,
+    }
+    if plot:
+        from . import plotting
+
+        plotting.save(plotting.ratio_figure(masses, x, np.where(inside, r, np.nan), f"ETL / {den.upper()}",
+                                            f"$\\mu$ {mat.name}, $E$ = {energy:g} GeV"), plot)
+    t = Table(title=f"ETL / {den.upper()} in {mat.name} at E = {energy:g} GeV")
+    t.add_column("m_S [GeV]", justify="right")
+    for xv in (0.1, 0.3, 0.5, 0.7, 0.9):
+        t.add_column(f"x = {xv:g}", justify="right")
+    for m in masses[:: max(1, masses.size // 8)]:
+        vals = production.dsigma_dx(energy, np.array([0.1, 0.3, 0.5, 0.7, 0.9]), m, mat, method="etl")
+        dv = production.dsigma_dx(energy, np.array([0.1, 0.3, 0.5, 0.7, 0.9]), m, mat, method=den)
+        t.add_row(f"{m:.3g}", *[(f"{a / b:.3f}" if b > 0 else "-") for a, b in zip(vals, dv)])
+    if plot:
+        t.caption = f"map written to {plot}"
     _emit(payload, as_json, t)
 
 

@@ -192,7 +192,46 @@ def _g2_band(ax, masses, preset, top):
     return handle, label, [h, c]
 
 
-def reach_figure(results: list, preset: str | None = None, title: str | None = None) -> Figure:
+def _edge_strips(ax, variants, colour):
+    """Shade, per mass, the spread of the lower and of the upper edge of the first excluded
+    interval over ``variants`` (reach results on the same masses): the theory band."""
+    masses = np.asarray(variants[0].masses, dtype=float)
+    artists = []
+    lo = np.full((len(variants), masses.size), np.nan)
+    hi = np.full_like(lo, np.nan)
+    for k, r in enumerate(variants):
+        for i, iv in enumerate(r.intervals):
+            if iv:
+                lo[k, i], hi[k, i] = iv[0][0], iv[-1][1]
+    ok = np.all(np.isfinite(lo), axis=0)
+    if not ok.any():
+        return artists
+    for edge in (lo, hi):
+        a = ax.fill_between(masses, np.nanmin(edge, 0), np.nanmax(edge, 0), where=ok, color=colour, alpha=0.45,
+                            lw=0, zorder=3.5)
+        artists.append(a)
+    return artists
+
+
+def _outline(ax, r, colour, ls, lw=1.2, zorder=4):
+    """Outline of a result's excluded region (no fill); returns the line artists."""
+    masses = np.asarray(r.masses, dtype=float)
+    order = np.argsort(masses)
+    out = []
+    for poly in _exclusion_single(masses[order], [r.intervals[i][:1] for i in order]):
+        closed = np.vstack([poly, poly[:1]])
+        (line,) = ax.plot(closed[:, 0], closed[:, 1], color=colour, ls=ls, lw=lw, zorder=zorder)
+        out.append(line)
+    return out
+
+
+def reach_figure(
+    results: list,
+    preset: str | None = None,
+    title: str | None = None,
+    bands: list | None = None,
+    compare: list | None = None,
+) -> Figure:
     """The sensitivity plot in the (m_S [GeV], g_mu) plane, log-log, as in Chen, Pospelov,
     Zhong, arXiv:1701.07437.
 
@@ -206,6 +245,10 @@ def reach_figure(results: list, preset: str | None = None, title: str | None = N
     ``title``: None builds "Model X (description)" from the models of the results.
     x range: the masses scanned (GeV); y range: about 1e-7 to 1e-1, from the data, inside the
     couplings scanned. A corner note gives the production method and the confidence level.
+    ``bands``: for each result, a list of reach results under other theory choices (production
+    method, form factor) on the same masses; the spread of each contour edge is shaded (the
+    theory uncertainty). ``compare``: results drawn as dashed outlines only, one per result
+    (e.g. IWW, to show how far the approximation of older studies overstates the reach).
     """
     from .models import get_model
 
@@ -261,6 +304,23 @@ def reach_figure(results: list, preset: str | None = None, title: str | None = N
         label = r.experiment.legend + (f", model {r.model}" if mixed else "")
         handles.append(Patch(facecolor=(colour, FILL_ALPHA), edgecolor=colour, linestyle=ls, lw=1.2))
         labels.append(label)
+
+    extra_handles = []
+    if bands:
+        for r, variants in zip(results, bands):
+            if variants:
+                excl_artists += _edge_strips(ax, [r, *variants], colour_of[r.experiment.name])
+        choices = sorted({f"{v.method}/{v.form_factor}" for vs in bands for v in (vs or [])} | {f"{r.method}/{r.form_factor}" for r in results})
+        extra_handles.append((Patch(facecolor="0.4", alpha=0.45, lw=0), "theory spread: " + ", ".join(choices)))
+    if compare:
+        for r, c in zip(results, compare):
+            if c is not None:
+                excl_artists += _outline(ax, c, colour_of[r.experiment.name], "--", lw=1.0)
+        methods_c = ", ".join(dict.fromkeys(c.method.upper() for c in compare if c is not None))
+        extra_handles.append((Line2D([], [], color="0.3", ls="--", lw=1.0), f"{methods_c} (older studies)"))
+    for h, lab in extra_handles:
+        handles.append(h)
+        labels.append(lab)
 
     # axis ranges: the masses scanned; couplings from about 1.5 decades below the best reach
     # to 1e-1 (higher if the reach itself goes higher), inside the couplings scanned
@@ -403,6 +463,35 @@ def decay_length_figure(model, m_S: float, coupling: float, energies=None) -> Fi
 
 # ----------------------------------------------------------------------------------------------
 # output
+
+
+def ratio_figure(masses, x, ratio, label: str, title: str | None = None) -> Figure:
+    """A map of a cross-section ratio over (m_S [GeV], x = E_S/E): ``ratio`` has shape
+    (len(masses), len(x)), NaN outside the kinematic range. Diverging colours centred on 1,
+    log m_S axis, labelled contours from 0.1 to 5."""
+    from matplotlib.colors import TwoSlopeNorm
+
+    fig = _new_figure()
+    ax = fig.add_subplot()
+    _style_axes(ax)
+    r = np.ma.masked_invalid(np.asarray(ratio, dtype=float))
+    lo = float(min(np.nanmin(ratio), 0.95))
+    hi = float(max(np.nanmax(ratio), 1.05))
+    norm = TwoSlopeNorm(vcenter=1.0, vmin=max(lo, 0.0), vmax=min(hi, 10.0))
+    mesh = ax.pcolormesh(x, masses, r, cmap="RdBu_r", norm=norm, shading="nearest", rasterized=True)
+    ax.set_yscale("log")
+    levels = [v for v in (0.1, 0.2, 0.3, 0.5, 0.7, 0.9, 0.95, 1.05, 1.1, 1.5, 2.0, 5.0) if lo < v < hi]
+    if levels:
+        cs = ax.contour(x, masses, r, levels=levels, colors="k", linewidths=0.6)
+        ax.clabel(cs, fontsize=FONT_SMALL - 1, fmt="%g")
+    cb = fig.colorbar(mesh, ax=ax, pad=0.02)
+    cb.set_label(label, fontsize=FONT_LABEL)
+    cb.ax.tick_params(labelsize=FONT_SMALL)
+    ax.set_xlabel("$x = E_S/E_\\mu$", fontsize=FONT_LABEL)
+    ax.set_ylabel("$m_S$ [GeV]", fontsize=FONT_LABEL)
+    if title:
+        ax.set_title(title, fontsize=FONT_LABEL)
+    return fig
 
 
 def save(fig: Figure, path) -> Path:

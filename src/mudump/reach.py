@@ -23,6 +23,7 @@ from ._checks import check_range
 from .experiments import Experiment, load_experiment
 from .models import COUPLING_MAX, MASS_RANGE_GEV, get_model
 from .production import DEFAULT_METHOD, check_method
+from .production.formfactors import DEFAULT_FORM_FACTOR, check_form_factor
 from .signal import experiment_yield
 
 #: Default grids of `mudump reach`: masses 1 MeV - 1 GeV, couplings 1e-8 - 1 (issue 3).
@@ -68,6 +69,7 @@ class ReachResult:
     couplings: np.ndarray  # (n_g,)
     events: np.ndarray  # (n_m, n_g)
     intervals: list = field(default_factory=list)  # per mass: [(g_lo, g_hi), ...]
+    form_factor: str = DEFAULT_FORM_FACTOR
 
     def to_dict(self) -> dict:
         """The JSON form of issue 3: experiment, model, method, cl, masses_GeV, intervals."""
@@ -75,6 +77,7 @@ class ReachResult:
             "experiment": self.experiment.name,
             "model": self.model,
             "method": self.method,
+            "form_factor": self.form_factor,
             "cl": self.cl,
             "muons_on_target": self.experiment.beam.muons_on_target,
             "signal_events_limit": self.n_up,
@@ -113,6 +116,7 @@ def reach(
     couplings=None,
     method: str = DEFAULT_METHOD,
     progress: Optional[Callable[[int, int], None]] = None,
+    form_factor: str = DEFAULT_FORM_FACTOR,
 ) -> ReachResult:
     """Scan masses (GeV) x couplings (g_mu) for an experiment (preset name, path or Experiment)
     and a model ("A", "B"); returns the events grid and the excluded intervals per mass.
@@ -120,6 +124,7 @@ def reach(
     exp = load_experiment(experiment)
     mdl = get_model(model)
     method = check_method(method)
+    check_form_factor(form_factor)
     masses = np.geomspace(*DEFAULT_MASSES) if masses is None else np.atleast_1d(np.asarray(masses, dtype=float))
     couplings = np.geomspace(*DEFAULT_COUPLINGS) if couplings is None else np.atleast_1d(np.asarray(couplings, dtype=float))
     check_range("mass_GeV", masses, *MASS_RANGE_GEV, unit="GeV")
@@ -129,9 +134,11 @@ def reach(
     ev = np.zeros((masses.size, couplings.size))
     intervals = []
     for i, m in enumerate(masses):
-        n_of_g = experiment_yield(exp, mdl, m, method)
+        n_of_g = experiment_yield(exp, mdl, m, method, form_factor)
         ev[i] = n_of_g(couplings)
         intervals.append(_intervals(couplings, ev[i], n_up, lambda g: n_of_g(g)[0]))
         if progress is not None:
             progress(i + 1, masses.size)
-    return ReachResult(exp, mdl.name, method, exp.statistics.confidence_level, n_up, masses, couplings, ev, intervals)
+    return ReachResult(
+        exp, mdl.name, method, exp.statistics.confidence_level, n_up, masses, couplings, ev, intervals, form_factor
+    )

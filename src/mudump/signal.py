@@ -26,6 +26,7 @@ from . import transport
 from .models import ScalarModel, get_model
 from .models.scalar import lab_decay_length
 from .production import DEFAULT_METHOD
+from .production.formfactors import DEFAULT_FORM_FACTOR
 from .production.tables import ProductionTable, production_table
 
 DISPLACED = "displaced-decay"
@@ -126,11 +127,12 @@ def events(table: ProductionTable, model, couplings, **geometry) -> np.ndarray:
     return Yield(table, model, **geometry)(couplings)
 
 
-def table_for(experiment, m_S: float, method: str) -> ProductionTable:
+def table_for(experiment, m_S: float, method: str, form_factor: str = DEFAULT_FORM_FACTOR) -> ProductionTable:
     """The (cached) production table of an experiment's target and beam at mass m_S."""
     e = experiment
     return production_table(
-        float(m_S), e.target.material, e.beam.energy_GeV, e.target.length_m, method, e.beam.lepton, e.signature.e_cut_GeV
+        float(m_S), e.target.material, e.beam.energy_GeV, e.target.length_m, method, e.beam.lepton,
+        e.signature.e_cut_GeV, form_factor,
     )
 
 
@@ -145,21 +147,28 @@ def _geometry(experiment) -> dict:
     )
 
 
-def experiment_yield(experiment, model, m_S: float, method: str = DEFAULT_METHOD) -> Yield:
+def experiment_yield(
+    experiment, model, m_S: float, method: str = DEFAULT_METHOD, form_factor: str = DEFAULT_FORM_FACTOR
+) -> Yield:
     """The event function N(g_mu) of an experiment at mass m_S (GeV) for a model."""
-    return Yield(table_for(experiment, m_S, method), model, **_geometry(experiment))
+    return Yield(table_for(experiment, m_S, method, form_factor), model, **_geometry(experiment))
 
 
-def experiment_events(experiment, model, m_S: float, couplings, method: str = DEFAULT_METHOD) -> np.ndarray:
+def experiment_events(
+    experiment, model, m_S: float, couplings, method: str = DEFAULT_METHOD, form_factor: str = DEFAULT_FORM_FACTOR
+) -> np.ndarray:
     """Expected signal events of an experiment for each coupling g_mu (model, mass in GeV)."""
-    return experiment_yield(experiment, model, m_S, method)(couplings)
+    return experiment_yield(experiment, model, m_S, method, form_factor)(couplings)
 
 
 #: Gauss-Legendre nodes per E_S bin in :func:`experiment_spectrum`.
 BIN_NODES = 8
 
 
-def experiment_spectrum(experiment, model, m_S: float, coupling: float, bins, method: str = DEFAULT_METHOD) -> np.ndarray:
+def experiment_spectrum(
+    experiment, model, m_S: float, coupling: float, bins, method: str = DEFAULT_METHOD,
+    form_factor: str = DEFAULT_FORM_FACTOR,
+) -> np.ndarray:
     """Expected signal events per S-energy bin (``bins``: edges in GeV) at coupling g_mu.
 
     Each bin is integrated exactly (Gauss-Legendre in E_S within the bin and the kinematic range
@@ -187,7 +196,7 @@ def experiment_spectrum(experiment, model, m_S: float, coupling: float, bins, me
     kernel = _KERNELS[check_method(method)]
     dsig = 0.0
     for nuc, n in zip(mat.nuclei, mat.number_densities):
-        dsig = dsig + n * kernel(E, x, m_S, photon_flux(nuc), m_l)
+        dsig = dsig + n * kernel(E, x, m_S, photon_flux(nuc, form_factor), m_l)
     w = dsig * GEV2_TO_M2 / E * 0.5 * span[..., None] * gw * tr.dz[:, None, None]  # dx = dE_S / E
     l = lab_decay_length(es, m_S, model.total_width(m_S, coupling))
     before = e.target.length_m - tr.z[:, None, None] + e.downstream.shield_length_m

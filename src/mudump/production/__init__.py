@@ -2,8 +2,11 @@
 
 Methods (``method=``):
 
+* ``"etl"`` -- exact tree level (:mod:`.etl`): the 2 -> 3 matrix element with nuclear recoil,
+  evaluated fast as WW times a tabulated ETL/WW ratio (:mod:`.etl_table`); the default.
 * ``"ww"`` -- phase-space Weizsaecker-Williams with the exact angle-dependent t_min
-  (:mod:`.ww`); the default: it follows exact tree level to a few percent for muon beams.
+  (:mod:`.ww`): it follows exact tree level to a few percent for muon beams (more near x -> 1
+  and close to threshold).
 * ``"iww"`` -- improved WW with an x-independent t_min (:mod:`.iww`); kept only to compare with
   papers that used it. It overstates muon-beam production by tens of percent at 160 GeV and by
   factors of several at a few GeV (physics.md section 4).
@@ -20,18 +23,19 @@ import numpy as np
 from .._checks import check_range
 from ..constants import GEV2_TO_M2, LEPTONS
 from ..errors import UnknownNameError
-from . import iww, ww
+from . import etl_table, iww, ww
 from .flux import photon_flux
-from .formfactors import Nucleus
+from .formfactors import DEFAULT_FORM_FACTOR, Nucleus, check_form_factor
 from .kinematics import x_range
 
 METHODS: dict[str, str] = {
+    "etl": "exact tree level (2->3 matrix element, nuclear recoil; tabulated ETL/WW ratio)",
     "ww": "phase-space Weizsaecker-Williams (exact t_min(x, theta))",
     "iww": "improved Weizsaecker-Williams (x-independent t_min; overstates muon-beam production)",
 }
-DEFAULT_METHOD = "ww"
+DEFAULT_METHOD = "etl"
 
-_KERNELS = {"ww": ww.dsigma_dx, "iww": iww.dsigma_dx}
+_KERNELS = {"etl": etl_table.dsigma_dx, "ww": ww.dsigma_dx, "iww": iww.dsigma_dx}
 
 #: Composite Gauss-Legendre rule for the x integral: panels x nodes in each of its two regions.
 PANELS = (16, 12)
@@ -73,21 +77,25 @@ def _check_kinematics(energy, m_S, m_l):
     return energy
 
 
-def dsigma_dx(energy, x, m_S, target, *, method: str = DEFAULT_METHOD, g=1.0, lepton: str = "mu"):
+def dsigma_dx(
+    energy, x, m_S, target, *, method: str = DEFAULT_METHOD, g=1.0, lepton: str = "mu", form_factor: str = DEFAULT_FORM_FACTOR
+):
     """dsigma/dx in m^2 per atom for l N -> l N S, x = E_S / E (broadcasts over energy, x, m_S).
 
     ``target`` is a :class:`Nucleus`, a material name, a chemical symbol or a Material.
     ``g`` is the S coupling to the beam lepton; the result is exactly proportional to g^2.
-    Zero outside m_S/E < x < 1 - m_l/E. See :mod:`.ww` and :mod:`.iww` for the formulas.
+    ``form_factor`` names the G2 parametrisation (:data:`.formfactors.FORM_FACTORS`).
+    Zero outside m_S/E < x < 1 - m_l/E. See :mod:`.etl`, :mod:`.ww` and :mod:`.iww`.
     """
     kernel = _KERNELS[check_method(method)]
+    check_form_factor(form_factor)
     m_l = _lepton_mass(lepton)
     energy = _check_kinematics(energy, m_S, m_l)
     x = check_range("x", x, 0.0, 1.0)
     g = check_range("coupling", g, 0.0)
     total = 0.0
     for nuc, weight in _components(target):
-        total = total + weight * kernel(energy, x, m_S, photon_flux(nuc), m_l, g)
+        total = total + weight * kernel(energy, x, m_S, photon_flux(nuc, form_factor), m_l, g)
     return total * GEV2_TO_M2
 
 
@@ -132,10 +140,14 @@ def _x_nodes(energy, m_S, m_l, e_cut=None, panels=None):
     return np.concatenate([x1, x2], -1), np.concatenate([q1, q2], -1)
 
 
-def sigma(energy, m_S, target, *, method: str = DEFAULT_METHOD, g=1.0, lepton: str = "mu", e_cut=None):
+def sigma(
+    energy, m_S, target, *, method: str = DEFAULT_METHOD, g=1.0, lepton: str = "mu", e_cut=None,
+    form_factor: str = DEFAULT_FORM_FACTOR,
+):
     """Total cross section in m^2 per atom, integrated over m_S/E < x < 1 - m_l/E, optionally
     only over E_S = x E > e_cut (GeV). Broadcasts over energy and m_S."""
     kernel = _KERNELS[check_method(method)]
+    check_form_factor(form_factor)
     m_l = _lepton_mass(lepton)
     energy = _check_kinematics(energy, m_S, m_l)
     g = check_range("coupling", g, 0.0)
@@ -145,7 +157,7 @@ def sigma(energy, m_S, target, *, method: str = DEFAULT_METHOD, g=1.0, lepton: s
     x, w = _x_nodes(energy, m_S, m_l, e_cut)
     total = 0.0
     for nuc, weight in _components(target):
-        d = kernel(energy[..., None], x, m_S[..., None], photon_flux(nuc), m_l, g)
+        d = kernel(energy[..., None], x, m_S[..., None], photon_flux(nuc, form_factor), m_l, g)
         total = total + weight * (d * w).sum(-1)
     return total * GEV2_TO_M2
 

@@ -17,7 +17,8 @@ phi the azimuth of the recoil momentum around V = p - k,
 the polar angle of the recoil fixed by energy conservation:
     cos alpha = (D1 - c t) / (2 |V| |q|),  D1 = m_S^2 - 2 p.k,  c = 1 + V^0/M,  |q|^2 = t (1 + t/4M^2),
 and t between the roots t_- < t_+ of A (t - t_-)(t_+ - t) = 4|V|^2 |q|^2 - (D1 - c t)^2,
-A = c^2 - |V|^2/M^2. (t_- -> (u / 2E(1-x))^2, the WW t_min, for a heavy nucleus.)
+A = c^2 - |V|^2/M^2 (t_- -> (u / 2E(1-x))^2, the WW t_min, for a heavy nucleus), and below
+2M (V^0 - m), where the outgoing lepton's energy V^0 - t/2M would drop below its mass.
 
 Numerics: T is evaluated in a light-cone gauge, Pt -> Pt - (n.Pt / n.q) q with n = (1, 0, 0, 1),
 which leaves T unchanged (gauge invariance) but removes the huge cancellation between the two
@@ -37,8 +38,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..constants import ALPHA, M_PROTON
+from . import ww
 from ._etl_amplitude import trace_T
-from .formfactors import Nucleus, g2_elastic, g2_inelastic
+from .formfactors import DEFAULT_FORM_FACTOR, FORM_FACTORS, Nucleus
 from .kinematics import u_at_zero_angle, x_range
 
 #: Atomic mass unit in GeV (CODATA 2018: 931.49410242 MeV); nuclear mass ~ A u.
@@ -125,8 +127,17 @@ def _t_nodes(t_lo, t_hi):
     return t, W * wu * t  # dt = t dw
 
 
-def d2sigma_dx_dcos(E, x, theta, m_S, nuc: Nucleus, m_l, g=1.0):
-    """ETL dsigma/(dx dcos theta) in GeV^-2 at S angle theta (arrays broadcast)."""
+def d2sigma_dx_dcos(
+    E, x, theta, m_S, nuc: Nucleus, m_l, g=1.0, form_factor: str = DEFAULT_FORM_FACTOR, approx: str = "exact"
+):
+    """ETL dsigma/(dx dcos theta) in GeV^-2 at S angle theta (arrays broadcast); elastic with
+    the nuclear mass and inelastic with the proton mass, form factors by name (FORM_FACTORS).
+
+    ``approx="iww-flux"`` runs the same integration code (prefactor, t and phi rules) with the
+    trace replaced by its equivalent-photon form, T = 32 M^2 |p| |V| (1-x) A (t - t0)/u^2 with
+    the 2->2 amplitude A and u of physics.md section 4, over t0 = (m_S^2/2E)^2 < t < m_S^2 + m_l^2:
+    the t and phi integrals then give chi(t0) and the result must be the IWW double differential
+    (the check of this code's normalisation in tests/test_etl.py)."""
     E, x, theta = np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in (E, x, theta)))
     out = np.zeros(E.shape)
     lo, hi = x_range(E, m_S, m_l)
@@ -137,15 +148,29 @@ def d2sigma_dx_dcos(E, x, theta, m_S, nuc: Nucleus, m_l, g=1.0):
     gp, wp = _gl(NODES_PHI)
     phi = 0.5 * np.pi * (1.0 + gp)  # [0, pi], doubled below
     total = 0.0
-    for M, g2 in ((ATOMIC_MASS_UNIT_GEV * nuc.A, g2_elastic), (M_PROTON, g2_inelastic)):
+    g2_el, g2_inel = FORM_FACTORS[form_factor]
+    for M, g2 in ((ATOMIC_MASS_UNIT_GEV * nuc.A, g2_el), (M_PROTON, g2_inel)):
         _, _, _, Vn, t_minus, t_plus = kinematics(Ei, xi, th, 1.0, 0.0, m_l, m_S, M)
-        t_hi = np.minimum(t_plus, T_CUT_GEV2)
+        # the root t_+ also admits the negative-energy branch of p': require E' = V0 + q0 >= m,
+        # i.e. t <= 2 M (V0 - m) (it matters for a light target such as a proton)
+        t_hi = np.minimum(np.minimum(t_plus, T_CUT_GEV2), 2.0 * M * (Ei * (1.0 - xi) - m_l))
+        if approx == "iww-flux":
+            t_minus = (m_S**2 / (2.0 * Ei)) ** 2
+            t_hi = np.full_like(Ei, m_S**2 + m_l**2)
         live = t_hi > t_minus
         tn, wt = _t_nodes(t_minus, np.where(live, t_hi, 2 * t_minus))
-        args, F2, inside, _, _, _ = kinematics(
-            Ei[:, None, None], xi[:, None, None], th[:, None, None], tn[..., None], phi, m_l, m_S, M
-        )
-        T = F2 * trace_T(*args)
+        if approx == "iww-flux":
+            U = u_at_zero_angle(xi, m_S, m_l) + th**2 * Ei**2 * xi
+            A = ww.amplitude(xi, U, m_S, m_l)
+            pn = np.sqrt(Ei**2 - m_l**2)
+            T = (32.0 * M**2 * pn * Vn * (1.0 - xi) * A / U**2)[:, None, None] * (tn - t_minus[:, None])[..., None]
+            inside = np.ones(T.shape, dtype=bool)
+            T = np.broadcast_to(T, T.shape[:2] + (phi.size,))
+        else:
+            args, F2, inside, _, _, _ = kinematics(
+                Ei[:, None, None], xi[:, None, None], th[:, None, None], tn[..., None], phi, m_l, m_S, M
+            )
+            T = F2 * trace_T(*args)
         amp2 = 0.5 * g**2 * (4 * np.pi * ALPHA) ** 2 * g2(tn[..., None], nuc) / tn[..., None] ** 2 * T
         amp2 = np.where(inside, amp2, 0.0)
         integral = 2.0 * (0.5 * np.pi) * ((amp2 @ wp) * wt).sum(-1)  # phi over [0, 2 pi]
@@ -157,7 +182,7 @@ def d2sigma_dx_dcos(E, x, theta, m_S, nuc: Nucleus, m_l, g=1.0):
     return out
 
 
-def dsigma_dx(E, x, m_S, nuc: Nucleus, m_l, g=1.0):
+def dsigma_dx(E, x, m_S, nuc: Nucleus, m_l, g=1.0, form_factor: str = DEFAULT_FORM_FACTOR, approx: str = "exact"):
     """ETL dsigma/dx in GeV^-2: d2sigma_dx_dcos integrated over cos theta in [-1, 1] with
     NODES_THETA Gauss-Legendre nodes in s = ln(U/U0), U = U0 + theta^2 E^2 x (theta <= pi),
     dcos theta = sin(theta) U ds / (2 theta E^2 x). Broadcasts over E, x."""
@@ -173,5 +198,5 @@ def dsigma_dx(E, x, m_S, nuc: Nucleus, m_l, g=1.0):
     U = U0[..., None] * np.exp(s)
     theta = np.sqrt((U - U0[..., None]) / (Es**2 * xs)[..., None])
     jac = 0.5 * s_end[..., None] * ws * np.sinc(theta / np.pi) * U / (2.0 * Es[..., None] ** 2 * xs[..., None])
-    d2 = d2sigma_dx_dcos(Es[..., None], xs[..., None], theta, m_S, nuc, m_l, g)
+    d2 = d2sigma_dx_dcos(Es[..., None], xs[..., None], theta, m_S, nuc, m_l, g, form_factor, approx)
     return np.where(ok, (d2 * jac).sum(-1), 0.0)

@@ -21,7 +21,7 @@ from functools import cache
 
 import numpy as np
 
-from .formfactors import Nucleus, g2_total
+from .formfactors import DEFAULT_FORM_FACTOR, Nucleus, check_form_factor, g2_total
 
 #: Grid of the cumulative tables: ln t from LN_T_LO to LN_T_HI, POINTS_PER_E_FOLD per unit of ln t.
 T_HI_GEV2 = 1e4
@@ -41,9 +41,10 @@ class PhotonFlux:
 
     SHORT = 0.5
 
-    def __init__(self, nuc: Nucleus, g2=g2_total):
+    def __init__(self, nuc: Nucleus, form_factor: str = DEFAULT_FORM_FACTOR):
         self.nucleus = nuc
-        self._g2 = g2
+        self.form_factor = check_form_factor(form_factor)
+        g2 = self._g2 = lambda t, n: g2_total(t, n, form_factor)
         # Start deep in the fully screened region, where G2 = c t^2 to better than 1e-7.
         screen = max(nuc.a_el, nuc.a_inel) ** 2
         self.ln_t0 = np.log(1e-7 / screen)
@@ -114,6 +115,6 @@ class PhotonFlux:
 
 
 @cache
-def photon_flux(nuc: Nucleus) -> PhotonFlux:
-    """The (cached) photon flux of a nucleus with the default form factor G2_el + G2_inel."""
-    return PhotonFlux(nuc)
+def photon_flux(nuc: Nucleus, form_factor: str = DEFAULT_FORM_FACTOR) -> PhotonFlux:
+    """The (cached) photon flux of a nucleus for a form-factor parametrisation (G2_el + G2_inel)."""
+    return PhotonFlux(nuc, form_factor)

@@ -12,7 +12,7 @@ coupling is the caller's job: production goes as g^2.
 
 Cache: one ``.npz`` per table in ``cache_dir()/production``, keyed by a hash of every input that
 matters (mass, material definition, beam energy, target length, method, lepton, E_S cut,
-quadrature settings, mudump's table format version).
+form factor, quadrature settings, mudump's table format version).
 
 Units: GeV, metres; weights in S per muon on target.
 """
@@ -32,6 +32,7 @@ from ..constants import GEV2_TO_M2, LEPTONS
 from ..materials import get_material
 from . import _KERNELS, _x_nodes, check_method
 from .flux import photon_flux
+from .formfactors import DEFAULT_FORM_FACTOR, check_form_factor
 
 #: Version of the table format and numerics; bump it to invalidate old cache files.
 TABLE_VERSION = 1
@@ -56,7 +57,7 @@ class ProductionTable:
         return float(self.weight.sum())
 
 
-def _key(m_S, material, energy, length, method, lepton, e_cut) -> str:
+def _key(m_S, material, energy, length, method, lepton, e_cut, form_factor) -> str:
     mat = get_material(material)
     doc = {
         "v": TABLE_VERSION,
@@ -67,12 +68,15 @@ def _key(m_S, material, energy, length, method, lepton, e_cut) -> str:
         "method": method,
         "lepton": lepton,
         "e_cut": repr(float(e_cut)),
+        "form_factor": form_factor,
         "quad": [transport.DEPTH_NODES, list(TABLE_PANELS)],
     }
     return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:32]
 
 
-def compute_table(m_S, material, energy, length, method, lepton="mu", e_cut=0.0) -> ProductionTable:
+def compute_table(
+    m_S, material, energy, length, method, lepton="mu", e_cut=0.0, form_factor=DEFAULT_FORM_FACTOR
+) -> ProductionTable:
     """Compute a production table (no cache). See the module docstring for its meaning."""
     mat = get_material(material)
     method = check_method(method)
@@ -87,17 +91,20 @@ def compute_table(m_S, material, energy, length, method, lepton="mu", e_cut=0.0)
     kernel = _KERNELS[method]
     dsig = 0.0
     for nuc, n in zip(mat.nuclei, mat.number_densities):
-        dsig = dsig + n * kernel(E[:, None], x, m[:, None], photon_flux(nuc), m_l)  # GeV^-2 / m^3
+        dsig = dsig + n * kernel(E[:, None], x, m[:, None], photon_flux(nuc, form_factor), m_l)  # GeV^-2 / m^3
     weight = dsig * GEV2_TO_M2 * wx * tr.dz[:, None]
     return ProductionTable(float(m_S), tr.z, tr.energy, x * E[:, None], weight)
 
 
 @lru_cache(maxsize=4096)
-def production_table(m_S, material, energy, length, method, lepton="mu", e_cut=0.0) -> ProductionTable:
+def production_table(
+    m_S, material, energy, length, method, lepton="mu", e_cut=0.0, form_factor=DEFAULT_FORM_FACTOR
+) -> ProductionTable:
     """The production table for these inputs, from memory, the disk cache, or computed (and
     then stored). Arguments as :func:`compute_table` (material by name)."""
     method = check_method(method)
-    key = _key(m_S, material, energy, length, method, lepton, e_cut)
+    check_form_factor(form_factor)
+    key = _key(m_S, material, energy, length, method, lepton, e_cut, form_factor)
     path = cache_dir() / "production" / f"{key}.npz"
     if path.is_file():
         try:
@@ -107,7 +114,7 @@ def production_table(m_S, material, energy, length, method, lepton="mu", e_cut=0
                 return table
         except (OSError, ValueError, KeyError):
             pass  # a damaged file is recomputed and overwritten
-    table = compute_table(m_S, material, energy, length, method, lepton, e_cut)
+    table = compute_table(m_S, material, energy, length, method, lepton, e_cut, form_factor)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{np.random.default_rng().integers(1 << 30)}.tmp.npz")
     np.savez(tmp, m_S=table.m_S, z=table.z, e_mu=table.e_mu, e_s=table.e_s, weight=table.weight)

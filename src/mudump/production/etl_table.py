@@ -1,0 +1,162 @@
+"""Exact tree level, fast: the ratio R = ETL/WW tabulated once per (nucleus, lepton, form factor).
+
+The phase-space WW (:mod:`.ww`) is fast and exact for what it is; the exact tree-level result
+(:mod:`.etl`) differs from it by a smooth factor, a few percent at high energy and up to ~20%
+at a few GeV (physics.md section 4). So mudump tabulates R(m_S, E, x) = ETL/WW on a grid and
+evaluates ETL as WW x R, R interpolated (multilinear) in the grid variables
+
+    ln m_S,   eps = ln(E / (m_S + m_l)),   v in (0, 1),
+
+v being the position of x in the same two-region variable as the x quadrature of
+:mod:`mudump.production` (x = x_lo cosh w below x_m, -ln(1-x) above), so the grid follows the
+threshold and the end point. Interpolation error (measured against direct ETL at random
+points by tests/test_etl.py): below 0.1% on dsigma/dx integrated over x and about 1% point by
+point for E > 4.5 (m_S + m_l); within 2 (m_S + m_l) of threshold, where the cross section is
+tiny and R itself changes by factors of a few, up to several percent. Outside the grid the
+nearest grid value is used (R is flat there: R -> 1 at high energy).
+
+Tables are looked up in memory, then in the package (``mudump/data/etl``: shipped for the
+elements of the preset materials, built by scripts/build_etl_tables.py), then in the user cache,
+and otherwise computed (about 40 s per nucleus) and stored in the cache. The file name is a
+hash of every input (nucleus, lepton mass, form factor, grid, integration settings, version), so
+a change in any of them never reuses a stale table.
+
+Units: GeV.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import lru_cache
+from importlib import resources
+
+import numpy as np
+from scipy.interpolate import RegularGridInterpolator
+
+from ..cache import cache_dir
+from . import etl, ww
+from .flux import photon_flux
+from .formfactors import DEFAULT_FORM_FACTOR, Nucleus
+from .kinematics import x_range
+
+TABLE_VERSION = 2
+GRID_LN_M = np.linspace(np.log(5e-4), np.log(6.0), 15)
+GRID_EPS = np.array(
+    [0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.65, 0.8, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0, 4.0, 5.5, 7.0, 9.0, 11.5, 14.0]
+)
+_NV = 25
+GRID_V = 0.5 * (1.0 - np.cos(np.pi * (np.arange(_NV) + 0.5) / _NV))
+
+
+def _regions(E, m_S, m_l):
+    """x_lo, x_hi and the split x_m: 0.5 when it lies inside, else the midpoint (never an end)."""
+    lo, hi = x_range(E, m_S, m_l)
+    x_m = np.where((lo < 0.5) & (hi > 0.5), 0.5, 0.5 * (lo + hi))
+    return lo, hi, x_m
+
+
+def x_of_v(v, E, m_S, m_l):
+    """x at position v in (0, 1) of the two-region variable (see the module docstring)."""
+    lo, hi, x_m = _regions(E, m_S, m_l)
+    w = 2.0 * v * np.arccosh(x_m / lo)
+    y_lo, y_hi = -np.log1p(-x_m), -np.log1p(-hi)
+    y = y_lo + (2.0 * v - 1.0) * (y_hi - y_lo)
+    return np.where(v < 0.5, lo * np.cosh(w), -np.expm1(-y))
+
+
+def v_of_x(x, E, m_S, m_l):
+    """Inverse of :func:`x_of_v`."""
+    lo, hi, x_m = _regions(E, m_S, m_l)
+    below = x < x_m
+    a = np.arccosh(np.clip(x / lo, 1.0, None)) / np.maximum(np.arccosh(x_m / lo), 1e-300)
+    y_lo, y_hi = -np.log1p(-x_m), -np.log1p(-hi)
+    b = (-np.log1p(-np.minimum(x, hi)) - y_lo) / np.maximum(y_hi - y_lo, 1e-300)
+    return np.where(below, 0.5 * a, 0.5 + 0.5 * b)
+
+
+def _key(nuc: Nucleus, m_l: float, form_factor: str) -> str:
+    doc = {
+        "v": TABLE_VERSION,
+        "Z": nuc.Z,
+        "A": repr(nuc.A),
+        "m_l": repr(float(m_l)),
+        "ff": form_factor,
+        "grid": [GRID_LN_M.tolist(), GRID_EPS.tolist(), GRID_V.tolist()],
+        "etl": [etl.NODES_THETA, list(etl.NODES_T), etl.NODES_PHI, etl.T_CUT_GEV2],
+        "ww": ww.ANGLE_NODES,
+    }
+    return f"etl-{nuc.symbol}-{form_factor}-" + hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:24]
+
+
+def compute_ratio(nuc: Nucleus, m_l: float, form_factor: str = DEFAULT_FORM_FACTOR, progress=None) -> np.ndarray:
+    """R = ETL/WW on the grid, shape (len(GRID_LN_M), len(GRID_EPS), len(GRID_V))."""
+    flux = photon_flux(nuc, form_factor)
+    out = np.empty((GRID_LN_M.size, GRID_EPS.size, GRID_V.size))
+    for i, lm in enumerate(GRID_LN_M):
+        m_S = float(np.exp(lm))
+        E = (m_S + m_l) * np.exp(GRID_EPS)[:, None]
+        x = x_of_v(GRID_V[None, :], E, m_S, m_l)
+        num = etl.dsigma_dx(E, x, m_S, nuc, m_l, 1.0, form_factor)
+        den = ww.dsigma_dx(E, x, m_S, flux, m_l)
+        out[i] = np.where(den > 0, num / np.where(den > 0, den, 1.0), 1.0)
+        if progress is not None:
+            progress(i + 1, GRID_LN_M.size)
+    return out
+
+
+class RatioTable:
+    """R(m_S, E, x) = ETL/WW for one nucleus, lepton and form factor (tricubic interpolation)."""
+
+    def __init__(self, values: np.ndarray, m_l: float):
+        self.values = values
+        self.m_l = m_l
+        self._interp = RegularGridInterpolator((GRID_LN_M, GRID_EPS, GRID_V), values, method="cubic")
+
+    def __call__(self, E, x, m_S):
+        E, x, m_S = np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in (E, x, m_S)))
+        lm = np.clip(np.log(m_S), GRID_LN_M[0], GRID_LN_M[-1])
+        eps = np.clip(np.log(E / (m_S + self.m_l)), GRID_EPS[0], GRID_EPS[-1])
+        v = np.clip(v_of_x(x, E, m_S, self.m_l), GRID_V[0], GRID_V[-1])
+        pts = np.stack([lm.ravel(), eps.ravel(), v.ravel()], axis=-1)
+        return self._interp(pts).reshape(E.shape)
+
+
+def _shipped(name: str):
+    try:
+        f = resources.files("mudump.data").joinpath("etl", name + ".npz")
+        if f.is_file():
+            with f.open("rb") as fh, np.load(fh) as z:
+                return np.array(z["ratio"])
+    except (FileNotFoundError, ModuleNotFoundError, OSError, KeyError, ValueError):
+        return None
+    return None
+
+
+@lru_cache(maxsize=64)
+def ratio_table(nuc: Nucleus, m_l: float, form_factor: str = DEFAULT_FORM_FACTOR) -> RatioTable:
+    """The ETL/WW ratio table: shipped, cached, or computed and cached (see module docstring)."""
+    name = _key(nuc, m_l, form_factor)
+    values = _shipped(name)
+    path = cache_dir() / "etl" / f"{name}.npz"
+    if values is None and path.is_file():
+        try:
+            with np.load(path) as z:
+                values = np.array(z["ratio"])
+        except (OSError, KeyError, ValueError):
+            values = None
+    expected = (GRID_LN_M.size, GRID_EPS.size, GRID_V.size)
+    if values is None or values.shape != expected:
+        values = compute_ratio(nuc, m_l, form_factor)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{np.random.default_rng().integers(1 << 30)}.tmp.npz")
+        np.savez_compressed(tmp, ratio=values)
+        tmp.replace(path)
+    return RatioTable(values, m_l)
+
+
+def dsigma_dx(E, x, m_S, flux, m_l, g=1.0):
+    """ETL dsigma/dx in GeV^-2 (WW times the tabulated ETL/WW ratio); signature of the WW and
+    IWW kernels, the nucleus and form factor taken from ``flux``."""
+    table = ratio_table(flux.nucleus, float(m_l), flux.form_factor)
+    return ww.dsigma_dx(E, x, m_S, flux, m_l, g) * table(E, x, m_S)

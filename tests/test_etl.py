@@ -1,0 +1,181 @@
+"""Exact tree level: the derived matrix element, its numerics, the phase-space integral, the
+normalisation, the limits where WW and IWW are known to hold, and the tabulated ratio."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mudump import production as P
+from mudump.constants import M_MU, M_PROTON
+from mudump.production import etl, etl_table, iww, reference, ww
+from mudump.production._etl_amplitude import trace_T
+from mudump.production.flux import photon_flux
+from mudump.production.formfactors import nucleus
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_derivation_script_checks_and_generated_code_is_current():
+    """scripts/derive_etl_amplitude.py re-derives |M|^2 with sympy, checks gauge invariance
+    (symbolic and numeric) and the Dirac-matrix trace, and that the generated file matches."""
+    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "derive_etl_amplitude.py"), "--check"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "up to date" in proc.stdout
+
+
+def _lab_vectors(E, x, th, t, phi, m, m_S, M):
+    """Plain lab-frame four-vectors (no stabilised formulas) for the trace."""
+    p = np.array([E, 0, 0, np.sqrt(E**2 - m**2)])
+    Ek = x * E
+    kn = np.sqrt(Ek**2 - m_S**2)
+    k = np.array([Ek, kn * np.sin(th), 0, kn * np.cos(th)])
+    V = p - k
+    Vn = np.linalg.norm(V[1:])
+    q0 = -t / (2 * M)
+    qn = np.sqrt(t + t**2 / (4 * M**2))
+    ca = ((V[0] ** 2 - Vn**2) - m**2 - t + 2 * V[0] * q0) / (2 * Vn * qn)
+    sa = np.sqrt(1 - ca**2)
+    vh = V[1:] / Vn
+    e1 = np.array([vh[2], 0, -vh[0]])
+    qv = qn * (ca * vh + sa * (np.cos(phi) * e1 + np.sin(phi) * np.array([0, 1, 0])))
+    q = np.array([q0, *qv])
+    return p, V + q, k, np.array([2 * M, 0, 0, 0]) - q, q
+
+
+def _dot(a, b):
+    return a[0] * b[0] - a[1] * b[1] - a[2] * b[2] - a[3] * b[3]
+
+
+def _T(p, pp, k, Pt, m, m_S):
+    return trace_T(_dot(p, k), _dot(pp, k), _dot(p, pp), _dot(p, Pt), _dot(pp, Pt), _dot(k, Pt), _dot(Pt, Pt), m, m_S)
+
+
+def test_trace_is_gauge_invariant_and_positive(rng):
+    for _ in range(20):
+        E = rng.uniform(1, 20)
+        x, m_S = rng.uniform(0.1, 0.9), rng.uniform(0.001, 0.3)
+        M = rng.choice([M_PROTON, 170.0])
+        if x * E <= m_S:
+            continue
+        _, _, _, _, tm, tp = etl.kinematics(E, x, 0.05, 1.0, 0.0, M_MU, m_S, M)
+        t = tm * 3 if 3 * tm < tp else 0.5 * (tm + tp)
+        p, pp, k, Pt, q = _lab_vectors(E, x, 0.05, t, 1.1, M_MU, m_S, M)
+        T = _T(p, pp, k, Pt, M_MU, m_S)
+        assert T > 0
+        assert _T(p, pp, k, Pt + 5.3 * q, M_MU, m_S) == pytest.approx(T, rel=1e-7)
+
+
+@pytest.mark.parametrize("E", [3.0, 15.0])
+def test_light_cone_evaluation_equals_lab_evaluation(E, rng):
+    """The stabilised light-cone-gauge evaluation used by the integrator agrees with the plain
+    lab-frame one where the latter is still accurate (a few to tens of GeV)."""
+    for _ in range(20):
+        x, m_S = rng.uniform(0.05, 0.95), 10 ** rng.uniform(-3, -0.5)
+        th = rng.uniform(0, 0.5)
+        M = 170.0
+        if x * E <= 1.01 * m_S or x > 1 - M_MU / E:
+            continue
+        _, _, _, _, tm, tp = etl.kinematics(E, x, th, 1.0, 0.0, M_MU, m_S, M)
+        t = min(tm * 10 ** rng.uniform(0.001, 3), 0.5 * (tm + tp))
+        phi = rng.uniform(0, np.pi)
+        args, F2, inside, _, _, _ = etl.kinematics(E, x, th, t, phi, M_MU, m_S, M)
+        assert inside
+        lab = _T(*_lab_vectors(E, x, th, t, phi, M_MU, m_S, M)[:4], M_MU, m_S)
+        assert F2 * trace_T(*args) == pytest.approx(lab, rel=1e-6)
+
+
+def test_etl_against_nested_adaptive_quadrature():
+    """The fast ETL (fixed rules in stretched variables) against nested QUADPACK integration
+    over theta, t and phi (mudump.production.reference)."""
+    nuc = nucleus("Al")
+    fast = float(etl.dsigma_dx(15.0, 0.3, 0.2, nuc, M_MU))
+    assert fast == pytest.approx(reference.etl_dsigma_dx(15.0, 0.3, 0.2, nuc), rel=1e-5)
+
+
+@pytest.mark.parametrize("sym,E,m_S", [("Pb", 160.0, 0.01), ("Pb", 160.0, 0.3), ("W", 15.0, 0.1)])
+def test_same_code_with_photon_flux_recovers_iww(sym, E, m_S):
+    """Normalisation: the ETL integrator with the trace replaced by its equivalent-photon form
+    (and IWW's t range) reproduces the closed-form IWW; the small residual is the large-angle
+    region (theta <= pi and sin(theta)/theta) that the closed form treats in the small-angle
+    limit."""
+    nuc = nucleus(sym)
+    x = np.array([0.1, 0.5, 0.9])
+    flux_mode = etl.dsigma_dx(E, x, m_S, nuc, M_MU, approx="iww-flux")
+    closed = iww.dsigma_dx(E, x, m_S, photon_flux(nuc), M_MU)
+    assert flux_mode == pytest.approx(closed, rel=3e-3 if E < 100 else 1e-3)
+
+
+@pytest.mark.parametrize("sym,E,m_S,tol", [("Pb", 160.0, 0.01, 0.01), ("Pb", 160.0, 0.2, 0.01), ("W", 15.0, 0.05, 0.03)])
+def test_etl_close_to_ww_away_from_the_end_point(sym, E, m_S, tol):
+    """Phase-space WW follows exact tree level to a few percent for muon beams away from x -> 1
+    (physics.md section 4; Voronchikhin and Kirpichnikov, arXiv:2409.12748)."""
+    nuc = nucleus(sym)
+    x = np.linspace(0.2, 0.8, 4)
+    r = etl.dsigma_dx(E, x, m_S, nuc, M_MU) / ww.dsigma_dx(E, x, m_S, photon_flux(nuc), M_MU)
+    assert np.all(np.abs(r - 1) < tol)
+
+
+def test_etl_tends_to_iww_at_very_high_energy():
+    """As E -> 1e5 GeV both WW t_min and IWW t_min sink below the screening scale: ETL -> IWW."""
+    nuc = nucleus("Pb")
+    x = np.array([0.3, 0.6])
+    ratios = []
+    for E in (160.0, 1e3, 1e5):
+        ratios.append(etl.dsigma_dx(E, x, 0.01, nuc, M_MU) / iww.dsigma_dx(E, x, 0.01, photon_flux(nuc), M_MU))
+    assert np.all(np.abs(ratios[-1] - 1) < 0.01)
+    assert np.all(np.abs(ratios[0] - 1) > np.abs(ratios[1] - 1))
+    assert np.all(np.abs(ratios[1] - 1) > np.abs(ratios[2] - 1))
+
+
+def test_integration_settings_do_not_matter(monkeypatch):
+    """Totals stable under the integration settings (twice the nodes everywhere) to 0.5%."""
+    nuc = nucleus("W")
+    x = np.array([0.2, 0.5, 0.9])
+    base = etl.dsigma_dx(3.0, x, 0.05, nuc, M_MU)
+    monkeypatch.setattr(etl, "NODES_THETA", 48)
+    monkeypatch.setattr(etl, "NODES_T", (20, 6))
+    monkeypatch.setattr(etl, "NODES_PHI", 20)
+    assert etl.dsigma_dx(3.0, x, 0.05, nuc, M_MU) == pytest.approx(base, rel=5e-3)
+
+
+@pytest.mark.parametrize("sym", ["W", "Pb"])
+def test_ratio_table_interpolation(sym, rng):
+    """WW x (tabulated ETL/WW) against direct ETL at random masses and energies (E > 4.5
+    (m_S + m_mu)): dsigma/dx integrated over x to 0.5%, point by point to 3% where the
+    spectrum is above 1% of its peak."""
+    nuc = nucleus(sym)
+    tab = etl_table.ratio_table(nuc, M_MU)
+    for _ in range(4):
+        m_S = 10 ** rng.uniform(-3, -0.3)
+        E = (m_S + M_MU) * np.exp(rng.uniform(1.5, 6.0))
+        x = etl_table.x_of_v(np.linspace(0.01, 0.99, 40), E, m_S, M_MU)
+        direct = etl.dsigma_dx(E, x, m_S, nuc, M_MU)
+        approx = ww.dsigma_dx(E, x, m_S, photon_flux(nuc), M_MU) * tab(E, x, m_S)
+        big = direct > 0.01 * direct.max()
+        assert np.abs(approx[big] / direct[big] - 1).max() < 0.03
+        assert np.trapezoid(approx, x) == pytest.approx(np.trapezoid(direct, x), rel=5e-3)
+
+
+def test_shipped_table_is_what_the_code_computes():
+    """Spot-check the shipped W table against a fresh computation at a few grid points."""
+    nuc = nucleus("W")
+    name = etl_table._key(nuc, M_MU, "tsai")
+    shipped = etl_table._shipped(name)
+    assert shipped is not None, "the W table should ship with the package"
+    for i, j in [(3, 12), (8, 16), (10, 20)]:
+        m_S = float(np.exp(etl_table.GRID_LN_M[i]))
+        E = (m_S + M_MU) * np.exp(etl_table.GRID_EPS[j])
+        x = etl_table.x_of_v(etl_table.GRID_V, E, m_S, M_MU)
+        fresh = etl.dsigma_dx(E, x, m_S, nuc, M_MU) / ww.dsigma_dx(E, x, m_S, photon_flux(nuc), M_MU)
+        assert shipped[i, j] == pytest.approx(fresh, rel=1e-9)
+
+
+def test_public_api_method_etl():
+    s_etl = float(P.sigma(160.0, 0.1, "Pb", method="etl"))
+    s_ww = float(P.sigma(160.0, 0.1, "Pb", method="ww"))
+    assert s_etl == pytest.approx(s_ww, rel=0.02)
+    assert "etl" in P.METHODS
