@@ -1,9 +1,11 @@
 """Benchmark: tabulate dsigma/dx for Pb at 10 GeV on 16 log-spaced masses (1 MeV .. 5.6 GeV)
 times 1000 x values, with IWW and with the phase-space WW; check a random sample of the table
 against direct adaptive quadrature (mudump.production.reference) and estimate what a per-point
-quad implementation would take for the whole table.
+quad implementation would take for the whole table. Then exact tree level: the cold ETL/WW
+ratio table for one material (computed from scratch, not the shipped one), and the warm cost
+of a reach map with ETL against the same map with WW.
 
-Run:  python benchmarks/bench_xsec.py
+Run:  python benchmarks/bench_xsec.py [--skip-etl-table]
 """
 
 from __future__ import annotations
@@ -62,5 +64,35 @@ def main():
         )
 
 
+def etl_part():
+    import os
+    import sys
+    import tempfile
+
+    from mudump.constants import M_MU
+    from mudump.production import etl_table
+    from mudump.production.tables import production_table
+    from mudump.reach import reach
+
+    if "--skip-etl-table" not in sys.argv:
+        t = time.perf_counter()
+        etl_table.compute_ratio(nucleus("Pb"), M_MU)
+        print(f"ETL/WW ratio table for Pb from scratch ({etl_table.GRID_LN_M.size} x {etl_table.GRID_EPS.size} x "
+              f"{etl_table.GRID_V.size} points): {time.perf_counter() - t:.1f} s")
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["MUDUMP_CACHE_DIR"] = tmp
+        masses, couplings = np.geomspace(1e-3, 1.0, 100), np.geomspace(1e-8, 1.0, 200)
+        for method in ("ww", "etl"):
+            t = time.perf_counter()
+            reach("fnal-mu", "B", masses, couplings, method)
+            cold = time.perf_counter() - t
+            production_table.cache_clear()
+            t = time.perf_counter()
+            reach("fnal-mu", "B", masses, couplings, method)
+            warm = time.perf_counter() - t
+            print(f"FNAL-mu reach map (100 x 200), {method}: cold {cold:.2f} s, warm (tables from disk) {warm:.2f} s")
+
+
 if __name__ == "__main__":
     main()
+    etl_part()

@@ -100,3 +100,29 @@ def test_cli_errors(capsys, args, needle):
         main(args)
     err = capsys.readouterr().err.strip()
     assert ex.value.code == 2 and err.startswith("error:") and needle in err and len(err.splitlines()) == 1
+
+
+def test_cli_band_and_compare(tmp_path, capsys):
+    """--band scans the other theory choices; --compare iww overlays IWW, which reaches further
+    (it overstates production at these energies)."""
+    png = tmp_path / "band.png"
+    with pytest.raises(SystemExit) as ex:
+        main(["reach", "fnal-mu", "--model", "B", "--n-masses", "4", "--n-couplings", "40", "--mass-max", "0.15",
+              "--band", "--compare", "iww", "--json", "--plot", str(png)])
+    assert ex.value.code == 0
+    d = json.loads(capsys.readouterr().out)
+    assert {(b["method"], b["form_factor"]) for b in d["band"]} == {("etl", "helm"), ("ww", "tsai"), ("ww", "helm")}
+    assert d["compare"]["method"] == "iww"
+    for main_iv, iww_iv in zip(d["intervals"], d["compare"]["intervals"]):
+        if main_iv:
+            assert iww_iv[0][0] < main_iv[0][0]
+    assert png.stat().st_size > 10_000
+
+
+def test_cli_ratio_map(tmp_path, capsys):
+    with pytest.raises(SystemExit) as ex:
+        main(["ratio", "--material", "W", "--energy", "3", "--n-masses", "4", "--n-x", "5", "--json"])
+    assert ex.value.code == 0
+    d = json.loads(capsys.readouterr().out)
+    r = np.array(d["ratio"])[np.array(d["inside"])]
+    assert r.size > 0 and np.all(r < 1.0)  # IWW overstates everywhere at 3 GeV in W

@@ -207,8 +207,8 @@ def _edge_strips(ax, variants, colour):
     if not ok.any():
         return artists
     for edge in (lo, hi):
-        a = ax.fill_between(masses, np.nanmin(edge, 0), np.nanmax(edge, 0), where=ok, color=colour, alpha=0.45,
-                            lw=0, zorder=3.5)
+        e = np.where(ok, edge, 1.0)  # columns without an interval everywhere are not drawn
+        a = ax.fill_between(masses, e.min(0), e.max(0), where=ok, color=colour, alpha=0.45, lw=0, zorder=3.5)
         artists.append(a)
     return artists
 

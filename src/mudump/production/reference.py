@@ -98,7 +98,7 @@ def etl_dsigma_dx(E: float, x: float, m_S: float, nuc: Nucleus, m_l: float = M_M
             return amp2 * t  # dt = t dln t
 
         def f_t(lt, th):
-            return 2 * quad(f_phi, 0.0, np.pi, args=(lt, th), epsabs=0, epsrel=1e-8, limit=100)[0]
+            return 2 * quad(f_phi, 0.0, np.pi, args=(lt, th), epsabs=0, epsrel=1e-7, limit=100)[0]
 
         def f_th(th):
             k, V, Vn, D1, c, tm, tp = t_range(th)
