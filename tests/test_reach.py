@@ -126,3 +126,19 @@ def test_cli_ratio_map(tmp_path, capsys):
     d = json.loads(capsys.readouterr().out)
     r = np.array(d["ratio"])[np.array(d["inside"])]
     assert r.size > 0 and np.all(r < 1.0)  # IWW overstates everywhere at 3 GeV in W
+
+
+def test_mc_acceptance_folds_the_geometry(narrow_experiment):
+    """A 10 cm radius decay volume sees ~10% of the displaced decays: with --acceptance mc the
+    lower edge rises by about 10^(1/4) (events ~ g^4 there); without a transverse size the
+    acceptance is ~1 and the reach is unchanged."""
+    g = np.geomspace(1e-7, 1e-1, 60)
+    narrow = narrow_experiment
+    plain = R.reach(narrow, "B", [0.03], g).intervals[0][0]
+    mc = R.reach(narrow, "B", [0.03], g, acceptance="mc", mc_events=4000)
+    assert mc.acceptance == "mc"
+    lo_mc = mc.intervals[0][0][0]
+    assert 1.5 < lo_mc / plain[0] < 6.0
+    wide = R.reach("fnal-mu", "B", [0.03], g, acceptance="mc", mc_events=4000).intervals[0][0]
+    ref = R.reach("fnal-mu", "B", [0.03], g).intervals[0][0]
+    assert wide[0] == pytest.approx(ref[0], rel=0.05)

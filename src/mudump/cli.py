@@ -26,6 +26,10 @@ out = Console()
 err = Console(stderr=True)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout instead of a table.")]
+ExperimentArg = Annotated[str, typer.Argument(help="Experiment preset or path to a TOML file.")]
+ModelOpt = Annotated[str, typer.Option("--model", help="A or B.")]
+MassOpt = Annotated[float, typer.Option("--mass", help="S mass in GeV.")]
+CouplingOpt = Annotated[float, typer.Option("--coupling", help="Muon coupling g_mu.")]
 
 
 def _fail(message: str) -> None:
@@ -65,6 +69,17 @@ def _emit(payload: dict, as_json: bool, table: Table) -> None:
 
 def _fmt(v: float) -> str:
     return f"{v:.4g}"
+
+
+def _columns_table(title: str, headers: tuple[str, str], xs, ys, caption: str) -> Table:
+    """A two-column numeric table (x and a value per row)."""
+    t = Table(title=title)
+    for h in headers:
+        t.add_column(h, justify="right")
+    for xi, yi in zip(xs, ys):
+        t.add_row(f"{float(xi):.4g}", _fmt(float(yi)))
+    t.caption = caption
+    return t
 
 
 @app.command()
@@ -188,12 +203,10 @@ def xsec(
         "dsigma_dx_cm2": d,
         "sigma_cm2": s,
     }
-    t = Table(title=f"mu {mat.name} -> mu {mat.name} S, E = {energy:g} GeV, m_S = {mass:g} GeV, g = {coupling:g}, method {method}")
-    t.add_column("x = E_S/E", justify="right")
-    t.add_column("dsigma/dx [cm^2/atom]", justify="right")
-    for xi, di in zip(xs, d):
-        t.add_row(f"{xi:.4g}", _fmt(float(di)))
-    t.caption = f"sigma = {s:.4g} cm^2 per atom ({production.METHODS[method]})"
+    t = _columns_table(
+        f"mu {mat.name} -> mu {mat.name} S, E = {energy:g} GeV, m_S = {mass:g} GeV, g = {coupling:g}, method {method}",
+        ("x = E_S/E", "dsigma/dx [cm^2/atom]"), xs, d, f"sigma = {s:.4g} cm^2 per atom ({production.METHODS[method]})",
+    )
     _emit(payload, as_json, t)
 
 
@@ -225,6 +238,14 @@ def material_cmd(
         if k not in ("material", "energy_GeV"):
             t.add_row(k, _fmt(v))
     _emit(payload, as_json, t)
+
+
+def _progress():
+    """A rich progress bar on stderr (drawn only on a terminal)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=err, transient=True, disable=not err.is_terminal)
 
 
 def _check_out_path(path: Optional[str], option: str, suffixes) -> None:
@@ -271,12 +292,14 @@ def _write_reach_output(path: str, results) -> None:
 @app.command()
 def reach(
     experiments: Annotated[list[str], typer.Argument(help="Experiment presets (na64mu, fnal-mu) or paths to TOML files.")],
-    model: Annotated[str, typer.Option("--model", help="A or B.")],
+    model: ModelOpt,
     method: Annotated[str, typer.Option("--method", help="Production method: etl (default), ww, or iww.")] = "etl",
     preset: Annotated[Optional[str], typer.Option("--preset", help="Delta a_mu preset for the (g-2) band of the plot.")] = None,
     band: Annotated[bool, typer.Option("--band", help="Also scan the other theory choices (etl/ww x tsai/helm form factors) and shade their spread.")] = False,
     compare: Annotated[Optional[str], typer.Option("--compare", help="Overlay another method's contour, dashed (e.g. iww).")] = None,
     form_factor: Annotated[str, typer.Option("--form-factor", help="Form factor: tsai (default) or helm.")] = "tsai",
+    acceptance: Annotated[str, typer.Option("--acceptance", help="none (default) or mc: fold in the event generator's geometric acceptance.")] = "none",
+    mc_events: Annotated[int, typer.Option("--mc-events", min=1000, max=10_000_000, help="Events per coupling for --acceptance mc.")] = 20_000,
     plot: Annotated[Optional[str], typer.Option("--plot", help="Write the reach plot (png, pdf, svg).")] = None,
     output: Annotated[Optional[str], typer.Option("--output", help="Write the excluded intervals (.csv or .json).")] = None,
     mass_min: Annotated[float, typer.Option("--mass-min", help="Lowest mass, GeV.")] = 1e-3,
@@ -289,8 +312,6 @@ def reach(
 ):
     """Projected sensitivity: excluded g_mu intervals per mass, optionally the plot."""
     import numpy as np
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from . import g2 as g2mod
     from . import reach as reachmod
     from ._checks import check_range
@@ -323,15 +344,13 @@ def reach(
     if band:
         variants = [(m_, f_) for m_ in ("etl", "ww") for f_ in FORM_FACTORS if (m_, f_) != (method, form_factor)]
     results, bands, compared = [], [], []
-    with Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=err, transient=True, disable=not err.is_terminal,
-    ) as bar:
+    with _progress() as bar:
 
         def scan(e, meth, ff):
             task = bar.add_task(f"{e.name}, model {mdl.name}, {meth}/{ff}", total=masses.size)
             return reachmod.reach(e, mdl, masses, couplings, meth, progress=lambda i, n: bar.update(task, completed=i),
-                                  form_factor=ff)
+                                  form_factor=ff, acceptance=acceptance if meth != "iww" else "none",
+                                  mc_events=mc_events)
 
         for e in exps:
             results.append(scan(e, method, form_factor))
@@ -377,10 +396,10 @@ def reach(
 
 @app.command()
 def spectrum(
-    experiment: Annotated[str, typer.Argument(help="Experiment preset or path to a TOML file.")],
-    model: Annotated[str, typer.Option("--model", help="A or B.")],
-    mass: Annotated[float, typer.Option("--mass", help="S mass in GeV.")],
-    coupling: Annotated[float, typer.Option("--coupling", help="Muon coupling g_mu.")],
+    experiment: ExperimentArg,
+    model: ModelOpt,
+    mass: MassOpt,
+    coupling: CouplingOpt,
     method: Annotated[str, typer.Option("--method", help="Production method: etl (default), ww, or iww.")] = "etl",
     bins: Annotated[int, typer.Option("--bins", min=1, max=10000, help="Number of E_S bins.")] = 30,
     plot: Annotated[Optional[str], typer.Option("--plot", help="Write the spectrum plot (png, pdf, svg).")] = None,
@@ -418,12 +437,60 @@ def spectrum(
             title=f"{exp.label or exp.name}: signal S energy",
         )
         plotting.save(fig, plot)
-    t = Table(title=f"S spectrum, {exp.name}, model {mdl.name}, m_S = {mass:g} GeV, g_mu = {coupling:g}")
-    t.add_column("E_S [GeV]", justify="right")
-    t.add_column("events", justify="right")
-    for c, v in zip(centres, ev):
-        t.add_row(f"{c:.4g}", _fmt(float(v)))
-    t.caption = f"total {float(ev.sum()):.4g} events (method {method})"
+    t = _columns_table(
+        f"S spectrum, {exp.name}, model {mdl.name}, m_S = {mass:g} GeV, g_mu = {coupling:g}", ("E_S [GeV]", "events"),
+        centres, ev, f"total {float(ev.sum()):.4g} events (method {method})",
+    )
+    _emit(payload, as_json, t)
+
+
+@app.command()
+def events(
+    experiment: ExperimentArg,
+    model: ModelOpt,
+    mass: MassOpt,
+    coupling: CouplingOpt,
+    n: Annotated[int, typer.Option("-n", "--n-events", min=1, max=100_000_000, help="Events to generate.")],
+    output: Annotated[str, typer.Option("--output", help="Event file: .hepmc (HepMC3), .lhe or .parquet.")],
+    seed: Annotated[Optional[int], typer.Option("--seed", help="Random seed (reproducible output).")] = None,
+    no_acceptance: Annotated[bool, typer.Option("--no-acceptance", help="Keep every decay in the fiducial length, regardless of transverse geometry.")] = False,
+    method: Annotated[str, typer.Option("--method", help="Production method: etl (default) or ww.")] = "etl",
+    s_pdgid: Annotated[int, typer.Option("--s-pdgid", help="PDG ID given to S (default 54).")] = 54,
+    as_json: JsonOpt = False,
+):
+    """Generate weighted signal events and write them to a HepMC3, LHE or Parquet file."""
+    from .events import io as evio
+    from .events.generator import generate
+    from .experiments import load_experiment
+    from .models import get_model
+    from .production import check_method
+
+    exp = load_experiment(experiment)
+    mdl = get_model(model)
+    method = check_method(method)
+    if method == "iww":
+        raise MudumpError("--method iww has no angular distribution to sample: use etl or ww")
+    _check_out_path(output, "--output", evio.SUFFIXES)
+    with _progress() as bar:
+        task = bar.add_task(f"{exp.name}, model {mdl.name}", total=n)
+        batch = generate(exp, mdl, mass, coupling, n, seed=seed, method=method, acceptance=not no_acceptance,
+                         s_pdgid=s_pdgid, progress=lambda i, tot: bar.update(task, completed=i))
+    evio.write_events(batch, output)
+    import numpy as np
+
+    w = batch.weight
+    payload = {
+        "experiment": exp.name, "model": mdl.name, "mass_GeV": mass, "coupling": coupling, "method": method,
+        "seed": seed, "generated": n, "written": len(batch), "sum_weights": float(w.sum()),
+        "stat_error": float(np.sqrt((w**2).sum())), "acceptance": not no_acceptance, "output": output,
+    }
+    t = Table(title=f"{exp.name}: signal events, model {mdl.name}, m_S = {mass:g} GeV, g_mu = {coupling:g}")
+    t.add_column("quantity")
+    t.add_column("value", justify="right")
+    for key in ("generated", "written", "sum_weights", "stat_error", "acceptance", "output"):
+        v = payload[key]
+        t.add_row(key, _fmt(v) if isinstance(v, float) else str(v))
+    t.caption = "sum of weights = expected signal events (with the acceptance unless --no-acceptance)"
     _emit(payload, as_json, t)
 
 

@@ -191,6 +191,13 @@ class EnergyLoss:
         T = _check_energy(energy, at_rest_ok=True) - M_MU
         return np.asarray(self._compiled.range(np.maximum(T, 0.0)), dtype=float)
 
+    def transport_path(self, energy):
+        """Transport mean free path lambda_1 (m) of elastic (Coulomb) scattering for a muon of
+        total energy ``energy`` (GeV), from PUMAS: <1 - cos theta> per unit length = 1/lambda_1,
+        so a thin layer dz spreads the direction by <theta_plane^2> = dz / lambda_1."""
+        T = _check_energy(energy) - M_MU
+        return np.asarray(self._compiled.transport_path(T), dtype=float)
+
     def path_length(self, energy_hi, energy_lo):
         """Path length (m) over which a muon slows from ``energy_hi`` to ``energy_lo`` (total
         energies, GeV): int dE / |dE/dz|, by 32-point Gauss-Legendre in ln of the kinetic energy

@@ -70,6 +70,7 @@ class ReachResult:
     events: np.ndarray  # (n_m, n_g)
     intervals: list = field(default_factory=list)  # per mass: [(g_lo, g_hi), ...]
     form_factor: str = DEFAULT_FORM_FACTOR
+    acceptance: str = "none"
 
     def to_dict(self) -> dict:
         """The JSON form of issue 3: experiment, model, method, cl, masses_GeV, intervals."""
@@ -78,6 +79,7 @@ class ReachResult:
             "model": self.model,
             "method": self.method,
             "form_factor": self.form_factor,
+            "acceptance": self.acceptance,
             "cl": self.cl,
             "muons_on_target": self.experiment.beam.muons_on_target,
             "signal_events_limit": self.n_up,
@@ -109,6 +111,31 @@ def _intervals(g, ev, n_up, events_of) -> list[tuple[float, float]]:
     return out
 
 
+#: Couplings per mass at which the Monte Carlo acceptance is estimated (then interpolated).
+MC_COUPLINGS = 8
+
+
+def _mc_acceptance_factor(exp, mdl, m, method, form_factor, n_of_g, n_up, couplings, n_mc, seed):
+    """A function g -> A(g): accepted (true S path, transverse geometry) over semi-analytic
+    signal, from the event generator at MC_COUPLINGS couplings spanning the range where the
+    semi-analytic signal exceeds N_up/10, interpolated linearly in log g (constant outside)."""
+    from .events.generator import generate
+
+    ev = n_of_g(couplings)
+    live = couplings[ev > 0.1 * n_up]
+    if live.size == 0:
+        return lambda g: np.ones(np.shape(g))
+    gs = np.geomspace(live[0], live[-1], MC_COUPLINGS) if live[-1] > live[0] else live[:1]
+    acc = []
+    for g in gs:
+        with_acc = generate(exp, mdl, m, g, n_mc, seed=seed, method=method, form_factor=form_factor, acceptance=True)
+        without = generate(exp, mdl, m, g, n_mc, seed=seed, method=method, form_factor=form_factor, acceptance=False)
+        tot = without.weight.sum()
+        acc.append(with_acc.weight.sum() / tot if tot > 0 else 0.0)
+    lg, acc = np.log(gs), np.array(acc)
+    return lambda g: np.interp(np.log(np.asarray(g, dtype=float)), lg, acc)
+
+
 def reach(
     experiment,
     model,
@@ -117,14 +144,27 @@ def reach(
     method: str = DEFAULT_METHOD,
     progress: Optional[Callable[[int, int], None]] = None,
     form_factor: str = DEFAULT_FORM_FACTOR,
+    acceptance: str = "none",
+    mc_events: int = 20_000,
+    seed: int = 1,
 ) -> ReachResult:
     """Scan masses (GeV) x couplings (g_mu) for an experiment (preset name, path or Experiment)
     and a model ("A", "B"); returns the events grid and the excluded intervals per mass.
-    ``progress(done, total)`` is called after each mass (the CLI draws a bar with it)."""
+    ``progress(done, total)`` is called after each mass (the CLI draws a bar with it).
+    ``acceptance="mc"`` multiplies the semi-analytic signal by the geometric acceptance of the
+    event generator (:mod:`mudump.events.generator`; ``mc_events`` per coupling, ``seed``)."""
     exp = load_experiment(experiment)
     mdl = get_model(model)
     method = check_method(method)
     check_form_factor(form_factor)
+    if acceptance not in ("none", "mc"):
+        from .errors import UnknownNameError
+
+        raise UnknownNameError(f"acceptance = {acceptance!r} is unknown: allowed none, mc")
+    if acceptance == "mc" and method == "iww":
+        from .errors import ConfigError
+
+        raise ConfigError("acceptance = 'mc' needs a method with an angular distribution (etl or ww)")
     masses = np.geomspace(*DEFAULT_MASSES) if masses is None else np.atleast_1d(np.asarray(masses, dtype=float))
     couplings = np.geomspace(*DEFAULT_COUPLINGS) if couplings is None else np.atleast_1d(np.asarray(couplings, dtype=float))
     check_range("mass_GeV", masses, *MASS_RANGE_GEV, unit="GeV")
@@ -135,10 +175,14 @@ def reach(
     intervals = []
     for i, m in enumerate(masses):
         n_of_g = experiment_yield(exp, mdl, m, method, form_factor)
+        if acceptance == "mc":
+            factor = _mc_acceptance_factor(exp, mdl, m, method, form_factor, n_of_g, n_up, couplings, mc_events, seed)
+            n_of_g = (lambda f, a: (lambda g: f(g) * a(g)))(n_of_g, factor)
         ev[i] = n_of_g(couplings)
         intervals.append(_intervals(couplings, ev[i], n_up, lambda g: n_of_g(g)[0]))
         if progress is not None:
             progress(i + 1, masses.size)
     return ReachResult(
-        exp, mdl.name, method, exp.statistics.confidence_level, n_up, masses, couplings, ev, intervals, form_factor
+        exp, mdl.name, method, exp.statistics.confidence_level, n_up, masses, couplings, ev, intervals, form_factor,
+        acceptance,
     )

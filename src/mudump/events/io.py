@@ -1,0 +1,555 @@
+"""Event-file writers (and a Parquet reader) for :class:`mudump.events.batch.EventBatch`.
+
+Three formats, chosen by :func:`write_events` from the file suffix:
+
+* **Parquet** (``.parquet``): one row per event, one column per quantity with its unit in the
+  name (``S_E_GeV``, ``decay_z_m``, ...); energies and momenta in GeV, positions and c t in
+  **metres**, ``weight`` in expected events. The run metadata is JSON in the schema metadata under
+  the key ``b"mudump"``. Fast: columns are numpy views, no loop over events (about 0.6 s per
+  million events with the default snappy compression).
+* **HepMC3 ASCII** (``.hepmc``, ``.hepmc3``): units GeV and **mm** (HepMC convention); one
+  production vertex (beam muon + target nucleus, status 4 -> muon, nucleus, S) and one decay vertex
+  (S, status 2 -> d1, d2, status 1) per event; the weight is the event weight named ``weight``; the
+  run metadata are string attributes of the GenRunInfo (plus the full JSON under ``mudump``).
+* **Les Houches Events** (``.lhe``, ``.lhe.gz``): header and init blocks serialised by pylhe,
+  events by a fast template; GeV and **mm**; event weights XWGTUP in expected events, weighting
+  strategy IDWTUP = +4 (-4 if a weight is negative); the proper decay length c tau of S (mm) in
+  VTIMUP; the run metadata in a ``<mudump>`` block of the ``<header>``; the vertices (which LHE
+  has no field for) in a ``# mudump_vertices_mm`` comment line of each event.
+
+All files are written through a temporary file in the target directory that is renamed into place
+at the end, so a crash never leaves a truncated file under the requested name. All three writers
+are deterministic: the same batch gives byte-identical files (no timestamps are embedded; the
+gzip header of ``.lhe.gz`` has its mtime set to 0).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import gzip
+import io
+import json
+import math
+import os
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import ConfigError
+from .batch import EventBatch
+
+__all__ = [
+    "SUFFIXES",
+    "read_parquet",
+    "write_events",
+    "write_hepmc3",
+    "write_lhe",
+    "write_parquet",
+]
+
+#: The output suffixes :func:`write_events` knows, and the writer each selects.
+SUFFIXES: dict[str, str] = {
+    ".parquet": "parquet",
+    ".hepmc": "hepmc3",
+    ".hepmc3": "hepmc3",
+    ".lhe": "lhe",
+    ".lhe.gz": "lhe",
+}
+
+_M_TO_MM = 1e3
+
+#: Particle order of the event record (HepMC particle ids 1..7 and LHE lines 1..7).
+_RECORD = ("mu_in", "nucleus_in", "mu_out", "nucleus_out", "s", "d1", "d2")
+#: Parquet column prefix of each four-momentum.
+_PARQUET_NAMES = {"mu_in": "mu_in", "nucleus_in": "nucleus_in", "mu_out": "mu_out",
+                  "nucleus_out": "nucleus_out", "s": "S", "d1": "d1", "d2": "d2"}
+_COMPONENTS = ("E", "px", "py", "pz")
+_VERTEX = ("x", "y", "z", "ct")
+
+# HepMC3 / LHE status codes: incoming beam (4 / -1), final state (1 / 1), decayed (2 / 2).
+_HEPMC_STATUS = np.array([4, 4, 1, 1, 2, 1, 1], dtype=np.int32)
+# HEPEVT-style 1-based (first, last) parent range of each record entry; (0, 0) = none.
+_HEPMC_PARENTS = np.array([[0, 0], [0, 0], [1, 2], [1, 2], [1, 2], [5, 5], [5, 5]], dtype=np.int32)
+# LHE: ISTUP, MOTHUP(1), MOTHUP(2) of each record entry.
+_LHE_STATUS = (-1, -1, 1, 1, 2, 1, 1)
+_LHE_MOTHERS = ((0, 0), (0, 0), (1, 2), (1, 2), (1, 2), (5, 5), (5, 5))
+_LHE_SPIN = 9.0  # SPINUP = 9: helicity not given
+_LHE_PROCESS_ID = 1
+
+
+# ---------------------------------------------------------------------------------------------
+# shared helpers
+
+
+def _check_batch(batch: EventBatch) -> int:
+    """The number of events, after checking every array has the documented shape."""
+    n = len(batch)
+    for name in ("mu_in", "nucleus_in", "mu_out", "nucleus_out", "s", "d1", "d2", "v_prod", "v_decay"):
+        shape = np.shape(getattr(batch, name))
+        if shape != (n, 4):
+            raise ValueError(f"EventBatch.{name} has shape {shape}, expected ({n}, 4)")
+    for name in ("weight", "pdg_d1", "pdg_d2"):
+        shape = np.shape(getattr(batch, name))
+        if shape != (n,):
+            raise ValueError(f"EventBatch.{name} has shape {shape}, expected ({n},)")
+    return n
+
+
+def _jsonable(value):
+    """``value`` with numpy scalars and arrays replaced by plain Python objects (for JSON)."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def _run_metadata(batch: EventBatch, units: str) -> dict:
+    """``batch.meta`` plus the PDG IDs, the masses (GeV) and a ``units`` note; the batch's own
+    fields take precedence over same-named meta entries."""
+    meta = {str(k): _jsonable(v) for k, v in batch.meta.items()}
+    meta.update(
+        pdg_mu=int(batch.pdg_mu),
+        pdg_nucleus=int(batch.pdg_nucleus),
+        pdg_s=int(batch.pdg_s),
+        mass_nucleus_GeV=float(batch.mass_nucleus_GeV),
+        mass_s_GeV=float(batch.mass_s_GeV),
+        units=units,
+    )
+    return meta
+
+
+def _meta_json(meta: dict) -> str:
+    """One-line, key-sorted JSON (deterministic; non-JSON objects as their ``str``)."""
+    return json.dumps(meta, sort_keys=True, default=str, separators=(", ", ": "))
+
+
+def _meta_text(value) -> str:
+    """A metadata value as one line of text: strings as they are (JSON-quoted if they contain a
+    line break or surrounding blanks), everything else as JSON (floats round-trip exactly)."""
+    if isinstance(value, str) and "\n" not in value and "\r" not in value and value == value.strip():
+        return value
+    return json.dumps(value, default=str)
+
+
+def _mudump_version() -> str:
+    from .. import __version__
+
+    return str(__version__)
+
+
+@functools.lru_cache(maxsize=None)
+def _pdg_mass_GeV(pdgid: int) -> float | None:
+    """The PDG mass in GeV of a particle ID (``particle`` package), or None if unknown."""
+    from particle import InvalidParticle, Particle, ParticleNotFound
+
+    try:
+        mass = Particle.from_pdgid(int(pdgid)).mass
+    except (ParticleNotFound, InvalidParticle, ValueError):
+        return None
+    return None if mass is None else float(mass) * 1e-3
+
+
+def _invariant_mass(p: np.ndarray) -> np.ndarray:
+    """sqrt(max(E^2 - |p|^2, 0)) in GeV for four-momenta (N, 4)."""
+    pabs = np.sqrt(p[:, 1] ** 2 + p[:, 2] ** 2 + p[:, 3] ** 2)
+    return np.sqrt(np.maximum((p[:, 0] - pabs) * (p[:, 0] + pabs), 0.0))
+
+
+def _masses_for(pdg: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """Generated masses (GeV) for per-event PDG IDs: the PDG mass where the ``particle`` package
+    knows the ID, else the invariant mass of the four-momentum."""
+    pdg = np.asarray(pdg)
+    out = np.empty(pdg.shape[0], dtype=np.float64)
+    unknown = np.zeros(pdg.shape[0], dtype=bool)
+    for pid in np.unique(pdg):
+        sel = pdg == pid
+        m = _pdg_mass_GeV(int(pid))
+        if m is None:
+            unknown |= sel
+        else:
+            out[sel] = m
+    if unknown.any():
+        out[unknown] = _invariant_mass(p[unknown])
+    return out
+
+
+def _record_masses(batch: EventBatch) -> np.ndarray:
+    """(N, 7) generated masses in GeV in record order (mu_in, nucleus_in, mu_out, nucleus_out, S,
+    d1, d2)."""
+    n = len(batch)
+    m_mu = _pdg_mass_GeV(int(batch.pdg_mu))
+    mu_in = np.full(n, m_mu) if m_mu is not None else _invariant_mass(np.asarray(batch.mu_in, float))
+    mu_out = np.full(n, m_mu) if m_mu is not None else _invariant_mass(np.asarray(batch.mu_out, float))
+    return np.stack([
+        mu_in,
+        np.full(n, float(batch.mass_nucleus_GeV)),
+        mu_out,
+        np.full(n, float(batch.mass_nucleus_GeV)),
+        np.full(n, float(batch.mass_s_GeV)),
+        _masses_for(batch.pdg_d1, np.asarray(batch.d1, float)),
+        _masses_for(batch.pdg_d2, np.asarray(batch.d2, float)),
+    ], axis=1)
+
+
+def _record_pdg(batch: EventBatch) -> np.ndarray:
+    """(N, 7) int32 PDG IDs in record order."""
+    n = len(batch)
+    cols = [np.full(n, batch.pdg_mu), np.full(n, batch.pdg_nucleus), np.full(n, batch.pdg_mu),
+            np.full(n, batch.pdg_nucleus), np.full(n, batch.pdg_s), np.asarray(batch.pdg_d1),
+            np.asarray(batch.pdg_d2)]
+    return np.ascontiguousarray(np.stack(cols, axis=1), dtype=np.int32)
+
+
+def _proper_decay_length_mm(batch: EventBatch) -> np.ndarray:
+    """The proper decay length c tau of each S in mm: the flight distance |x_decay - x_prod|
+    divided by beta*gamma = |p|/m (or, for an S at rest, the c t difference divided by gamma)."""
+    s = np.asarray(batch.s, dtype=np.float64)
+    dv = np.asarray(batch.v_decay, dtype=np.float64) - np.asarray(batch.v_prod, dtype=np.float64)
+    dist = np.sqrt(dv[:, 0] ** 2 + dv[:, 1] ** 2 + dv[:, 2] ** 2)
+    pabs = np.sqrt(s[:, 1] ** 2 + s[:, 2] ** 2 + s[:, 3] ** 2)
+    m = float(batch.mass_s_GeV)
+    moving = pabs > 0
+    ctau = np.empty_like(dist)
+    ctau[moving] = dist[moving] * m / pabs[moving]
+    ctau[~moving] = dv[~moving, 3] * m / s[~moving, 0]
+    return ctau * _M_TO_MM
+
+
+@contextlib.contextmanager
+def _atomic_path(path: Path):
+    """Yield a temporary path next to ``path`` (same name at the end, so suffix-based format
+    detection still works); rename it to ``path`` on success, delete it on failure."""
+    path = Path(path)
+    tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
+
+
+# ---------------------------------------------------------------------------------------------
+# Parquet
+
+
+def _parquet_columns(batch: EventBatch) -> dict[str, np.ndarray]:
+    n = len(batch)
+    cols: dict[str, np.ndarray] = {
+        "event": np.arange(n, dtype=np.int64),
+        "weight": np.ascontiguousarray(batch.weight, dtype=np.float64),
+    }
+    # one transposed copy per (N, 4) array; its rows are contiguous column views
+    for key in _RECORD:
+        arr_t = np.ascontiguousarray(np.asarray(getattr(batch, key), dtype=np.float64).T)
+        prefix = _PARQUET_NAMES[key]
+        for k, comp in enumerate(_COMPONENTS):
+            cols[f"{prefix}_{comp}_GeV"] = arr_t[k]
+    cols["d1_pdgid"] = np.ascontiguousarray(batch.pdg_d1, dtype=np.int32)
+    cols["d2_pdgid"] = np.ascontiguousarray(batch.pdg_d2, dtype=np.int32)
+    for key, prefix in (("v_prod", "prod"), ("v_decay", "decay")):
+        arr_t = np.ascontiguousarray(np.asarray(getattr(batch, key), dtype=np.float64).T)
+        for k, comp in enumerate(_VERTEX):
+            cols[f"{prefix}_{comp}_m"] = arr_t[k]
+    return cols
+
+
+def write_parquet(batch: EventBatch, path, *, compression: str = "snappy") -> Path:
+    """Write ``batch`` as a Parquet table, one row per event; return the path.
+
+    Columns (units in the names): ``event`` (int64, 0..N-1), ``weight`` (expected events),
+    ``P_E_GeV, P_px_GeV, P_py_GeV, P_pz_GeV`` for P in mu_in, nucleus_in, mu_out, nucleus_out, S,
+    d1, d2 (GeV), ``d1_pdgid, d2_pdgid`` (int32), ``prod_x_m, prod_y_m, prod_z_m, prod_ct_m`` and
+    ``decay_x_m, ...`` (metres; c t from the muon's entry into the target). The schema metadata
+    key ``b"mudump"`` holds the run metadata as JSON: ``batch.meta`` plus ``pdg_mu``,
+    ``pdg_nucleus``, ``pdg_s``, ``mass_nucleus_GeV``, ``mass_s_GeV`` and ``units = "GeV, m"``.
+    ``compression`` is any Parquet codec pyarrow knows: ``"snappy"`` (default, the fastest:
+    about 0.6 s per million events) or ``"zstd"`` (about 7 % smaller files, about 0.2 s slower per
+    million events). Dictionary encoding is used for the PDG-ID columns only. Read the file back
+    with :func:`read_parquet`.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    _check_batch(batch)
+    cols = _parquet_columns(batch)
+    meta = _run_metadata(batch, units="GeV, m")
+    table = pa.table(cols).replace_schema_metadata({b"mudump": _meta_json(meta).encode()})
+    path = Path(path)
+    with _atomic_path(path) as tmp:
+        pq.write_table(table, tmp, compression=compression, use_dictionary=["d1_pdgid", "d2_pdgid"])
+    return path
+
+
+def read_parquet(path) -> tuple:
+    """Read a file of :func:`write_parquet`: return ``(pyarrow.Table, meta dict)``.
+
+    The table has the columns described in :func:`write_parquet` (GeV, metres, expected events);
+    ``meta`` is the decoded run metadata (empty if the file has no ``mudump`` key).
+    """
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    raw = (table.schema.metadata or {}).get(b"mudump")
+    meta = json.loads(raw) if raw else {}
+    return table, meta
+
+
+# ---------------------------------------------------------------------------------------------
+# HepMC3
+
+
+_ATTR_NAME = re.compile(r"[^A-Za-z0-9_.:-]")
+
+
+def _hepmc_run_info(batch: EventBatch):
+    import pyhepmc
+
+    meta = _run_metadata(batch, units="GeV, mm")
+    ri = pyhepmc.GenRunInfo()
+    ri.weight_names = ["weight"]
+    version = str(meta.get("mudump_version", _mudump_version()))
+    ri.tools = [pyhepmc.GenRunInfo.ToolInfo(
+        "mudump", version, "dark scalars at muon beam dumps: mu N -> mu N S, S -> d1 d2")]
+    for key in sorted(meta):
+        name = _ATTR_NAME.sub("_", key) or "_"
+        ri.attributes[name] = _meta_text(meta[key])
+    ri.attributes["mudump"] = _meta_json(meta)
+    return ri
+
+
+def write_hepmc3(batch: EventBatch, path) -> Path:
+    """Write ``batch`` as a HepMC3 ASCII file (pyhepmc); return the path.
+
+    Units: momenta GeV, lengths **mm** (the vertices in metres are multiplied by 1000). Event
+    ``i`` has event number ``i`` and weight ``batch.weight[i]`` (expected events; the run's only
+    weight, named ``weight``). Record per event: 1 beam muon (status 4, ``pdg_mu``) and 2 target
+    nucleus (status 4, ``pdg_nucleus``) enter the production vertex at ``v_prod``; 3 outgoing muon
+    (status 1), 4 recoil nucleus (status 1) and 5 S (status 2, ``pdg_s``) leave it; S enters the
+    decay vertex at ``v_decay`` with 6 d1 and 7 d2 (status 1) out. Every particle has its generated
+    mass set (GeV): ``mass_nucleus_GeV``, ``mass_s_GeV``, PDG masses for the leptons and decay
+    products (invariant mass for IDs the ``particle`` package does not know). The run metadata are
+    string attributes of the GenRunInfo (``batch.meta`` entries, PDG IDs, masses, ``units``; the
+    whole set as JSON under ``mudump``); the tool entry is ``mudump``.
+    """
+    import pyhepmc
+
+    n = _check_batch(batch)
+    path = Path(path)
+    run_info = _hepmc_run_info(batch)
+
+    p = np.stack([np.asarray(getattr(batch, k), dtype=np.float64) for k in _RECORD], axis=1)  # (N,7,4)
+    en, px, py, pz = (np.ascontiguousarray(p[:, :, k]) for k in range(4))
+    mass = np.ascontiguousarray(_record_masses(batch))
+    pdg = _record_pdg(batch)
+    vp = np.asarray(batch.v_prod, dtype=np.float64) * _M_TO_MM
+    vd = np.asarray(batch.v_decay, dtype=np.float64) * _M_TO_MM
+    # HEPEVT-style production vertex of each particle (the beam particles' entries are unused).
+    v = np.stack([vp, vp, vp, vp, vp, vd, vd], axis=1)  # (N,7,4)
+    vx, vy, vz, vt = (np.ascontiguousarray(v[:, :, k]) for k in range(4))
+    weight = np.asarray(batch.weight, dtype=np.float64).tolist()
+
+    evt = pyhepmc.GenEvent(pyhepmc.Units.GEV, pyhepmc.Units.MM)
+    evt.run_info = run_info
+    with _atomic_path(path) as tmp:
+        writer = pyhepmc.io.WriterAscii(str(tmp), run_info)
+        try:
+            for i in range(n):
+                evt.from_hepevt(i, px[i], py[i], pz[i], en[i], mass[i], pdg[i], _HEPMC_STATUS,
+                                _HEPMC_PARENTS, None, vx[i], vy[i], vz[i], vt[i])
+                evt.weights = [weight[i]]
+                writer.write_event(evt)
+            if writer.failed():
+                raise OSError(f"writing the HepMC3 file {path} failed")
+        finally:
+            writer.close()
+    return path
+
+
+# ---------------------------------------------------------------------------------------------
+# Les Houches Events
+
+
+_LHE_CHUNK = 10_000  # events formatted per write call
+
+
+def _lhe_format():
+    """pylhe's XML format for the ``<init>`` block, with 17 significant digits for every real
+    number (exact round trip of doubles)."""
+    import pylhe
+
+    return pylhe.LHEXMLFormat(
+        weights=pylhe.LHEWeightFormat.NONE,
+        initinfo=(" {beamA: 11d} {beamB: 11d} {energyA: .16e} {energyB: .16e} {PDFgroupA: 5d} "
+                  "{PDFgroupB: 5d} {PDFsetA: 5d} {PDFsetB: 5d} {weightingStrategy: 5d} {numProcesses: 5d}"),
+        procinfo="{xSection: .16e} {error: .16e} {unitWeight: .16e} {procId: 5d}",
+    )
+
+
+def _lhe_header(meta: dict):
+    import pylhe
+
+    lines = [f"{key} = {_meta_text(meta[key])}" for key in sorted(meta)]
+    block = ET.Element("mudump")
+    block.text = "\n" + "\n".join(lines) + "\n"
+    block_json = ET.Element("mudump_json")
+    block_json.text = _meta_json(meta)
+    return pylhe.LHEHeader(initrwgt=pylhe.LHEInitRWGT(), extra_elements=[block, block_json])
+
+
+def _lhe_event_template(batch: EventBatch, scale: float, aqed: float) -> str:
+    """A %-format template of one ``<event>`` block: constants rendered in, per-event values as
+    ``%`` fields in the order of :func:`_lhe_event_values`."""
+    f = "% .16e"
+
+    def const(x: float) -> str:
+        return (f % float(x)).replace("%", "%%")
+
+    lines = ["<event>", f"  7 {_LHE_PROCESS_ID:6d} {f} {const(scale)} {const(aqed)} {const(0.0)}"]
+    m_mu = _pdg_mass_GeV(int(batch.pdg_mu))
+    mass_const = {0: m_mu, 1: batch.mass_nucleus_GeV, 2: m_mu, 3: batch.mass_nucleus_GeV, 4: batch.mass_s_GeV}
+    pdg_const = {0: batch.pdg_mu, 1: batch.pdg_nucleus, 2: batch.pdg_mu, 3: batch.pdg_nucleus, 4: batch.pdg_s}
+    for j in range(7):
+        pid = f"{int(pdg_const[j]):11d}" if j in pdg_const else "%11d"
+        mass = const(mass_const[j]) if mass_const.get(j) is not None else f
+        life = f if j == 4 else const(0.0)
+        mo1, mo2 = _LHE_MOTHERS[j]
+        lines.append(f"{pid} {_LHE_STATUS[j]:3d} {mo1:3d} {mo2:3d}   0   0 {f} {f} {f} {f} {mass} {life} {_LHE_SPIN:.1f}")
+    lines.append("# mudump_vertices_mm " + " ".join(["%.16e"] * 8))
+    lines.append("</event>\n")
+    return "\n".join(lines)
+
+
+def _lhe_event_values(batch: EventBatch) -> np.ndarray:
+    """(N, K) float64 per-event values matching :func:`_lhe_event_template` (PDG IDs as floats,
+    exact below 2**53, printed with ``%d``)."""
+    n = len(batch)
+    masses = _record_masses(batch)
+    life = _proper_decay_length_mm(batch)
+    m_mu_known = _pdg_mass_GeV(int(batch.pdg_mu)) is not None
+    cols = [np.asarray(batch.weight, dtype=np.float64)[:, None]]
+    for j, key in enumerate(_RECORD):
+        p = np.asarray(getattr(batch, key), dtype=np.float64)
+        if j == 5:
+            cols.append(np.asarray(batch.pdg_d1, dtype=np.float64)[:, None])
+        if j == 6:
+            cols.append(np.asarray(batch.pdg_d2, dtype=np.float64)[:, None])
+        cols.append(p[:, [1, 2, 3, 0]])  # px, py, pz, E
+        if j in (5, 6) or (j in (0, 2) and not m_mu_known):
+            cols.append(masses[:, j:j + 1])
+        if j == 4:
+            cols.append(life[:, None])
+    cols.append(np.concatenate([batch.v_prod, batch.v_decay], axis=1) * _M_TO_MM)
+    return np.concatenate(cols, axis=1) if n else np.empty((0, 0))
+
+
+def write_lhe(batch: EventBatch, path) -> Path:
+    """Write ``batch`` as a Les Houches Event file (LHE 3.0); return the path.
+
+    The ``<header>`` and ``<init>`` blocks are serialised by pylhe; the events by a fast template
+    in the same layout (pylhe and HepMC3's LHEF reader read the file back). A ``.gz`` suffix
+    gzip-compresses the file (level 6, zero mtime, so the bytes are deterministic).
+    Units: GeV and mm. Beams: A = muon (``pdg_mu``, energy ``meta["beam_energy_GeV"]`` if given,
+    else the largest incoming-muon energy of the batch), B = nucleus (``pdg_nucleus``) at rest
+    (energy = its mass); no PDFs (0). Weighting strategy IDWTUP = +4 (weighted events, XWGTUP
+    passed on as is; -4 if any weight is negative); one process (LPRUP = 1) with XSECUP = sum of
+    weights, XERRUP = sqrt(sum of squared weights), XMAXUP = largest |weight| -- all in **expected
+    events**, not pb (so noted in the header). Per event (XWGTUP = weight, SCALUP = m_S in GeV,
+    AQEDUP = alpha, AQCDUP = 0), lines: 1 muon and 2 nucleus in (status -1), 3 muon and 4 nucleus
+    out (status 1, mothers 1 2), 5 S (status 2, mothers 1 2, VTIMUP = its proper decay length c tau
+    in mm), 6 d1 and 7 d2 (status 1, mothers 5 5); no colour, SPINUP = 9; M = the generated masses
+    of :func:`write_hepmc3`. Real numbers have 17 significant digits (exact round trip). The
+    production and decay vertices (x, y, z, c t in mm), which LHE has no field for, follow the
+    particles as a comment line ``# mudump_vertices_mm xp yp zp ctp xd yd zd ctd``. The run
+    metadata are in the header: ``<mudump>`` with ``key = value`` lines and ``<mudump_json>``.
+    """
+    import pylhe
+
+    from ..constants import ALPHA
+
+    n = _check_batch(batch)
+    path = Path(path)
+    meta = _run_metadata(batch, units="GeV, mm")
+    meta["weight_units"] = "expected events (XWGTUP, XSECUP, XERRUP, XMAXUP are not in pb)"
+    w = np.asarray(batch.weight, dtype=np.float64)
+
+    if "beam_energy_GeV" in batch.meta:
+        e_beam = float(batch.meta["beam_energy_GeV"])
+    else:
+        e_beam = float(np.max(np.asarray(batch.mu_in)[:, 0])) if n else 0.0
+    idwtup = -4 if n and np.any(w < 0) else 4
+    init = pylhe.LHEInit(
+        initInfo=pylhe.LHEInitInfo(
+            beamA=int(batch.pdg_mu), beamB=int(batch.pdg_nucleus),
+            energyA=e_beam, energyB=float(batch.mass_nucleus_GeV),
+            PDFgroupA=0, PDFgroupB=0, PDFsetA=0, PDFsetB=0,
+            weightingStrategy=idwtup, numProcesses=1),
+        procInfo=[pylhe.LHEProcInfo(
+            xSection=float(w.sum()), error=float(math.sqrt(float(np.sum(w * w)))),
+            unitWeight=float(np.max(np.abs(w))) if n else 0.0, procId=_LHE_PROCESS_ID)],
+        generators=[pylhe.LHEGenerator(
+            name="mudump", version=str(meta.get("mudump_version", _mudump_version())),
+            description="dark scalars at muon beam dumps")],
+    )
+    fmt = _lhe_format()
+    head = ('<LesHouchesEvents version="3.0">\n'
+            "<!-- mudump signal events mu N -> mu N S, S -> d1 d2; weights in expected events -->\n"
+            + _lhe_header(meta).tolhe(lheformat=fmt) + "\n"
+            + init.tolhe(lheformat=fmt) + "\n")
+    template = _lhe_event_template(batch, scale=float(batch.mass_s_GeV), aqed=float(ALPHA))
+    values = _lhe_event_values(batch)
+
+    def write_all(out) -> None:
+        out.write(head)
+        for start in range(0, n, _LHE_CHUNK):
+            rows = values[start:start + _LHE_CHUNK].tolist()
+            out.write("".join([template % tuple(r) for r in rows]))
+        out.write("</LesHouchesEvents>\n")
+
+    with _atomic_path(path) as tmp, open(tmp, "wb") as raw:
+        if path.name.lower().endswith(".gz"):
+            with gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=6, mtime=0) as gz, \
+                    io.TextIOWrapper(gz, encoding="utf-8", newline="\n") as text:
+                write_all(text)
+        else:
+            with io.TextIOWrapper(raw, encoding="utf-8", newline="\n") as text:
+                write_all(text)
+    return path
+
+
+# ---------------------------------------------------------------------------------------------
+# dispatch
+
+
+def _format_of(path: Path) -> str:
+    name = path.name.lower()
+    for suffix in sorted(SUFFIXES, key=len, reverse=True):
+        if name.endswith(suffix):
+            return SUFFIXES[suffix]
+    allowed = ", ".join(SUFFIXES)
+    raise ConfigError(f"output file {str(path)!r} has an unknown suffix {''.join(path.suffixes) or '(none)'!r}; "
+                      f"allowed suffixes: {allowed}")
+
+
+def write_events(batch: EventBatch, path) -> Path:
+    """Write ``batch`` in the format the suffix of ``path`` names; return the path.
+
+    ``.parquet`` -> :func:`write_parquet` (GeV, m); ``.hepmc`` / ``.hepmc3`` ->
+    :func:`write_hepmc3` (GeV, mm); ``.lhe`` / ``.lhe.gz`` -> :func:`write_lhe` (GeV, mm). Weights
+    are in expected events. Any other suffix raises :class:`mudump.errors.ConfigError`.
+    """
+    path = Path(path)
+    fmt = _format_of(path)
+    writer = {"parquet": write_parquet, "hepmc3": write_hepmc3, "lhe": write_lhe}[fmt]
+    return writer(batch, path)
