@@ -272,29 +272,23 @@ def _sample_chunk(ctx: dict, rng, k: int, out: dict) -> None:
     sin_a = np.sqrt(1.0 - cos_a**2)
     phq = 2.0 * np.pi * rng.random(k)
     vx, vz = Vx / Vn, Vz / Vn
-    qv = np.column_stack([
-        qn * (cos_a * vx + sin_a * np.cos(phq) * vz),
-        qn * sin_a * np.sin(phq),
-        qn * (cos_a * vz - sin_a * np.cos(phq) * vx),
-    ])
-    kv = np.zeros((k, 3))
-    kv[:, 0], kv[:, 2] = kk * st, kk * ct
-    pv = np.zeros((k, 3))
-    pv[:, 2] = pmu
-    cphi, sphi = np.cos(phiS)[:, None], np.sin(phiS)[:, None]
-
-    def rot_phi(a):  # rotate about z by phi_S
-        return np.column_stack([a[:, 0] * cphi[:, 0] - a[:, 1] * sphi[:, 0], a[:, 0] * sphi[:, 0] + a[:, 1] * cphi[:, 0], a[:, 2]])
-
-    kv, qv = rot_phi(kv), rot_phi(qv)
-    ppv = pv - kv + qv
-    lab = lambda a: _rotate_from_z(a, nmu)  # noqa: E731
+    cphi, sphi = np.cos(phiS), np.sin(phiS)
+    # S and recoil in the muon frame, rotated about z by phi_S (the S plane is x-z at phi_S = 0)
+    a_x = kk * st
+    kv = np.empty((k, 3))
+    kv[:, 0], kv[:, 1], kv[:, 2] = a_x * cphi, a_x * sphi, kk * ct
+    scp = sin_a * np.cos(phq)
+    qx0, qy0 = qn * (cos_a * vx + scp * vz), qn * sin_a * np.sin(phq)
+    qv = np.empty((k, 3))
+    qv[:, 0], qv[:, 1], qv[:, 2] = qx0 * cphi - qy0 * sphi, qx0 * sphi + qy0 * cphi, qn * (cos_a * vz - scp * vx)
     p_in, s4, mu_out = out["mu_in"], out["s"], out["mu_out"]
     nuc_in, nuc_out = out["nucleus_in"], out["nucleus_out"]
-    p_in[:, 0], p_in[:, 1:] = E, lab(pv)
-    s4[:, 0], s4[:, 1:] = Ek, lab(kv)
-    q3 = lab(qv)
-    mu_out[:, 0], mu_out[:, 1:] = V0 + q0, lab(ppv)
+    p_lab = pmu[:, None] * nmu  # the muon itself points along n
+    k_lab = _rotate_from_z(kv, nmu)
+    q3 = _rotate_from_z(qv, nmu)
+    p_in[:, 0], p_in[:, 1:] = E, p_lab
+    s4[:, 0], s4[:, 1:] = Ek, k_lab
+    mu_out[:, 0], mu_out[:, 1:] = V0 + q0, p_lab - k_lab + q3
     nuc_in[:, 0], nuc_in[:, 1:] = Mn, 0.0
     nuc_out[:, 0], nuc_out[:, 1:] = Mn - q0, -q3
     # decay
@@ -346,9 +340,8 @@ def _sample_chunk(ctx: dict, rng, k: int, out: dict) -> None:
     rest[:, 0], rest[:, 1:] = e_star, pstar[:, None] * dirn
     d1 = out["d1"]
     d1[:] = _boost(rest, s4)
-    rest[:, 1:] *= -1.0
     d2v = out["d2"]
-    d2v[:] = _boost(rest, s4)
+    d2v[:] = s4 - d1  # the back-to-back partner: exact four-momentum conservation at any boost
     # a few in a million sampled points lie where exact kinematics with recoil leaves no room
     # (t_min above the largest t that keeps the outgoing muon's energy above its mass, at the
     # very end of the x range): they are dropped
@@ -472,9 +465,16 @@ def generate(
     starts = np.concatenate([[0], np.cumsum(sizes)])
     done = [0]
 
+    kept = np.zeros(len(sizes), dtype=np.int64)
+
     def run(i):
         views = {key: arr[starts[i]:starts[i + 1]] for key, arr in full.items()}
         _sample_chunk(ctx, np.random.default_rng(seeds[i]), sizes[i], views)
+        keep = views.pop("keep")
+        kept[i] = int(keep.sum())
+        if kept[i] < sizes[i]:  # compact the chunk's accepted events to the front of its slice
+            for arr in views.values():
+                arr[: kept[i]] = arr[keep]
         done[0] += sizes[i]
         if progress is not None:
             progress(done[0], n)
@@ -483,8 +483,14 @@ def generate(
 
     with ThreadPoolExecutor(max_workers=THREADS) as pool:  # numpy releases the GIL in its kernels
         list(pool.map(run, range(len(sizes))))
-    keep = full.pop("keep")
-    arrays = full if keep.all() else {key: arr[keep] for key, arr in full.items()}
+    full.pop("keep")
+    offsets = np.concatenate([[0], np.cumsum(kept)])
+    if offsets[-1] < n:  # close the gaps between chunks (in place, front to back)
+        for i in range(1, len(sizes)):
+            if offsets[i] < starts[i]:
+                for arr in full.values():
+                    arr[offsets[i]:offsets[i + 1]] = arr[starts[i]:starts[i] + kept[i]]
+    arrays = {key: arr[: offsets[-1]] for key, arr in full.items()}
     out = EventBatch(**arrays, pdg_mu=mu_pdg, pdg_nucleus=pdg_nuc[0],
                      pdg_s=int(s_pdgid), mass_nucleus_GeV=float(masses_nuc[0]), mass_s_GeV=m_S)
     out.meta = {
