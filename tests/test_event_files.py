@@ -13,10 +13,10 @@ from mudump.errors import ConfigError
 from mudump.events.batch import EventBatch
 from mudump.events.io import read_parquet, write_events, write_hepmc3, write_lhe, write_parquet
 
-pa = pytest.importorskip("pyarrow")
-pq = pytest.importorskip("pyarrow.parquet")
-pyhepmc = pytest.importorskip("pyhepmc")
-pylhe = pytest.importorskip("pylhe")
+import pyarrow as pa  # noqa: E402  (core dependencies: a missing one must fail, not skip)
+import pyarrow.parquet as pq  # noqa: E402
+import pyhepmc  # noqa: E402
+import pylhe  # noqa: E402
 
 M_MU = 0.1056583755  # GeV (PDG, what the writers use as the muon's generated mass)
 M_E = 0.00051099895069
