@@ -48,6 +48,7 @@ from ..production.flux import photon_flux
 from ..production.formfactors import DEFAULT_FORM_FACTOR, check_form_factor
 from ..production.kinematics import default_t_max, u_at_zero_angle
 from .._checks import check_range
+from ..errors import ConfigError, DomainError
 from .batch import EventBatch
 
 #: Proposal cells in (ln T, v, tau).
@@ -117,7 +118,9 @@ def event_table(experiment: Experiment, m_S: float, method: str, form_factor: st
     T_exit = float(el.energy_after(E0, e.target.length_m)) - m_l
     T_end = max(T_exit, e_min - m_l)
     if T_end >= T0:
-        raise ValueError("no production: the muon is below threshold all along the target")
+        raise DomainError(
+            f"mass_GeV = {m_S:g}: no production, the muon is below threshold (m_S + m_mu, or the E_S cut) all along the target"
+        )
     # fine track table
     lnT = np.linspace(np.log(T_end), np.log(T0), 400)
     T = np.exp(lnT)
@@ -155,9 +158,7 @@ def event_table(experiment: Experiment, m_S: float, method: str, form_factor: st
         d2 = _d2sigma_u(Eg, xg, U, m_S, flux, m_l) * GEV2_TO_M2
         if method == "etl":
             r = etl_table.ratio_table(nuc, float(m_l), form_factor)(Eg[..., 0], xg[..., 0], m_S)
-        elif method == "iww":
-            r = np.where(d2.sum(-1) > 0, 1.0, 1.0)  # IWW has no angular form: see generate()
-        else:
+        else:  # ww (iww has no angular distribution and is refused by generate())
             r = np.ones(xg.shape[:2])
         ratios.append(np.where(ok[..., 0], r, 0.0))
         weights.append(np.where(ok, n * d2 * jac * vol, 0.0) * ratios[-1][..., None])
@@ -402,8 +403,12 @@ def generate(
     mdl = get_model(model)
     method = check_method(method)
     if method == "iww":
-        raise ValueError("method = 'iww' has no angular distribution to sample: use etl or ww")
+        raise ConfigError("method = 'iww' has no angular distribution to sample: use etl or ww")
     check_form_factor(form_factor)
+    if len(get_material(exp.target.material).composition) > 1:
+        raise ConfigError(
+            f"target.material = {exp.target.material!r} is a compound: event generation supports single-element targets"
+        )
     m_S = float(check_range("mass_GeV", m_S, *MASS_RANGE_GEV, unit="GeV"))
     coupling = float(check_range("coupling", coupling, 0.0, lo_open=True))
     n = int(check_range("n", n, 1, 1e9))
