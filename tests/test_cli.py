@@ -102,3 +102,9 @@ def test_console_script_error_path():
     )
     assert proc.returncode == 2
     assert proc.stderr.startswith("error: mass_GeV") and "Traceback" not in proc.stderr
+
+
+def test_decay_plot(tmp_path, capsys):
+    png = tmp_path / "l.png"
+    code, out, err = run(capsys, "decay", "B", "--mass", "0.1", "--coupling", "1e-4", "--plot", str(png))
+    assert code == 0 and png.stat().st_size > 5000

@@ -87,12 +87,15 @@ def decay(
     model: Annotated[str, typer.Argument(help="Model: A (muon-philic) or B (g_l proportional to m_l).")],
     mass: Annotated[float, typer.Option("--mass", help="S mass in GeV (1e-3 to 1).")],
     coupling: Annotated[float, typer.Option("--coupling", help="Muon coupling g_mu.")],
+    plot: Annotated[Optional[str], typer.Option("--plot", help="Write the lab decay length against E_S (png, pdf, svg).")] = None,
     as_json: JsonOpt = False,
 ):
-    """Partial widths, branching ratios and c*tau of S."""
+    """Partial widths, branching ratios and c*tau of S (and, with --plot, the decay length)."""
     from .models import get_model
 
     m = get_model(model)
+    if plot:
+        _check_out_path(plot, "--plot", _plot_formats())
     widths = {k: float(v) for k, v in m.widths(mass, coupling).items()}
     total = sum(widths.values())
     brs = {k: float(v) for k, v in m.branching_ratios(mass, coupling).items()}
@@ -114,6 +117,10 @@ def decay(
         t.add_row(k, _fmt(widths[k]), _fmt(brs[k]))
     t.add_row("total", _fmt(total), "1", end_section=True)
     t.caption = f"c tau = {ctau:.4g} m"
+    if plot:
+        from . import plotting
+
+        plotting.save(plotting.decay_length_figure(m, mass, coupling), plot)
     _emit(payload, as_json, t)
 
 
