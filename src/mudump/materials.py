@@ -18,7 +18,7 @@ photonuclear losses). Its compiled tables are cached in the user cache directory
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache, cached_property
+from functools import cache
 
 import numpy as np
 import periodictable

@@ -37,7 +37,7 @@ from functools import lru_cache
 import numpy as np
 
 from .. import __version__
-from ..constants import ALPHA, GEV2_TO_M2, HBARC_GEV_M, LEPTONS, M_MU, pdg_id
+from ..constants import ALPHA, GEV2_TO_M2, LEPTONS, pdg_id
 from ..experiments import Experiment, load_experiment
 from ..materials import energy_loss, get_material
 from ..models import MASS_RANGE_GEV, get_model
@@ -413,7 +413,6 @@ def generate(
     coupling = float(check_range("coupling", coupling, 0.0, lo_open=True))
     n = int(check_range("n", n, 1, 1e9))
     tab = event_table(exp, m_S, method, form_factor)
-    rng = np.random.default_rng(seed)
     mat = get_material(exp.target.material)
     m_l = LEPTONS[exp.beam.lepton]
     width = float(mdl.total_width(m_S, coupling))

@@ -9,7 +9,7 @@ Units: m_S and widths in GeV, couplings dimensionless, lengths in metres, energi
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Mapping
 
@@ -50,7 +50,6 @@ class ScalarModel:
     description: str
     ratios: Mapping[str, float]
     reference: str = ""
-    _ratios: tuple = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
         unknown = set(self.ratios) - set(LEPTONS)
