@@ -33,6 +33,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -49,6 +50,7 @@ from ..production.formfactors import DEFAULT_FORM_FACTOR, check_form_factor
 from ..production.kinematics import default_t_max, u_at_zero_angle
 from .._checks import check_range
 from ..errors import ConfigError, DomainError
+from ..signal import probability
 from .batch import EventBatch
 
 #: Proposal cells in (ln T, v, tau).
@@ -203,15 +205,15 @@ def _inside(shape_cfg, xy):
     return (np.abs(xy[:, 0]) <= 0.5 * d.width_m) & (np.abs(xy[:, 1]) <= 0.5 * d.height_m)
 
 
-def _sample_chunk(ctx: dict, rng, k: int, out: dict) -> None:
+def _sample_chunk(ctx: SimpleNamespace, rng, k: int, out: dict) -> None:
     """Sample k events (see :func:`generate`) into the views ``out`` (event arrays and the keep
     mask), without building intermediate (k, 4) arrays where it can be avoided."""
-    g = ctx
-    (tab, cum, prob, vol, nT, nv, nt, fluxes, ndens, masses_nuc, nucs, m_l, m_S, width, kind, L_T, L_sh, L_R,
-     exp, coupling, n, acceptance, br_cum, channels, prod_pdg) = (
-        g[key] for key in ("tab", "cum", "prob", "vol", "nT", "nv", "nt", "fluxes", "ndens", "masses_nuc", "nucs",
-                           "m_l", "m_S", "width", "kind", "L_T", "L_sh", "L_R", "exp", "coupling", "n",
-                           "acceptance", "br_cum", "channels", "prod_pdg"))
+    c = ctx
+    tab, cum, prob, vol, fluxes, ndens, nucs = c.tab, c.cum, c.prob, c.vol, c.fluxes, c.ndens, c.nucs
+    nT, nv, nt = CELLS
+    masses_nuc, m_l, m_S, width, kind, exp = c.masses_nuc, c.m_l, c.m_S, c.width, c.kind, c.exp
+    L_T, L_sh, L_R = exp.target.length_m, exp.downstream.shield_length_m, exp.downstream.length_m
+    coupling, n, acceptance, br_cum, channels, prod_pdg = c.coupling, c.n, c.acceptance, c.br_cum, c.channels, c.prod_pdg
     cell = np.minimum(np.searchsorted(cum, rng.random(k)), cum.size - 1)
     ic, rest = np.divmod(cell, nT * nv * nt)
     iT, rest = np.divmod(rest, nv * nt)
@@ -431,12 +433,8 @@ def generate(
     xc = etl_table.x_of_v(vc[None, :], (Tc + m_l)[:, None], m_S, m_l)
     lc = lab_decay_length(np.maximum(xc * (Tc + m_l)[:, None], m_S * (1 + 1e-12)), m_S, width)
     before = L_T - zc[:, None] + L_sh
-    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-        if kind == "displaced-decay":
-            pc = np.exp(-before / lc) * -np.expm1(-L_R / lc)
-        else:
-            pc = np.exp(-(before + L_R) / lc)
-    pc = np.nan_to_num(pc)
+    with np.errstate(invalid="ignore"):
+        pc = np.nan_to_num(probability(kind, before, L_R, lc))
     wp = w_cells * pc[None, :, :, None]
     flat_w = w_cells.ravel()
     flat_wp = wp.ravel()
@@ -456,10 +454,9 @@ def generate(
     pdg_nuc = [int(1000000000 + nu.Z * 10000 + round(nu.A) * 10) for nu in nucs]
     mu_pdg = pdg_id("mu+" if exp.beam.charge == "+" else "mu-")
     prod_pdg = {name: pdg_id(name) for pair in _PRODUCTS.values() for name in pair}
-    ctx = dict(tab=tab, cum=cum, prob=prob, vol=vol, nT=nT, nv=nv, nt=nt, fluxes=fluxes, ndens=ndens,
-               masses_nuc=masses_nuc, nucs=nucs, m_l=m_l, m_S=m_S, width=width, kind=kind, L_T=L_T, L_sh=L_sh,
-               L_R=L_R, exp=exp, coupling=coupling, n=n, acceptance=acceptance, br_cum=br_cum, channels=channels,
-               prod_pdg=prod_pdg)
+    ctx = SimpleNamespace(tab=tab, cum=cum, prob=prob, vol=vol, fluxes=fluxes, ndens=ndens, masses_nuc=masses_nuc,
+                          nucs=nucs, m_l=m_l, m_S=m_S, width=width, kind=kind, exp=exp, coupling=coupling, n=n,
+                          acceptance=acceptance, br_cum=br_cum, channels=channels, prod_pdg=prod_pdg)
     sizes = [min(CHUNK, n - i) for i in range(0, n, CHUNK)]
     seeds = np.random.SeedSequence(seed).spawn(len(sizes))
     shapes = {"weight": (), "mu_in": (4,), "nucleus_in": (4,), "mu_out": (4,), "nucleus_out": (4,), "s": (4,),

@@ -22,7 +22,7 @@ import numpy as np
 
 from .._checks import check_range
 from ..constants import GEV2_TO_M2, LEPTONS
-from ..errors import UnknownNameError
+from ..errors import DomainError, UnknownNameError
 from . import etl_table, iww, ww
 from .flux import photon_flux
 from .formfactors import DEFAULT_FORM_FACTOR, Nucleus, check_form_factor
@@ -69,11 +69,9 @@ def _components(target) -> list[tuple[Nucleus, float]]:
 def _check_kinematics(energy, m_S, m_l):
     check_range("mass_GeV", m_S, 0.0, lo_open=True, unit="GeV")
     energy = check_range("energy_GeV", energy, m_l, lo_open=True, unit="GeV")
-    if np.any(energy <= np.asarray(m_S) + m_l):
-        raise_from = float(np.min(np.asarray(m_S) + m_l))
-        from ..errors import DomainError
-
-        raise DomainError(f"energy_GeV must exceed mass_GeV + m_lepton = {raise_from:g} GeV to produce S")
+    threshold = np.asarray(m_S, dtype=float) + m_l
+    if np.any(energy <= threshold):
+        raise DomainError(f"energy_GeV must exceed mass_GeV + m_lepton = {float(np.min(threshold)):g} GeV to produce S")
     return energy
 
 
