@@ -1,5 +1,5 @@
-"""Benchmark: a full reach map for FNAL-mu (100 masses x 200 couplings, model B) with an empty
-cache and with a warm one, and a warm `mudump reach fnal-mu --model B --json` as a whole process.
+"""Benchmark: a full reach map for FNAL-mu (100 masses x 200 couplings, model A) with an empty
+cache and with a warm one, and a warm `mudump reach fnal-mu --model A --json` as a whole process.
 
 Run:  python benchmarks/bench_reach.py
 (uses a fresh temporary cache directory, so your own cache is left alone)
@@ -26,30 +26,30 @@ def main():
         t_import = time.perf_counter() - t
         masses, couplings = np.geomspace(1e-3, 1.0, 100), np.geomspace(1e-8, 1.0, 200)
         t = time.perf_counter()
-        r = reach("fnal-mu", "B", masses, couplings)
+        r = reach("fnal-mu", "A", masses, couplings)
         t_cold = time.perf_counter() - t
         tables.production_table.cache_clear()  # force the disk cache to be read
         t = time.perf_counter()
-        reach("fnal-mu", "B", masses, couplings)
+        reach("fnal-mu", "A", masses, couplings)
         t_disk = time.perf_counter() - t
         t = time.perf_counter()
-        reach("fnal-mu", "B", masses, couplings)
+        reach("fnal-mu", "A", masses, couplings)
         t_mem = time.perf_counter() - t
         best = min((iv[0][0], m) for iv, m in zip(r.intervals, r.masses) if iv)
-        print("reach map FNAL-mu, model B, 100 masses x 200 couplings")
+        print("reach map FNAL-mu, model A, 100 masses x 200 couplings")
         print(f"  imports {t_import:.2f} s (includes the mulder tables for W if not cached)")
         print(f"  cold cache (tables computed and written): {t_cold:.2f} s")
         print(f"  warm disk cache (tables read from disk):  {t_disk:.2f} s")
         print(f"  warm in-process (tables in memory):       {t_mem:.2f} s")
         print(f"  best g_mu = {best[0]:.3g} at m_S = {best[1]:.3g} GeV")
-        cmd = [sys.executable, "-m", "mudump.cli", "reach", "fnal-mu", "--model", "B", "--json"]
+        cmd = [sys.executable, "-m", "mudump.cli", "reach", "fnal-mu", "--model", "A", "--json"]
         times = []
         for _ in range(5):
             t = time.perf_counter()
             subprocess.run(cmd, check=True, capture_output=True, env=os.environ.copy())
             times.append(time.perf_counter() - t)
         times.sort()
-        print(f"  warm `mudump reach fnal-mu --model B --json` whole process: min {times[0]:.2f} s, median {times[2]:.2f} s")
+        print(f"  warm `mudump reach fnal-mu --model A --json` whole process: min {times[0]:.2f} s, median {times[2]:.2f} s")
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ def run_json(capsys, *args):
 
 
 def test_decay_json(capsys):
-    d = run_json(capsys, "decay", "B", "--mass", "0.1", "--coupling", "1e-4")
+    d = run_json(capsys, "decay", "A", "--mass", "0.1", "--coupling", "1e-4")
     assert set(d) >= {"widths_GeV", "total_width_GeV", "branching_ratios", "ctau_m"}
     assert set(d["widths_GeV"]) == {"gamma gamma", "e+ e-", "mu+ mu-", "tau+ tau-"}
     assert sum(d["branching_ratios"].values()) == pytest.approx(1.0)
@@ -32,7 +32,7 @@ def test_decay_json(capsys):
 
 
 def test_decay_table(capsys):
-    code, out, _ = run(capsys, "decay", "A", "--mass", "0.3", "--coupling", "1e-3")
+    code, out, _ = run(capsys, "decay", "B", "--mass", "0.3", "--coupling", "1e-3")
     assert code == 0 and "mu+ mu-" in out and "c tau" in out
 
 
@@ -67,13 +67,13 @@ def test_material_json(capsys):
 @pytest.mark.parametrize(
     "args,needle",
     [
-        (["decay", "A", "--mass", "-0.1", "--coupling", "1e-4"], "mass_GeV"),
-        (["decay", "A", "--mass", "0", "--coupling", "1e-4"], "mass_GeV"),
-        (["decay", "A", "--mass", "nan", "--coupling", "1e-4"], "mass_GeV"),
-        (["decay", "A", "--mass", "5", "--coupling", "1e-4"], "mass_GeV"),
-        (["decay", "A", "--mass", "0.1", "--coupling", "nan"], "coupling"),
+        (["decay", "B", "--mass", "-0.1", "--coupling", "1e-4"], "mass_GeV"),
+        (["decay", "B", "--mass", "0", "--coupling", "1e-4"], "mass_GeV"),
+        (["decay", "B", "--mass", "nan", "--coupling", "1e-4"], "mass_GeV"),
+        (["decay", "B", "--mass", "5", "--coupling", "1e-4"], "mass_GeV"),
+        (["decay", "B", "--mass", "0.1", "--coupling", "nan"], "coupling"),
         (["decay", "Z", "--mass", "0.1", "--coupling", "1e-4"], "model"),
-        (["decay", "A", "--mass", "abc", "--coupling", "1e-4"], "--mass"),
+        (["decay", "B", "--mass", "abc", "--coupling", "1e-4"], "--mass"),
         (["xsec", "--material", "Pb", "--energy", "0.05", "--mass", "0.1"], "energy_GeV"),
         (["xsec", "--material", "Qq", "--energy", "10", "--mass", "0.1"], "material"),
         (["xsec", "--material", "Pb", "--energy", "10", "--mass", "0.1", "--method", "exact"], "method"),
@@ -96,7 +96,7 @@ def test_bad_input_gives_one_line_and_exit_2(capsys, args, needle):
 def test_console_script_error_path():
     """The installed entry point, as a user runs it: no traceback, exit code 2."""
     proc = subprocess.run(
-        [sys.executable, "-m", "mudump.cli", "decay", "A", "--mass", "-1", "--coupling", "1"],
+        [sys.executable, "-m", "mudump.cli", "decay", "B", "--mass", "-1", "--coupling", "1"],
         capture_output=True,
         text=True,
     )
@@ -106,5 +106,22 @@ def test_console_script_error_path():
 
 def test_decay_plot(tmp_path, capsys):
     png = tmp_path / "l.png"
-    code, out, err = run(capsys, "decay", "B", "--mass", "0.1", "--coupling", "1e-4", "--plot", str(png))
+    code, out, err = run(capsys, "decay", "A", "--mass", "0.1", "--coupling", "1e-4", "--plot", str(png))
     assert code == 0 and png.stat().st_size > 5000
+
+
+@pytest.mark.parametrize("letter,name", [("A", "leptophilic"), ("B", "muonphilic")])
+def test_descriptive_model_names_give_identical_results(capsys, letter, name):
+    by_letter = run_json(capsys, "decay", letter, "--mass", "0.05", "--coupling", "1e-4")
+    by_name = run_json(capsys, "decay", name, "--mass", "0.05", "--coupling", "1e-4")
+    assert by_letter == by_name
+    assert by_letter["model"] == letter and by_letter["model_name"] == name
+    r_letter = run_json(capsys, "reach", "fnal-mu", "--model", letter, "--n-masses", "3", "--n-couplings", "30")
+    r_name = run_json(capsys, "reach", "fnal-mu", "--model", name, "--n-masses", "3", "--n-couplings", "30")
+    assert r_letter == r_name
+
+
+def test_unknown_model_lists_accepted_names(capsys):
+    code, out, err = run(capsys, "decay", "C", "--mass", "0.1", "--coupling", "1e-4")
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and "leptophilic" in err and "muonphilic" in err

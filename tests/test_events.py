@@ -19,11 +19,11 @@ def _m2(p):
 @pytest.mark.parametrize(
     "name,model,m_S,g",
     [
-        ("fnal-mu", "B", 0.1, 1e-4),  # displaced, e+e- dominated
-        ("fnal-mu", "A", 0.05, 1e-4),  # displaced, gamma gamma, long-lived
-        ("fnal-mu", "B", 0.02, 4e-4),  # displaced, short-lived (lifetime edge)
-        ("na64mu", "A", 0.1, 1e-5),  # missing energy, long-lived
-        ("na64mu", "B", 0.1, 2e-3),  # missing energy, decays on the way
+        ("fnal-mu", "A", 0.1, 1e-4),  # displaced, e+e- dominated
+        ("fnal-mu", "B", 0.05, 1e-4),  # displaced, gamma gamma, long-lived
+        ("fnal-mu", "A", 0.02, 4e-4),  # displaced, short-lived (lifetime edge)
+        ("na64mu", "B", 0.1, 1e-5),  # missing energy, long-lived
+        ("na64mu", "A", 0.1, 2e-3),  # missing energy, decays on the way
     ],
 )
 def test_weights_add_up_to_the_semi_analytic_yield(name, model, m_S, g):
@@ -39,7 +39,7 @@ def test_weights_add_up_to_the_semi_analytic_yield(name, model, m_S, g):
 
 
 def test_energy_and_momentum_conservation_and_masses():
-    b = generate("fnal-mu", "B", 0.1, 1e-4, 20_000, seed=3)
+    b = generate("fnal-mu", "A", 0.1, 1e-4, 20_000, seed=3)
     scale = b.mu_in[:, :1]
     assert np.abs(b.mu_in + b.nucleus_in - b.mu_out - b.nucleus_out - b.s).max() < 1e-9 * scale.max()
     assert np.abs(b.s - b.d1 - b.d2).max() < 1e-9 * scale.max()
@@ -48,7 +48,7 @@ def test_energy_and_momentum_conservation_and_masses():
     assert np.sqrt(_m2(b.mu_in)) == pytest.approx(np.full(len(b), m_mu), rel=1e-8)
     assert np.sqrt(_m2(b.s)) == pytest.approx(np.full(len(b), 0.1), rel=1e-8)
     assert np.sqrt(_m2(b.nucleus_out)) == pytest.approx(np.full(len(b), b.mass_nucleus_GeV), rel=1e-10)
-    # model B at 100 MeV: e+ e- (95%) and gamma gamma (5%); products back to back in the S frame
+    # model A at 100 MeV: e+ e- (95%) and gamma gamma (5%); products back to back in the S frame
     assert set(np.unique(b.pdg_d1)) <= {11, 22} and np.mean(b.pdg_d1 == 11) == pytest.approx(0.954, abs=0.01)
 
 
@@ -56,8 +56,8 @@ def test_decay_positions_follow_the_exponential_law():
     """Along its path from the entry plane of the decay region, S decays with the truncated
     exponential law: u = (1 - e^{-s/l}) / (1 - e^{-S/l}) is uniform (KS test)."""
     e = load_experiment("fnal-mu")
-    b = generate(e, "B", 0.05, 2e-4, 20_000, seed=5)
-    width = float(get_model("B").total_width(0.05, 2e-4))
+    b = generate(e, "A", 0.05, 2e-4, 20_000, seed=5)
+    width = float(get_model("A").total_width(0.05, 2e-4))
     p = np.linalg.norm(b.s[:, 1:], axis=1)
     l = p / 0.05 * HBARC_GEV_M / width
     kz = b.s[:, 3] / p
@@ -71,9 +71,9 @@ def test_decay_positions_follow_the_exponential_law():
 
 
 def test_same_seed_same_events():
-    a = generate("na64mu", "A", 0.02, 1e-5, 5_000, seed=42)
-    b = generate("na64mu", "A", 0.02, 1e-5, 5_000, seed=42)
-    c = generate("na64mu", "A", 0.02, 1e-5, 5_000, seed=43)
+    a = generate("na64mu", "B", 0.02, 1e-5, 5_000, seed=42)
+    b = generate("na64mu", "B", 0.02, 1e-5, 5_000, seed=42)
+    c = generate("na64mu", "B", 0.02, 1e-5, 5_000, seed=43)
     assert np.array_equal(a.weight, b.weight) and np.array_equal(a.v_decay, b.v_decay)
     assert not np.array_equal(a.weight, c.weight)
 
@@ -83,8 +83,8 @@ def test_transverse_acceptance(narrow_experiment):
     every kept event reach the end face inside the radius."""
     narrow = narrow_experiment
     wide = load_experiment("fnal-mu")
-    bn = generate(narrow, "B", 0.05, 2e-4, 20_000, seed=9)
-    bw = generate(wide, "B", 0.05, 2e-4, 20_000, seed=9)
+    bn = generate(narrow, "A", 0.05, 2e-4, 20_000, seed=9)
+    bw = generate(wide, "A", 0.05, 2e-4, 20_000, seed=9)
     assert 0 < bn.weight.sum() < 0.9 * bw.weight.sum()
     z_end = 4.5
     for d in (bn.d1, bn.d2):
@@ -97,7 +97,7 @@ def test_multiple_scattering_matches_highland():
     """The muon's direction at the vertex spreads as PUMAS's transport path says; at 3 GeV in
     W after ~0.5 m the Highland formula (PDG Review eq. 34.15) gives theta_0 ~ 0.06 rad:
     agreement within 25% (Highland is itself good to ~11%)."""
-    b = generate("fnal-mu", "A", 0.01, 1e-8, 40_000, seed=2, acceptance=False)
+    b = generate("fnal-mu", "B", 0.01, 1e-8, 40_000, seed=2, acceptance=False)
     z = b.v_prod[:, 2]
     sel = (z > 0.45) & (z < 0.55)
     E = b.mu_in[sel, 0]

@@ -70,7 +70,7 @@ def test_bad_files_name_the_field(tmp_path, capsys, edit, needle):
     assert needle in msg and "\n" not in msg
     # the CLI: one line, exit code 2
     with pytest.raises(SystemExit) as ex:
-        main(["reach", str(p), "--model", "B", "--n-masses", "2"])
+        main(["reach", str(p), "--model", "A", "--n-masses", "2"])
     err = capsys.readouterr().err.strip()
     assert ex.value.code == 2 and err.startswith("error:") and needle in err and len(err.splitlines()) == 1
 

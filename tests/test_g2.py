@@ -163,7 +163,7 @@ def test_delta_a_lepton_consistent_with_delta_a(m_S):
 def test_delta_a_electron_vs_muon_physics():
     # Same coupling, m_S = 10 MeV: r_mu = 0.095 (light for the muon, I ~ 3/2 - pi r),
     # r_e = 19.6 (heavy for the electron, I ~ (ln r^2 - 7/6)/r^2 ~ 0.0139): the electron gets
-    # a much smaller shift. With the coupling ratio of model B (g_e = g m_e/m_mu) it is further
+    # a much smaller shift. With the coupling ratio of model A (g_e = g m_e/m_mu) it is further
     # suppressed by (m_e/m_mu)^2.
     m_S, g = 0.01, 1e-3
     e, mu = float(g2.delta_a_lepton(m_S, g, "e")), float(g2.delta_a_lepton(m_S, g, "mu"))

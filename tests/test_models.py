@@ -32,7 +32,7 @@ FAST = settings(max_examples=60, deadline=None)
 # Log-uniform masses over the validated range 1e-3..1 GeV and couplings 1e-8..1.
 masses = st.floats(-3.0, 0.0).map(lambda x: min(max(10.0**x, MASS_RANGE_GEV[0]), MASS_RANGE_GEV[1]))
 couplings = st.floats(-8.0, 0.0).map(lambda x: 10.0**x)
-models = st.sampled_from(["A", "B"])
+models = st.sampled_from(["B", "A"])
 
 
 def beta3(m_S, m_l):
@@ -205,25 +205,25 @@ def test_loop_function_heavy_limit_far_out(tau):
 # --------------------------------------------------------------------------------------------
 
 
-def test_width_to_photons_model_A_light_scalar():
+def test_width_to_photons_model_B_light_scalar():
     # m_S = 1 MeV << m_mu: tau_mu = 4 m_mu^2/m_S^2 ~ 4.5e4, F = 4/3 (1 + 7/(30 tau)) ~ 4/3 to 5e-6,
     # so Gamma = alpha^2 m_S^3 / (256 pi^3) (g/m_mu)^2 (16/9) (physics.md section 2).
     m_S, g = 1e-3, 1e-3
     expected = ALPHA_REF**2 * m_S**3 / (256 * math.pi**3) * (g / M_MU) ** 2 * 16.0 / 9.0
-    assert A.widths(m_S, g)["gamma gamma"] == pytest.approx(expected, rel=1e-3)
+    assert B.widths(m_S, g)["gamma gamma"] == pytest.approx(expected, rel=1e-3)
     assert scalar.width_to_photons(m_S, [g], [M_MU]) == pytest.approx(expected, rel=1e-3)
 
 
 @pytest.mark.parametrize("m_S", [0.1, 0.3, 1.0])
-def test_width_to_photons_model_B_electron_loop_suppressed(m_S):
-    # Model B: g_l/m_l = g_mu/m_mu for every lepton, so the amplitude is (g/m_mu) sum_l F(tau_l).
+def test_width_to_photons_model_A_electron_loop_suppressed(m_S):
+    # Model A: g_l/m_l = g_mu/m_mu for every lepton, so the amplitude is (g/m_mu) sum_l F(tau_l).
     # For m_S >> m_e, tau_e -> 0 and F(tau_e) -> 0 (light lepton decouples): the photon width is
     # the mu + tau loop alone to about 2 |F_e| / |F_mu + F_tau| (< 1% here).
     tau_e = 4 * M_E**2 / m_S**2
     F_e = scalar.loop_function(tau_e)
     assert abs(F_e) < 0.05
     g = 1e-4
-    full = B.widths(m_S, g)["gamma gamma"]
+    full = A.widths(m_S, g)["gamma gamma"]
     heavy_only = scalar.width_to_photons(m_S, [g, g * M_TAU / M_MU], [M_MU, M_TAU])
     assert full == pytest.approx(heavy_only, rel=0.01)
     # and F_e really goes to zero with growing m_S
@@ -236,36 +236,36 @@ def test_width_to_photons_model_B_electron_loop_suppressed(m_S):
 
 
 def test_model_couplings():
-    # physics.md section 2: model A couples to muons only; model B has g_l = g_mu m_l / m_mu.
+    # physics.md section 2: model B couples to muons only; model A has g_l = g_mu m_l / m_mu.
     g = 2e-4
-    assert set(A.couplings(g)) == {"mu"}
-    assert A.couplings(g)["mu"] == g
-    cB = B.couplings(g)
+    assert set(B.couplings(g)) == {"mu"}
+    assert B.couplings(g)["mu"] == g
+    cB = A.couplings(g)
     assert cB["mu"] == pytest.approx(g, rel=1e-15)
     assert cB["e"] == pytest.approx(g * M_E / M_MU, rel=1e-14)
     assert cB["tau"] == pytest.approx(g * M_TAU / M_MU, rel=1e-14)
-    assert get_model("a") is A and get_model(B) is B
+    assert get_model("a") is A and get_model(A) is A
 
 
 @pytest.mark.parametrize("m_S", [1e-3, 0.01, 0.1, 0.2, 2 * M_MU * 0.999])
-def test_model_A_only_photons_below_dimuon_threshold(m_S):
-    br = A.branching_ratios(m_S)
+def test_model_B_only_photons_below_dimuon_threshold(m_S):
+    br = B.branching_ratios(m_S)
     assert br["gamma gamma"] == 1.0
     assert br["e+ e-"] == br["mu+ mu-"] == br["tau+ tau-"] == 0.0
 
 
 @pytest.mark.parametrize("m_S", [0.25, 0.5, 1.0])
-def test_model_A_dimuons_above_threshold(m_S):
+def test_model_B_dimuons_above_threshold(m_S):
     # Gamma_gg / Gamma_mumu = alpha^2 m_S^2 |F|^2 / (32 pi^2 m_mu^2 beta^3) ~ 1e-5 away from
     # threshold, so BR(mu mu) > 0.999.
-    br = A.branching_ratios(m_S)
+    br = B.branching_ratios(m_S)
     assert br["mu+ mu-"] > 0.999
     assert br["e+ e-"] == 0.0
     assert 0.0 < br["gamma gamma"] < 1e-3
 
 
-def test_model_B_electrons_dominate_below_dimuon_threshold():
-    # Model B at m_S = 0.1 GeV: Gamma_ee = g_e^2 m_S/(8pi) beta_e^3 with g_e = g m_e/m_mu and
+def test_model_A_electrons_dominate_below_dimuon_threshold():
+    # Model A at m_S = 0.1 GeV: Gamma_ee = g_e^2 m_S/(8pi) beta_e^3 with g_e = g m_e/m_mu and
     # Gamma_gg = alpha^2 m_S^3/(256 pi^3) (g/m_mu)^2 |F_e + F_mu + F_tau|^2, so
     # Gamma_gg/Gamma_ee = alpha^2 (m_S/m_e)^2 |sum F|^2 / (32 pi^2 beta_e^3)
     #                   = 5.33e-5 * 3.83e4 * 7.50 / 315.8 = 0.0484  ->  BR(ee) = 0.954.
@@ -276,12 +276,12 @@ def test_model_B_electrons_dominate_below_dimuon_threshold():
     ratio = ALPHA_REF**2 * (m_S / M_E) ** 2 * abs(sumF) ** 2 / (32 * math.pi**2 * beta3(m_S, M_E))
     br_ee_expected = 1.0 / (1.0 + ratio)
     assert br_ee_expected == pytest.approx(0.954, abs=1e-3)
-    br = B.branching_ratios(m_S)
+    br = A.branching_ratios(m_S)
     assert br["e+ e-"] == pytest.approx(br_ee_expected, rel=1e-6)
     assert br["e+ e-"] > 0.95
     assert br["mu+ mu-"] == 0.0 and br["tau+ tau-"] == 0.0
     # electrons dominate more strongly at lower mass (gamma gamma grows as m_S^2 relative to ee)
-    assert B.branching_ratios(0.01)["e+ e-"] > 0.999
+    assert A.branching_ratios(0.01)["e+ e-"] > 0.999
 
 
 @FAST
@@ -324,7 +324,7 @@ def test_no_nan_or_negative_in_valid_domain(name, m_S, g):
 
 
 @pytest.mark.parametrize("m_S", [MASS_RANGE_GEV[0], 2 * M_E, 2 * M_MU, MASS_RANGE_GEV[1]])
-@pytest.mark.parametrize("name", ["A", "B"])
+@pytest.mark.parametrize("name", ["B", "A"])
 def test_no_nan_at_thresholds_and_edges(name, m_S):
     # Exactly at a threshold tau = 1 (both F branches meet) and beta = 0.
     w = MODELS[name].widths(m_S, 1e-3)
@@ -334,29 +334,29 @@ def test_no_nan_at_thresholds_and_edges(name, m_S):
 def test_vectorised_widths_match_scalar_calls():
     m = np.array([1e-3, 0.05, 0.3, 1.0])
     g = np.array([1e-5, 1e-4, 1e-3, 1e-2])
-    tot = B.total_width(m, g)
+    tot = A.total_width(m, g)
     assert tot.shape == (4,)
     for i in range(4):
-        assert tot[i] == pytest.approx(B.total_width(m[i], g[i]), rel=1e-14)
+        assert tot[i] == pytest.approx(A.total_width(m[i], g[i]), rel=1e-14)
 
 
-def test_model_A_total_width_increases_above_dimuon_threshold():
+def test_model_B_total_width_increases_above_dimuon_threshold():
     m = np.geomspace(2 * M_MU * (1 + 1e-9), 1.0, 2001)
-    G = A.total_width(m, 1e-4)
+    G = B.total_width(m, 1e-4)
     assert np.all(np.diff(G) > 0)
 
 
 @FAST
 @given(u=st.floats(0.0, 1.0), v=st.floats(0.0, 1.0))
-def test_model_A_total_width_monotonic_property(u, v):
+def test_model_B_total_width_monotonic_property(u, v):
     lo = 2 * M_MU * (1 + 1e-9)
     m1, m2 = sorted(np.minimum(lo * (1.0 / lo) ** np.array([u, v]), 1.0))
     if m2 <= m1 * (1 + 1e-9):
         return
-    assert A.total_width(m1, 1e-3) < A.total_width(m2, 1e-3)
+    assert B.total_width(m1, 1e-3) < B.total_width(m2, 1e-3)
 
 
-@pytest.mark.parametrize("name", ["A", "B"])
+@pytest.mark.parametrize("name", ["B", "A"])
 @pytest.mark.parametrize("m_S", [1e-3, 0.1, 0.5])
 def test_ctau_is_hbarc_over_width(name, m_S):
     model = MODELS[name]
@@ -369,23 +369,23 @@ def test_decay_length_is_boost_times_ctau(energy):
     # l = (p/m) c tau, p = sqrt(E^2 - m^2) (physics.md section 2).
     m_S, g = 0.1, 1e-4
     p = math.sqrt(energy**2 - m_S**2)
-    for model in (A, B):
+    for model in (B, A):
         assert model.decay_length(energy, m_S, g) == pytest.approx(p / m_S * model.ctau(m_S, g), rel=1e-12)
 
 
 def test_decay_length_seed_orientation():
     # Seed talk orientation: g_mu ~ 1e-4, m_S ~ 100 MeV gives decay lengths O(10 cm) - O(10 m)
-    # for the FNAL-mu 3 GeV beam (E_S ~ 1-3 GeV). By hand, model B: Gamma ~ Gamma_ee =
+    # for the FNAL-mu 3 GeV beam (E_S ~ 1-3 GeV). By hand, model A: Gamma ~ Gamma_ee =
     # (g m_e/m_mu)^2 m_S/(8pi) = 9.3e-16 GeV, gamma gamma adds 4.8%; ctau = 2.02e-1 m,
-    # p/m = 20 at E = 2 GeV -> 4.0 m. Model A only decays through the loop: much longer.
+    # p/m = 20 at E = 2 GeV -> 4.0 m. Model B only decays through the loop: much longer.
     m_S, g = 0.1, 1e-4
-    lB = B.decay_length(2.0, m_S, g)
-    lA = A.decay_length(2.0, m_S, g)
+    lB = A.decay_length(2.0, m_S, g)
+    lA = B.decay_length(2.0, m_S, g)
     assert 0.05 < lB < 50.0
     assert lB == pytest.approx(4.04, rel=0.01)
     assert lA > lB
     for E in (1.0, 3.0):
-        assert 0.05 < B.decay_length(E, m_S, g) < 50.0
+        assert 0.05 < A.decay_length(E, m_S, g) < 50.0
 
 
 # --------------------------------------------------------------------------------------------
@@ -396,7 +396,7 @@ def test_decay_length_seed_orientation():
 BAD_MASSES = [0.0, -0.1, float("nan"), 2.0, float("inf"), 0.5e-3]
 
 
-@pytest.mark.parametrize("name", ["A", "B"])
+@pytest.mark.parametrize("name", ["B", "A"])
 @pytest.mark.parametrize("m_S", BAD_MASSES)
 def test_bad_mass_raises_domain_error(name, m_S):
     model = MODELS[name]
@@ -414,11 +414,11 @@ def test_bad_mass_raises_domain_error(name, m_S):
 
 def test_bad_mass_inside_array_raises():
     with pytest.raises(DomainError, match="mass_GeV"):
-        A.widths(np.array([0.1, 0.2, -1.0]), 1e-4)
+        B.widths(np.array([0.1, 0.2, -1.0]), 1e-4)
 
 
 @pytest.mark.parametrize("g", [float("nan"), -1e-4, float("inf"), 10.0])
-@pytest.mark.parametrize("name", ["A", "B"])
+@pytest.mark.parametrize("name", ["B", "A"])
 def test_bad_coupling_raises_domain_error(name, g):
     # 10 > sqrt(4 pi) = 3.54 is beyond perturbativity (g^2/4pi < 1).
     model = MODELS[name]
@@ -430,9 +430,9 @@ def test_bad_coupling_raises_domain_error(name, g):
 
 def test_domain_error_is_mudump_and_value_error():
     with pytest.raises(MudumpError):
-        A.widths(0.0, 1e-4)
+        B.widths(0.0, 1e-4)
     with pytest.raises(ValueError):
-        A.widths(0.0, 1e-4)
+        B.widths(0.0, 1e-4)
 
 
 def test_unknown_model_raises():
@@ -445,3 +445,36 @@ def test_unknown_model_raises():
 def test_unknown_lepton_in_model_raises():
     with pytest.raises(UnknownNameError):
         ScalarModel("X", "bad", {"nu": 1.0})
+
+
+# --- issue 8: the letters mean what the paper says ---------------------------------------------
+
+
+def test_letters_follow_the_paper():
+    # Chen, Pospelov, Zhong, arXiv:1701.07437, section II: model A has g_l proportional to m_l
+    # and, below 2 m_mu, decays mostly to e+ e-; model B couples only to muons and, below
+    # 2 m_mu, decays to two photons through the muon loop (the talk draws them the same way).
+    a, b = get_model("A"), get_model("B")
+    assert set(a.couplings(1e-4)) == {"e", "mu", "tau"} and set(b.couplings(1e-4)) == {"mu"}
+    for m_S in (0.01, 0.1, 0.2):
+        br_a, br_b = a.branching_ratios(m_S), b.branching_ratios(m_S)
+        assert max(br_a, key=br_a.get) == "e+ e-"
+        assert max(br_b, key=br_b.get) == "gamma gamma"
+    assert a.alias == "leptophilic" and b.alias == "muonphilic"
+    assert a.label == "A (leptophilic)" and b.label == "B (muonphilic)"
+
+
+@pytest.mark.parametrize("letter,names", [("A", ["leptophilic", "LEPTOPHILIC", "lepto-philic", "a"]),
+                                          ("B", ["muonphilic", "Muon-philic", "muon_philic", "b"])])
+def test_descriptive_names_are_the_same_model(letter, names):
+    for n in names:
+        assert get_model(n) is MODELS[letter]
+
+
+def test_unknown_model_lists_letters_and_names():
+    with pytest.raises(UnknownNameError) as exc:
+        get_model("C")
+    msg = str(exc.value)
+    assert "model = 'C'" in msg
+    for n in ("A", "leptophilic", "B", "muonphilic"):
+        assert n in msg

@@ -34,23 +34,23 @@ COUPLINGS = np.geomspace(1e-7, 1e-1, 60)
 
 
 @pytest.fixture(scope="module")
-def results_b():
-    return [reach(e, "B", masses=MASSES, couplings=COUPLINGS) for e in ("fnal-mu", "na64mu")]
-
-
-@pytest.fixture(scope="module")
 def results_a():
     return [reach(e, "A", masses=MASSES, couplings=COUPLINGS) for e in ("fnal-mu", "na64mu")]
 
 
 @pytest.fixture(scope="module")
-def reach_fig(results_a, results_b):
-    """reach_figure of model "A" or "B" with a preset, each built once (read-only in the tests)."""
+def results_b():
+    return [reach(e, "B", masses=MASSES, couplings=COUPLINGS) for e in ("fnal-mu", "na64mu")]
+
+
+@pytest.fixture(scope="module")
+def reach_fig(results_b, results_a):
+    """reach_figure of model "B" or "A" with a preset, each built once (read-only in the tests)."""
     cache = {}
 
     def get(model, preset):
         if (model, preset) not in cache:
-            cache[model, preset] = plotting.reach_figure(results_a if model == "A" else results_b, preset=preset)
+            cache[model, preset] = plotting.reach_figure(results_b if model == "B" else results_a, preset=preset)
         return cache[model, preset]
 
     return get
@@ -86,12 +86,12 @@ def _check_reach_axes(fig, results):
 
 
 @pytest.mark.parametrize("preset", ["fnal2021", None])
-def test_reach_figure(results_b, reach_fig, preset, tmp_path):
-    fig = reach_fig("B", preset)
-    _check_reach_axes(fig, results_b)
+def test_reach_figure(results_a, reach_fig, preset, tmp_path):
+    fig = reach_fig("A", preset)
+    _check_reach_axes(fig, results_a)
     texts = [t.get_text() for t in _legend(fig).get_texts()]
-    assert len(texts) == len(results_b) + 1  # one per experiment + the (g-2) entry
-    assert texts[:2] == [r.experiment.legend for r in results_b]
+    assert len(texts) == len(results_a) + 1  # one per experiment + the (g-2) entry
+    assert texts[:2] == [r.experiment.legend for r in results_a]
     p = g2.get_preset(preset)
     assert p.label in texts[2] and "(g-2)" in texts[2]
     if p.anomalous:  # fnal2021: a band to explain, 1 and 2 sigma
@@ -99,18 +99,18 @@ def test_reach_figure(results_b, reach_fig, preset, tmp_path):
     else:  # wp25 (default): only an upper limit
         assert "excluded" in texts[2]
         assert any(c.get_hatch() for c in fig.axes[0].collections)
-    assert "Model B" in fig.axes[0].get_title()
+    assert "Model A" in fig.axes[0].get_title()
     out = plotting.save(fig, tmp_path / "reach.png")
     _check_png(out)
 
 
-def test_reach_contours_follow_intervals(results_b, reach_fig):
+def test_reach_contours_follow_intervals(results_a, reach_fig):
     """One closed outline per experiment (one interval at every mass here), through the
     interval edges: its lowest point is the best reach, its vertices sit at the scanned masses."""
-    fig = reach_fig("B", "fnal2021")
+    fig = reach_fig("A", "fnal2021")
     lines = _exclusion_lines(fig)
-    assert len(lines) == len(results_b)
-    for line, r in zip(lines, results_b):
+    assert len(lines) == len(results_a)
+    for line, r in zip(lines, results_a):
         assert all(len(iv) == 1 for iv in r.intervals)
         x, y = (np.asarray(v, dtype=float) for v in line.get_data())
         assert (x[0], y[0]) == (x[-1], y[-1])  # closed
@@ -123,7 +123,7 @@ def test_reach_contours_follow_intervals(results_b, reach_fig):
 
 
 def test_reach_legend_and_note_leave_contours_free(reach_fig):
-    for model, preset in (("B", "fnal2021"), ("A", None)):
+    for model, preset in (("A", "fnal2021"), ("B", None)):
         fig = reach_fig(model, preset)
         fig.draw_without_rendering()
         renderer = fig.canvas.get_renderer()
@@ -139,20 +139,20 @@ def test_reach_legend_and_note_leave_contours_free(reach_fig):
         assert not boxes[0].overlaps(boxes[1])
 
 
-def test_reach_title_and_mixed_models(results_a, results_b, reach_fig):
-    assert reach_fig("A", None).axes[0].get_title().startswith("Model A (muon-philic")
-    fig = plotting.reach_figure([results_a[0], results_b[0]], preset="fnal2021", title="my title")
+def test_reach_title_and_mixed_models(results_b, results_a, reach_fig):
+    assert reach_fig("B", None).axes[0].get_title().startswith("Model B (muonphilic)")
+    fig = plotting.reach_figure([results_b[0], results_a[0]], preset="fnal2021", title="my title")
     assert fig.axes[0].get_title() == "my title"
     texts = [t.get_text() for t in _legend(fig).get_texts()]
-    assert texts[0].endswith(", model A") and texts[1].endswith(", model B")
+    assert texts[0].endswith(", model B (muonphilic)") and texts[1].endswith(", model A (leptophilic)")
     styles = [line.get_linestyle() for line in _exclusion_lines(fig)]
     assert styles[0] != styles[1]
 
 
-def test_reach_gaps_and_several_intervals(results_b, tmp_path):
+def test_reach_gaps_and_several_intervals(results_a, tmp_path):
     """A mass without an excluded interval splits the outline in two; two intervals at a mass
     switch to the general contour tracer, which still passes through the edges."""
-    r = results_b[0]
+    r = results_a[0]
     gap = list(r.intervals)
     gap[5] = []
     fig = plotting.reach_figure([dataclasses.replace(r, intervals=gap)])
@@ -201,7 +201,7 @@ def test_spectrum_figure(tmp_path):
 
 
 def test_decay_length_figure(tmp_path):
-    fig = plotting.decay_length_figure("B", 0.1, 1e-4)
+    fig = plotting.decay_length_figure("A", 0.1, 1e-4)
     ax = fig.axes[0]
     assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
     assert ax.get_xlabel() == "$E_S$ [GeV]" and "[m]" in ax.get_ylabel()
@@ -209,16 +209,16 @@ def test_decay_length_figure(tmp_path):
     e, length = (np.asarray(v, dtype=float) for v in line.get_data())
     assert e[0] == pytest.approx(0.1001) and e[-1] == pytest.approx(200.0)
     assert np.all(np.diff(length) > 0)  # gamma beta c tau grows with the energy
-    assert np.allclose(length, get_model("B").decay_length(e, 0.1, 1e-4), rtol=1e-12)
-    assert "model B" in line.get_label() and "10^{-4}" in line.get_label()
+    assert np.allclose(length, get_model("A").decay_length(e, 0.1, 1e-4), rtol=1e-12)
+    assert "model A" in line.get_label() and "10^{-4}" in line.get_label()
     _check_png(plotting.save(fig, tmp_path / "decay.png"))
 
-    custom = plotting.decay_length_figure("A", 0.05, 1e-3, energies=[1.0, 10.0, 100.0])
+    custom = plotting.decay_length_figure("B", 0.05, 1e-3, energies=[1.0, 10.0, 100.0])
     assert list(custom.axes[0].get_lines()[0].get_xdata()) == [1.0, 10.0, 100.0]
 
 
 def test_save_formats_and_errors(tmp_path):
-    fig = plotting.decay_length_figure("A", 0.05, 1e-3)
+    fig = plotting.decay_length_figure("B", 0.05, 1e-3)
     for suffix, magic in ((".pdf", b"%PDF"), (".svg", b"<?xml")):
         out = plotting.save(fig, tmp_path / f"fig{suffix}")
         assert out.read_bytes()[: len(magic)] == magic

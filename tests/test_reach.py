@@ -25,24 +25,24 @@ def test_intervals_against_dense_grid():
     """Edges found by root finding on a coarse grid match the edges read off a dense grid."""
     e = load_experiment("fnal-mu")
     masses = [0.003, 0.03, 0.15]
-    coarse = R.reach(e, "B", masses, np.geomspace(1e-7, 1e-1, 25))
+    coarse = R.reach(e, "A", masses, np.geomspace(1e-7, 1e-1, 25))
     dense_g = np.geomspace(1e-7, 1e-1, 20001)
     step = dense_g[1] / dense_g[0]
     for m, ivs in zip(masses, coarse.intervals):
-        ev = signal.experiment_events(e, "B", m, dense_g)
+        ev = signal.experiment_events(e, "A", m, dense_g)
         inside = dense_g[ev >= coarse.n_up]
         assert len(ivs) == 1
         lo, hi = ivs[0]
         assert lo == pytest.approx(inside[0], rel=step - 1)
         assert hi == pytest.approx(inside[-1], rel=step - 1)
         # and the events at the edges are the limit
-        assert signal.experiment_events(e, "B", m, [lo, hi]) == pytest.approx([coarse.n_up] * 2, rel=1e-6)
+        assert signal.experiment_events(e, "A", m, [lo, hi]) == pytest.approx([coarse.n_up] * 2, rel=1e-6)
 
 
 def test_two_boundaries_and_physics_of_the_map():
     """Each sensitive mass has a production edge and a lifetime edge; no reach above 2 m_mu,
     where S -> mu+ mu- is prompt; results say which method made them."""
-    r = R.reach("fnal-mu", "B", [0.01, 0.05, 0.3], np.geomspace(1e-8, 1, 120))
+    r = R.reach("fnal-mu", "A", [0.01, 0.05, 0.3], np.geomspace(1e-8, 1, 120))
     assert r.method == "etl"
     assert all(len(iv) == 1 and iv[0][0] < iv[0][1] < 1.0 for iv in r.intervals[:2])
     assert r.intervals[2] == []
@@ -53,29 +53,29 @@ def test_two_boundaries_and_physics_of_the_map():
 def test_iww_overstates_the_reach():
     """IWW makes more S than WW at 3 GeV, so its excluded region is larger (physics.md sec. 4)."""
     g = np.geomspace(1e-7, 1e-1, 80)
-    ww = R.reach("fnal-mu", "B", [0.03], g).intervals[0][0]
-    iww = R.reach("fnal-mu", "B", [0.03], g, method="iww").intervals[0][0]
+    ww = R.reach("fnal-mu", "A", [0.03], g).intervals[0][0]
+    iww = R.reach("fnal-mu", "A", [0.03], g, method="iww").intervals[0][0]
     assert iww[0] < ww[0] and iww[1] >= ww[1]
 
 
 def test_cli_reach_json_and_outputs(tmp_path, capsys):
     csv = tmp_path / "r.csv"
     with pytest.raises(SystemExit) as ex:
-        main(["reach", "fnal-mu", "--model", "B", "--n-masses", "5", "--n-couplings", "40", "--json", "--output", str(csv)])
+        main(["reach", "fnal-mu", "--model", "A", "--n-masses", "5", "--n-couplings", "40", "--json", "--output", str(csv)])
     assert ex.value.code == 0
     d = json.loads(capsys.readouterr().out)
     assert d["experiment"] == "fnal-mu" and d["method"] == "etl" and len(d["masses_GeV"]) == len(d["intervals"]) == 5
     lines = csv.read_text().splitlines()
     assert lines[0].startswith("experiment,model,method,cl,m_S_GeV") and len(lines) > 1
     with pytest.raises(SystemExit) as ex:
-        main(["reach", "fnal-mu", "na64mu", "--model", "A", "--n-masses", "3", "--n-couplings", "30", "--json"])
+        main(["reach", "fnal-mu", "na64mu", "--model", "B", "--n-masses", "3", "--n-couplings", "30", "--json"])
     two = json.loads(capsys.readouterr().out)
     assert [x["experiment"] for x in two] == ["fnal-mu", "na64mu"]
 
 
 def test_cli_spectrum(capsys):
     with pytest.raises(SystemExit) as ex:
-        main(["spectrum", "fnal-mu", "--model", "B", "--mass", "0.1", "--coupling", "1e-4", "--json"])
+        main(["spectrum", "fnal-mu", "--model", "A", "--mass", "0.1", "--coupling", "1e-4", "--json"])
     assert ex.value.code == 0
     d = json.loads(capsys.readouterr().out)
     assert len(d["E_S_GeV"]) == len(d["events"]) == 30
@@ -85,14 +85,14 @@ def test_cli_spectrum(capsys):
 @pytest.mark.parametrize(
     "args,needle",
     [
-        (["reach", "nope", "--model", "B"], "experiment"),
+        (["reach", "nope", "--model", "A"], "experiment"),
         (["reach", "fnal-mu", "--model", "C"], "model"),
-        (["reach", "fnal-mu", "--model", "B", "--method", "magic"], "method"),
-        (["reach", "fnal-mu", "--model", "B", "--preset", "nope"], "preset"),
-        (["reach", "fnal-mu", "--model", "B", "--mass-min", "-1"], "mass_min_GeV"),
-        (["reach", "fnal-mu", "--model", "B", "--output", "x.txt", "--n-masses", "2"], "--output"),
-        (["spectrum", "fnal-mu", "--model", "B", "--mass", "0.1", "--coupling", "-1"], "coupling"),
-        (["spectrum", "fnal-mu", "--model", "B", "--mass", "nan", "--coupling", "1e-4"], "mass_GeV"),
+        (["reach", "fnal-mu", "--model", "A", "--method", "magic"], "method"),
+        (["reach", "fnal-mu", "--model", "A", "--preset", "nope"], "preset"),
+        (["reach", "fnal-mu", "--model", "A", "--mass-min", "-1"], "mass_min_GeV"),
+        (["reach", "fnal-mu", "--model", "A", "--output", "x.txt", "--n-masses", "2"], "--output"),
+        (["spectrum", "fnal-mu", "--model", "A", "--mass", "0.1", "--coupling", "-1"], "coupling"),
+        (["spectrum", "fnal-mu", "--model", "A", "--mass", "nan", "--coupling", "1e-4"], "mass_GeV"),
     ],
 )
 def test_cli_errors(capsys, args, needle):
@@ -107,7 +107,7 @@ def test_cli_band_and_compare(tmp_path, capsys):
     (it overstates production at these energies)."""
     png = tmp_path / "band.png"
     with pytest.raises(SystemExit) as ex:
-        main(["reach", "fnal-mu", "--model", "B", "--n-masses", "4", "--n-couplings", "40", "--mass-max", "0.15",
+        main(["reach", "fnal-mu", "--model", "A", "--n-masses", "4", "--n-couplings", "40", "--mass-max", "0.15",
               "--band", "--compare", "iww", "--json", "--plot", str(png)])
     assert ex.value.code == 0
     d = json.loads(capsys.readouterr().out)
@@ -134,11 +134,11 @@ def test_mc_acceptance_folds_the_geometry(narrow_experiment):
     acceptance is ~1 and the reach is unchanged."""
     g = np.geomspace(1e-7, 1e-1, 60)
     narrow = narrow_experiment
-    plain = R.reach(narrow, "B", [0.03], g).intervals[0][0]
-    mc = R.reach(narrow, "B", [0.03], g, acceptance="mc", mc_events=4000)
+    plain = R.reach(narrow, "A", [0.03], g).intervals[0][0]
+    mc = R.reach(narrow, "A", [0.03], g, acceptance="mc", mc_events=4000)
     assert mc.acceptance == "mc"
     lo_mc = mc.intervals[0][0][0]
     assert 1.5 < lo_mc / plain[0] < 6.0
-    wide = R.reach("fnal-mu", "B", [0.03], g, acceptance="mc", mc_events=4000).intervals[0][0]
-    ref = R.reach("fnal-mu", "B", [0.03], g).intervals[0][0]
+    wide = R.reach("fnal-mu", "A", [0.03], g, acceptance="mc", mc_events=4000).intervals[0][0]
+    ref = R.reach("fnal-mu", "A", [0.03], g).intervals[0][0]
     assert wide[0] == pytest.approx(ref[0], rel=0.05)

@@ -36,7 +36,7 @@ def test_long_lifetime_missing_energy_is_the_production_integral(material, energ
     z_end = min(length, float(el.csda_range(energy)))
     f = lambda z: float(sigma(max(float(el.energy_after(energy, z)), m_S + 0.1057 + 1e-6), m_S, material, e_cut=cut))  # noqa: E731
     ref = e.beam.muons_on_target * g**2 * n * quad(f, 0.0, z_end, limit=200, epsrel=1e-6)[0]
-    got = float(signal.experiment_events(e, "B", m_S, [g])[0])
+    got = float(signal.experiment_events(e, "A", m_S, [g])[0])
     assert got == pytest.approx(ref, rel=0.01)
 
 
@@ -46,7 +46,7 @@ def test_thin_target_is_the_constant_energy_formula():
     e = make(length=L, cut=50.0)
     g = 1e-9
     ref = e.beam.muons_on_target * g**2 * get_material("Pb").atom_density * L * float(sigma(160.0, 0.05, "Pb", e_cut=50.0))
-    assert float(signal.experiment_events(e, "A", 0.05, [g])[0]) == pytest.approx(ref, rel=1e-4)
+    assert float(signal.experiment_events(e, "B", 0.05, [g])[0]) == pytest.approx(ref, rel=1e-4)
     tr = track("Pb", 160.0, L)
     assert tr.length == pytest.approx(L, rel=1e-9)
 
@@ -55,13 +55,13 @@ def test_coupling_scaling():
     """Long-lived: missing energy ~ g^2 (production), displaced ~ g^4 (production x decay
     probability L/l ~ g^2); short-lived: displaced -> 0 (S decays in the target)."""
     na = make()
-    ev = signal.experiment_events(na, "B", 0.05, [1e-9, 1e-8])
+    ev = signal.experiment_events(na, "A", 0.05, [1e-9, 1e-8])
     assert ev[1] / ev[0] == pytest.approx(100.0, rel=1e-6)
     fn = load_experiment("fnal-mu")
-    ev = signal.experiment_events(fn, "B", 0.05, [1e-9, 1e-8])
+    ev = signal.experiment_events(fn, "A", 0.05, [1e-9, 1e-8])
     assert ev[1] / ev[0] == pytest.approx(1e4, rel=1e-4)
-    assert signal.experiment_events(fn, "B", 0.05, [1e-1])[0] < 1e-30
-    assert signal.experiment_events(na, "B", 0.05, [1e-1])[0] < 1e-30
+    assert signal.experiment_events(fn, "A", 0.05, [1e-1])[0] < 1e-30
+    assert signal.experiment_events(na, "A", 0.05, [1e-1])[0] < 1e-30
 
 
 def test_displaced_probability_by_hand():
@@ -78,13 +78,13 @@ def test_shield_moves_the_decay_region():
     a = make(kind="displaced-decay", material="W", energy=3.0, length=1.5, region=3.0)
     b = make(kind="displaced-decay", material="W", energy=3.0, length=1.5, region=3.0, shield=2.0)
     g_short, g_long = 3e-4, 1e-8
-    assert signal.experiment_events(b, "B", 0.05, [g_short])[0] < 0.5 * signal.experiment_events(a, "B", 0.05, [g_short])[0]
-    assert signal.experiment_events(b, "B", 0.05, [g_long])[0] == pytest.approx(
-        signal.experiment_events(a, "B", 0.05, [g_long])[0], rel=1e-6
+    assert signal.experiment_events(b, "A", 0.05, [g_short])[0] < 0.5 * signal.experiment_events(a, "A", 0.05, [g_short])[0]
+    assert signal.experiment_events(b, "A", 0.05, [g_long])[0] == pytest.approx(
+        signal.experiment_events(a, "A", 0.05, [g_long])[0], rel=1e-6
     )
 
 
-@pytest.mark.parametrize("name,model,m_S,g", [("fnal-mu", "B", 0.1, 1e-4), ("fnal-mu", "A", 0.1, 1e-3), ("na64mu", "A", 0.1, 1e-5)])
+@pytest.mark.parametrize("name,model,m_S,g", [("fnal-mu", "A", 0.1, 1e-4), ("fnal-mu", "B", 0.1, 1e-3), ("na64mu", "B", 0.1, 1e-5)])
 def test_spectrum_adds_up_to_the_total(name, model, m_S, g):
     e = load_experiment(name)
     edges = np.linspace(m_S, e.beam.energy_GeV, 41)
@@ -100,7 +100,7 @@ def test_heavier_scalar_carries_more_energy():
     c = 0.5 * (edges[1:] + edges[:-1])
     mean = []
     for m in (0.01, 0.1):
-        sp = signal.experiment_spectrum(e, "A", m, 1e-8, edges)
+        sp = signal.experiment_spectrum(e, "B", m, 1e-8, edges)
         mean.append((sp * c).sum() / sp.sum())
     assert mean[1] > mean[0] * 1.1
 

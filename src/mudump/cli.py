@@ -27,7 +27,7 @@ err = Console(stderr=True)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout instead of a table.")]
 ExperimentArg = Annotated[str, typer.Argument(help="Experiment preset or path to a TOML file.")]
-ModelOpt = Annotated[str, typer.Option("--model", help="A or B.")]
+ModelOpt = Annotated[str, typer.Option("--model", help="A or leptophilic (g_l proportional to m_l), B or muonphilic (g_mu only).")]
 MassOpt = Annotated[float, typer.Option("--mass", help="S mass in GeV.")]
 CouplingOpt = Annotated[float, typer.Option("--coupling", help="Muon coupling g_mu.")]
 
@@ -84,7 +84,7 @@ def _columns_table(title: str, headers: tuple[str, str], xs, ys, caption: str) -
 
 @app.command()
 def decay(
-    model: Annotated[str, typer.Argument(help="Model: A (muon-philic) or B (g_l proportional to m_l).")],
+    model: Annotated[str, typer.Argument(help="Model: A or leptophilic (g_l proportional to m_l), B or muonphilic (g_mu only).")],
     mass: Annotated[float, typer.Option("--mass", help="S mass in GeV (1e-3 to 1).")],
     coupling: Annotated[float, typer.Option("--coupling", help="Muon coupling g_mu.")],
     plot: Annotated[Optional[str], typer.Option("--plot", help="Write the lab decay length against E_S (png, pdf, svg).")] = None,
@@ -102,6 +102,7 @@ def decay(
     ctau = float(m.ctau(mass, coupling))
     payload = {
         "model": m.name,
+        "model_name": m.alias,
         "mass_GeV": mass,
         "coupling": coupling,
         "widths_GeV": widths,
@@ -109,7 +110,7 @@ def decay(
         "branching_ratios": brs,
         "ctau_m": ctau if math.isfinite(ctau) else None,
     }
-    t = Table(title=f"S decays, model {m.name} ({m.description}), m_S = {mass:g} GeV, g_mu = {coupling:g}")
+    t = Table(title=f"S decays, model {m.label}: {m.description}, m_S = {mass:g} GeV, g_mu = {coupling:g}")
     t.add_column("channel")
     t.add_column("width [GeV]", justify="right")
     t.add_column("BR", justify="right")
@@ -354,7 +355,7 @@ def reach(
     with _progress() as bar:
 
         def scan(e, meth, ff):
-            task = bar.add_task(f"{e.name}, model {mdl.name}, {meth}/{ff}", total=masses.size)
+            task = bar.add_task(f"{e.name}, model {mdl.label}, {meth}/{ff}", total=masses.size)
             return reachmod.reach(e, mdl, masses, couplings, meth, progress=lambda i, n: bar.update(task, completed=i),
                                   form_factor=ff, acceptance=acceptance if meth != "iww" else "none",
                                   mc_events=mc_events)
@@ -380,7 +381,7 @@ def reach(
                 d["compare"] = {"method": c.method, "intervals": c.to_dict()["intervals"]}
         sys.stdout.write(json.dumps(_finite(payload if len(payload) > 1 else payload[0]), allow_nan=False) + "\n")
         return
-    t = Table(title=f"Projected reach, model {mdl.name} ({mdl.description})")
+    t = Table(title=f"Projected reach, model {mdl.label}: {mdl.description}")
     for col in ("experiment", "muons", "method", "CL", "best g_mu", "at m_S [GeV]", "sensitive masses [GeV]"):
         t.add_column(col, justify="right" if col != "experiment" else "left")
     for r in results:
@@ -433,19 +434,19 @@ def spectrum(
     ev = signal.experiment_spectrum(exp, mdl, mass, coupling, edges, method)
     centres = 0.5 * (edges[1:] + edges[:-1])
     payload = {
-        "experiment": exp.name, "model": mdl.name, "method": method, "mass_GeV": mass, "coupling": coupling,
+        "experiment": exp.name, "model": mdl.name, "model_name": mdl.alias, "method": method, "mass_GeV": mass, "coupling": coupling,
         "E_S_GeV": centres, "bin_edges_GeV": edges, "events": ev, "total_events": float(ev.sum()),
     }
     if plot:
         from . import plotting
 
         fig = plotting.spectrum_figure(
-            [(f"model {mdl.name}, $m_S$ = {mass:g} GeV, $g_\\mu$ = {coupling:g}", edges, ev)],
+            [(f"model {mdl.label}, $m_S$ = {mass:g} GeV, $g_\\mu$ = {coupling:g}", edges, ev)],
             title=f"{exp.label or exp.name}: signal S energy",
         )
         plotting.save(fig, plot)
     t = _columns_table(
-        f"S spectrum, {exp.name}, model {mdl.name}, m_S = {mass:g} GeV, g_mu = {coupling:g}", ("E_S [GeV]", "events"),
+        f"S spectrum, {exp.name}, model {mdl.label}, m_S = {mass:g} GeV, g_mu = {coupling:g}", ("E_S [GeV]", "events"),
         centres, ev, f"total {float(ev.sum()):.4g} events (method {method})",
     )
     _emit(payload, as_json, t)
@@ -479,7 +480,7 @@ def events(
         raise MudumpError("--method iww has no angular distribution to sample: use etl or ww")
     _check_out_path(output, "--output", evio.SUFFIXES)
     with _progress() as bar:
-        task = bar.add_task(f"{exp.name}, model {mdl.name}", total=n)
+        task = bar.add_task(f"{exp.name}, model {mdl.label}", total=n)
         batch = generate(exp, mdl, mass, coupling, n, seed=seed, method=method, acceptance=not no_acceptance,
                          s_pdgid=s_pdgid, progress=lambda i, tot: bar.update(task, completed=i))
     evio.write_events(batch, output)
@@ -487,11 +488,11 @@ def events(
 
     w = batch.weight
     payload = {
-        "experiment": exp.name, "model": mdl.name, "mass_GeV": mass, "coupling": coupling, "method": method,
+        "experiment": exp.name, "model": mdl.name, "model_name": mdl.alias, "mass_GeV": mass, "coupling": coupling, "method": method,
         "seed": seed, "generated": n, "written": len(batch), "sum_weights": float(w.sum()),
         "stat_error": float(np.sqrt((w**2).sum())), "acceptance": not no_acceptance, "output": output,
     }
-    t = Table(title=f"{exp.name}: signal events, model {mdl.name}, m_S = {mass:g} GeV, g_mu = {coupling:g}")
+    t = Table(title=f"{exp.name}: signal events, model {mdl.label}, m_S = {mass:g} GeV, g_mu = {coupling:g}")
     t.add_column("quantity")
     t.add_column("value", justify="right")
     for key in ("generated", "written", "sum_weights", "stat_error", "acceptance", "output"):

@@ -242,7 +242,7 @@ def reach_figure(
     ``preset`` names the Delta a_mu preset of :mod:`mudump.g2` (None: the default one): an
     anomalous preset is drawn as the g_mu band that explains it (1 and 2 sigma, central line),
     otherwise as the region excluded by (g-2)_mu at 2 sigma (hatched, above the limit).
-    ``title``: None builds "Model X (description)" from the models of the results.
+    ``title``: None builds "Model X (name): description" from the models of the results.
     x range: the masses scanned (GeV); y range: about 1e-7 to 1e-1, from the data, inside the
     couplings scanned. A corner note gives the production method and the confidence level.
     ``bands``: for each result, a list of reach results under other theory choices (production
@@ -301,7 +301,7 @@ def reach_figure(
                 (line,) = ax.plot(seg[:, 0], seg[:, 1], color=colour, ls=ls, lw=1.2, zorder=4)
                 line.set_gid("exclusion")
                 excl_artists.append(line)
-        label = r.experiment.legend + (f", model {r.model}" if mixed else "")
+        label = r.experiment.legend + (f", model {get_model(r.model).label}" if mixed else "")
         handles.append(Patch(facecolor=(colour, FILL_ALPHA), edgecolor=colour, linestyle=ls, lw=1.2))
         labels.append(label)
 
@@ -342,10 +342,10 @@ def reach_figure(
     ax.set_ylabel("$g_\\mu$", fontsize=FONT_LABEL)
     if title is None:
         if mixed:
-            title = "Models " + ", ".join(models)
+            title = "Models " + ", ".join(get_model(m).label for m in models)
         else:
             mdl = get_model(models[0])
-            title = f"Model {mdl.name} ({mdl.description})"
+            title = f"Model {mdl.label}: {mdl.description}"
     ax.set_title(_mathify(title), fontsize=FONT_LABEL)
 
     methods = ", ".join(dict.fromkeys(r.method for r in results))
@@ -452,7 +452,7 @@ def decay_length_figure(model, m_S: float, coupling: float, energies=None) -> Fi
     ax.set_xscale("log")
     ax.set_yscale("log")
     _style_axes(ax)
-    label = f"model {mdl.name}, $m_S$ = {_tex_number(m_S)} GeV, $g_\\mu = {_tex_number(coupling)}$"
+    label = f"model {mdl.label}, $m_S$ = {_tex_number(m_S)} GeV, $g_\\mu = {_tex_number(coupling)}$"
     ax.plot(energies, length, color=COLOURS[0], lw=1.4, label=label)
     ax.set_xlim(min(energies[0], m_S), energies[-1])
     ax.set_xlabel("$E_S$ [GeV]", fontsize=FONT_LABEL)

@@ -77,6 +77,7 @@ class ReachResult:
         return {
             "experiment": self.experiment.name,
             "model": self.model,
+            "model_name": get_model(self.model).alias,
             "method": self.method,
             "form_factor": self.form_factor,
             "acceptance": self.acceptance,
@@ -149,7 +150,7 @@ def reach(
     seed: int = 1,
 ) -> ReachResult:
     """Scan masses (GeV) x couplings (g_mu) for an experiment (preset name, path or Experiment)
-    and a model ("A", "B"); returns the events grid and the excluded intervals per mass.
+    and a model ("A" or "leptophilic", "B" or "muonphilic"); returns the events grid and the excluded intervals per mass.
     ``progress(done, total)`` is called after each mass (the CLI draws a bar with it).
     ``acceptance="mc"`` multiplies the semi-analytic signal by the geometric acceptance of the
     event generator (:mod:`mudump.events.generator`; ``mc_events`` per coupling, ``seed``)."""

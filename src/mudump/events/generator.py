@@ -495,7 +495,7 @@ def generate(
     out = EventBatch(**arrays, pdg_mu=mu_pdg, pdg_nucleus=pdg_nuc[0],
                      pdg_s=int(s_pdgid), mass_nucleus_GeV=float(masses_nuc[0]), mass_s_GeV=m_S)
     out.meta = {
-        "generator": "mudump", "mudump_version": __version__, "experiment": exp.name, "model": mdl.name,
+        "generator": "mudump", "mudump_version": __version__, "experiment": exp.name, "model": mdl.name, "model_name": mdl.alias,
         "mass_GeV": m_S, "coupling": coupling, "seed": -1 if seed is None else int(seed), "method": method,
         "form_factor": form_factor, "signature": kind, "acceptance": bool(acceptance), "n_generated": n,
         "muons_on_target": exp.beam.muons_on_target, "beam_energy_GeV": exp.beam.energy_GeV,

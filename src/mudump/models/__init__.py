@@ -21,7 +21,7 @@ from ..errors import DomainError, UnknownNameError
 from . import scalar
 
 #: Range of S masses (GeV) over which the models are validated: 1 MeV to 1 GeV (issue 2).
-#: Below 1 MeV the e+e- channel closes and S is stable against visible decays in model B except
+#: Below 1 MeV the e+e- channel closes and S is stable against visible decays in model A except
 #: through photons; above 1 GeV hadronic physics (absent here) would matter for a realistic model.
 MASS_RANGE_GEV: tuple[float, float] = (1e-3, 1.0)
 
@@ -40,7 +40,8 @@ class ScalarModel:
 
     Attributes
     ----------
-    name: short name ("A", "B").
+    name: short name, the letter of the paper ("A", "B") for the presets.
+    alias: a descriptive name accepted wherever a model is named ("leptophilic", "muonphilic").
     description: one line for tables and plot legends.
     ratios: g_l / g_mu for each lepton ("e", "mu", "tau"); missing leptons do not couple.
     reference: where the model comes from.
@@ -50,12 +51,18 @@ class ScalarModel:
     description: str
     ratios: Mapping[str, float]
     reference: str = ""
+    alias: str = ""
 
     def __post_init__(self):
         unknown = set(self.ratios) - set(LEPTONS)
         if unknown:
             raise UnknownNameError(f"model {self.name}: unknown lepton(s) {sorted(unknown)}; allowed: e, mu, tau")
         object.__setattr__(self, "ratios", MappingProxyType(dict(self.ratios)))
+
+    @property
+    def label(self) -> str:
+        """The letter with the descriptive name, e.g. "A (leptophilic)", for tables and titles."""
+        return f"{self.name} ({self.alias})" if self.alias and self.alias != self.name else self.name
 
     def couplings(self, g_mu) -> dict[str, np.ndarray]:
         """Coupling of each lepton (dimensionless) for a muon coupling ``g_mu`` (array ok)."""
@@ -96,30 +103,48 @@ class ScalarModel:
         return scalar.lab_decay_length(energy, m_S, self.total_width(m_S, g_mu))
 
 
+#: The study's models, labelled as in its paper (Chen, Pospelov, Zhong, arXiv:1701.07437,
+#: PRD 95 (2017) 115005, section II) and its talk (model A drawn with S -> e+e-, model B with
+#: S -> gamma gamma). mudump 0.1.0 had the two letters the other way round.
 MODELS: dict[str, ScalarModel] = {
     "A": ScalarModel(
         "A",
-        "muon-philic: g_mu only",
-        {"mu": 1.0},
-        "Chen, Pospelov, Zhong, arXiv:1701.07437 (model A)",
+        "g_l = g_mu m_l / m_mu for e, mu, tau",
+        {l: m / LEPTONS["mu"] for l, m in LEPTONS.items()},
+        "Chen, Pospelov, Zhong, arXiv:1701.07437, section II, model A ('mass proportionality'); "
+        "minimal flavour violation as in Batell, Lange, McKeen, Pospelov, Ritz, arXiv:1606.04943",
+        alias="leptophilic",
     ),
     "B": ScalarModel(
         "B",
-        "leptophilic, g_l = g_mu m_l / m_mu",
-        {l: m / LEPTONS["mu"] for l, m in LEPTONS.items()},
-        "Batell, Lange, McKeen, Pospelov, Ritz, arXiv:1606.04943; Chen, Pospelov, Zhong, arXiv:1701.07437 (model B)",
+        "g_mu only",
+        {"mu": 1.0},
+        "Chen, Pospelov, Zhong, arXiv:1701.07437, section II, model B ('coupling exclusively to muons')",
+        alias="muonphilic",
     ),
 }
 
 
-def get_model(name: str | ScalarModel) -> ScalarModel:
-    """Look a model up by name ("A" or "B"); a ScalarModel is returned unchanged."""
+def _normalise(name: str) -> str:
+    return "".join(c for c in str(name).lower() if c.isalnum())
+
+
+def model_names() -> list[str]:
+    """Every accepted model name: the letters and the descriptive names."""
+    return [n for m in MODELS.values() for n in (m.name, m.alias) if n]
+
+
+def get_model(name: "str | ScalarModel") -> ScalarModel:
+    """Look a model up by letter ("A", "B") or descriptive name ("leptophilic", "muonphilic";
+    case, hyphens and underscores ignored); a ScalarModel is returned unchanged."""
     if isinstance(name, ScalarModel):
         return name
-    try:
-        return MODELS[str(name).upper()]
-    except KeyError:
-        raise UnknownNameError(f"model = {name!r} is unknown: allowed {', '.join(MODELS)}") from None
+    key = _normalise(name)
+    for m in MODELS.values():
+        if key in (_normalise(m.name), _normalise(m.alias)):
+            return m
+    accepted = ", ".join(f"{m.name} or {m.alias}" for m in MODELS.values())
+    raise UnknownNameError(f"model = {name!r} is unknown: allowed {accepted}")
 
 
-__all__ = ["ScalarModel", "MODELS", "get_model", "CHANNELS", "MASS_RANGE_GEV", "COUPLING_MAX", "scalar"]
+__all__ = ["ScalarModel", "MODELS", "get_model", "model_names", "CHANNELS", "MASS_RANGE_GEV", "COUPLING_MAX", "scalar"]
