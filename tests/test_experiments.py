@@ -38,6 +38,23 @@ def test_presets_match_the_seed_study():
     assert "10^{14}" in fn.legend
 
 
+def test_presets_of_the_paper():
+    """Chen, Pospelov, Zhong, arXiv:1701.07437, Table I and sections III.A.1, III.A.2, IV (the
+    numbers as shared/refs/cpz2017_1701.07437/cpz2017_paper_parameters.csv quotes them)."""
+    na = load_experiment("cpz2017-na64")
+    assert (na.beam.energy_GeV, na.target.material, na.target.length_m, na.downstream.length_m) == (160.0, "Pb", 0.2, 5.0)
+    assert na.signature.kind == "missing-energy" and na.signature.e_cut_GeV == pytest.approx(160.0 / 3.0, rel=1e-15)
+    assert na.beam.muons_on_target == 8e12 and na.statistics.confidence_level == 0.95 and na.statistics.background == 0
+    assert na.target.min_muon_energy_GeV == 0.0
+    fn = load_experiment("cpz2017-fnal")
+    assert (fn.beam.energy_GeV, fn.target.material, fn.target.length_m, fn.downstream.length_m) == (3.0, "W", 1.5, 3.0)
+    assert fn.signature.kind == "displaced-decay" and fn.downstream.shield_length_m == 0.0
+    assert fn.beam.muons_on_target == 3e14 and fn.statistics.confidence_level == 0.95 and fn.statistics.background == 0
+    assert fn.target.min_muon_energy_GeV == 0.5
+    # the talk's round numbers stay as they were
+    assert load_experiment("fnal-mu").target.min_muon_energy_GeV == 0.0
+
+
 def test_user_file(tmp_path):
     p = tmp_path / "mine.toml"
     p.write_text(GOOD)
@@ -59,6 +76,10 @@ def test_user_file(tmp_path):
         (lambda s: s.replace("[beam]", "[beam]\ncolour = 3"), "beam.colour"),
         (lambda s: s.replace("length_m = 2.0", "length_m = 'two'"), "downstream.length_m"),
         (lambda s: s.replace("[target]", "[target"), "not valid TOML"),
+        (lambda s: s.replace("length_m = 0.5", "length_m = 0.5\nmin_muon_energy_GeV = -0.5"), "target.min_muon_energy_GeV"),
+        (lambda s: s.replace("length_m = 0.5", "length_m = 0.5\nmin_muon_energy_GeV = nan"), "target.min_muon_energy_GeV"),
+        (lambda s: s.replace("length_m = 0.5", "length_m = 0.5\nmin_muon_energy_GeV = 15.0"), "target.min_muon_energy_GeV"),
+        (lambda s: s.replace("length_m = 0.5", "length_m = 0.5\nmin_muon_energy_GeV = 40.0"), "target.min_muon_energy_GeV"),
     ],
 )
 def test_bad_files_name_the_field(tmp_path, capsys, edit, needle):

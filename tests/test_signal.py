@@ -84,7 +84,8 @@ def test_shield_moves_the_decay_region():
     )
 
 
-@pytest.mark.parametrize("name,model,m_S,g", [("fnal-mu", "A", 0.1, 1e-4), ("fnal-mu", "B", 0.1, 1e-3), ("na64mu", "B", 0.1, 1e-5)])
+@pytest.mark.parametrize("name,model,m_S,g", [("fnal-mu", "A", 0.1, 1e-4), ("fnal-mu", "B", 0.1, 1e-3), ("na64mu", "B", 0.1, 1e-5),
+                                          ("cpz2017-fnal", "A", 0.1, 1e-4), ("cpz2017-na64", "B", 0.05, 1e-5)])
 def test_spectrum_adds_up_to_the_total(name, model, m_S, g):
     e = load_experiment(name)
     edges = np.linspace(m_S, e.beam.energy_GeV, 41)
@@ -126,3 +127,40 @@ def test_table_rule_is_converged(monkeypatch):
     a = tables_mod.compute_table(0.1, "W", 3.0, 1.5, "ww").total
     monkeypatch.setattr(tables_mod, "TABLE_PANELS", (16, 12))
     assert tables_mod.compute_table(0.1, "W", 3.0, 1.5, "ww").total == pytest.approx(a, rel=1e-6)
+
+
+# --- issue 8: the muon energy floor of an experiment (target.min_muon_energy_GeV) ---------------
+
+
+@pytest.mark.parametrize("method,m_S", [("etl", 0.1), ("ww", 0.01), ("iww", 0.2)])
+def test_energy_floor_is_a_target_cut_where_the_muon_reaches_it(method, m_S):
+    """Production with a floor of 0.5 GeV on a 3 GeV muon in 1.5 m of W (the CPZ 2017 Fermilab
+    setup, arXiv:1701.07437 section III.A.2) is exactly the production in the first L' metres,
+    L' the CSDA depth at which the muon reaches 0.5 GeV: the floor removes the production of
+    muons below it and nothing else. Both use the same 24-node rule over the same energy range
+    (to the Newton precision of energy_after, ~1e-9), so they agree to 1e-6 (numerics)."""
+    from mudump.materials import energy_loss
+
+    depth = float(energy_loss("W").path_length(3.0, 0.5))
+    assert 0.5 < depth < 1.2  # 3 GeV stops in about 1.13 m of W (physics.md section 5)
+    floor = tables_mod.compute_table(m_S, "W", 3.0, 1.5, method, e_floor=0.5)
+    cut = tables_mod.compute_table(m_S, "W", 3.0, depth, method)
+    full = tables_mod.compute_table(m_S, "W", 3.0, 1.5, method)
+    assert floor.total == pytest.approx(cut.total, rel=1e-6)
+    assert np.all(floor.e_mu >= 0.5 * (1 - 1e-12))
+    assert floor.total < full.total
+
+
+def test_energy_floor_lowers_the_signal_and_spectrum_agrees():
+    fnal = load_experiment("fnal-mu")
+    doc = fnal.model_dump()
+    doc["target"]["min_muon_energy_GeV"] = 0.5
+    floored = parse_experiment(doc)
+    for g in (1e-5, 1e-4):
+        with_floor = float(signal.experiment_events(floored, "A", 0.05, [g])[0])
+        without = float(signal.experiment_events(fnal, "A", 0.05, [g])[0])
+        assert 0 < with_floor < without
+    edges = np.linspace(0.05, 3.0, 31)
+    sp = signal.experiment_spectrum(floored, "A", 0.05, 1e-4, edges)
+    assert sp.sum() == pytest.approx(float(signal.experiment_events(floored, "A", 0.05, [1e-4])[0]), rel=1e-3)
+    assert sp[0] > 0  # muons above the floor still make soft S

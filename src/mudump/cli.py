@@ -301,7 +301,7 @@ def _write_reach_output(path: str, results) -> None:
 def reach(
     experiments: Annotated[list[str], typer.Argument(help="Experiment presets (na64mu, fnal-mu) or paths to TOML files.")],
     model: ModelOpt,
-    method: Annotated[str, typer.Option("--method", help="Production method: etl (default), ww, or iww.")] = "etl",
+    method: Annotated[Optional[list[str]], typer.Option("--method", help="Production method: etl (default), ww, or iww; once for all experiments, or once per experiment in their order.")] = None,
     preset: Annotated[Optional[str], typer.Option("--preset", help="Delta a_mu preset for the (g-2) band of the plot.")] = None,
     band: Annotated[bool, typer.Option("--band", help="Also scan the other theory choices (etl/ww x tsai/helm form factors) and shade their spread.")] = False,
     compare: Annotated[Optional[str], typer.Option("--compare", help="Overlay another method's contour, dashed (e.g. iww).")] = None,
@@ -331,7 +331,11 @@ def reach(
 
     mdl = get_model(model)
     exps = [load_experiment(e) for e in experiments]
-    method = check_method(method)
+    methods = [check_method(m_) for m_ in (method or ["etl"])]
+    if len(methods) == 1:
+        methods = methods * len(exps)
+    elif len(methods) != len(exps):
+        raise MudumpError(f"--method is given {len(methods)} times for {len(exps)} experiments: give it once, or once per experiment")
     check_form_factor(form_factor)
     if compare is not None:
         compare = check_method(compare)
@@ -348,9 +352,11 @@ def reach(
         raise MudumpError("the grid needs --mass-max > --mass-min and --coupling-max > --coupling-min")
     masses = np.geomspace(mass_min, mass_max, n_masses)
     couplings = np.geomspace(coupling_min, coupling_max, n_couplings)
-    variants = []
-    if band:
-        variants = [(m_, f_) for m_ in ("etl", "ww") for f_ in FORM_FACTORS if (m_, f_) != (method, form_factor)]
+    def variants(meth):
+        if not band:
+            return []
+        return [(m_, f_) for m_ in ("etl", "ww") for f_ in FORM_FACTORS if (m_, f_) != (meth, form_factor)]
+
     results, bands, compared = [], [], []
     with _progress() as bar:
 
@@ -360,9 +366,9 @@ def reach(
                                   form_factor=ff, acceptance=acceptance if meth != "iww" else "none",
                                   mc_events=mc_events)
 
-        for e in exps:
-            results.append(scan(e, method, form_factor))
-            bands.append([scan(e, m_, f_) for m_, f_ in variants])
+        for e, meth in zip(exps, methods):
+            results.append(scan(e, meth, form_factor))
+            bands.append([scan(e, m_, f_) for m_, f_ in variants(meth)])
             compared.append(scan(e, compare, form_factor) if compare else None)
     if output:
         _write_reach_output(output, results)

@@ -132,7 +132,7 @@ def table_for(experiment, m_S: float, method: str, form_factor: str = DEFAULT_FO
     e = experiment
     return production_table(
         float(m_S), e.target.material, e.beam.energy_GeV, e.target.length_m, method, e.beam.lepton,
-        e.signature.e_cut_GeV, form_factor,
+        e.signature.e_cut_GeV, form_factor, e.target.min_muon_energy_GeV,
     )
 
 
@@ -182,7 +182,8 @@ def experiment_spectrum(
     e = experiment
     m_l = LEPTONS[e.beam.lepton]
     mat = get_material(e.target.material)
-    tr = transport.track(mat, e.beam.energy_GeV, e.target.length_m, e_min=m_S + m_l)
+    e_min = transport.production_threshold(m_S, m_l, e.signature.e_cut_GeV, e.target.min_muon_energy_GeV)
+    tr = transport.track(mat, e.beam.energy_GeV, e.target.length_m, e_min=e_min)
     bins = np.asarray(bins, dtype=float)
     if tr.z.size == 0:
         return np.zeros(bins.size - 1)

@@ -39,6 +39,20 @@ class Track:
         return float(self.dz.sum())
 
 
+def production_threshold(m_S: float, m_l: float, e_cut: float = 0.0, e_floor: float = 0.0) -> float:
+    """Lowest muon total energy (GeV) at which the muon can still make a signal S.
+
+    Three conditions, all needed: the reaction mu N -> mu N S is open, E > m_S + m_l (the
+    outgoing muon at rest, nuclear recoil neglected: physics.md section 4, x < 1 - m_l/E with
+    x > m_S/E); the S can pass the signature's energy cut, E - m_l > e_cut (S takes at most
+    E - m_l); and the experiment's own floor on the beam muon's energy along the target,
+    E >= e_floor (Chen, Pospelov, Zhong, arXiv:1701.07437, section III.A.2: only muons above
+    0.5 GeV count at the Fermilab setup, against the soft-muon background). The kinematic bounds
+    are raised by 1e-9 relatively so that the integrals never start on a zero-width range.
+    """
+    return max((m_S + m_l) * (1 + 1e-9), (e_cut + m_l) * (1 + 1e-9), float(e_floor))
+
+
 def track(material: "str | Material", energy0: float, length: float, e_min: float = M_MU) -> Track:
     """Nodes over the muon's path through ``length`` metres of ``material``, from the entry
     energy ``energy0`` down to the exit energy or to ``e_min`` (a production threshold),

@@ -51,6 +51,7 @@ from ..production.kinematics import default_t_max, u_at_zero_angle
 from .._checks import check_range
 from ..errors import ConfigError, DomainError
 from ..signal import probability
+from ..transport import production_threshold
 from .batch import EventBatch
 
 #: Proposal cells in (ln T, v, tau).
@@ -115,13 +116,13 @@ def event_table(experiment: Experiment, m_S: float, method: str, form_factor: st
     el = energy_loss(mat)
     m_l = LEPTONS[e.beam.lepton]
     E0 = e.beam.energy_GeV
-    e_min = max(m_S + m_l, e.signature.e_cut_GeV + m_l) * (1 + 1e-9)
+    e_min = production_threshold(m_S, m_l, e.signature.e_cut_GeV, e.target.min_muon_energy_GeV)
     T0 = E0 - m_l
     T_exit = float(el.energy_after(E0, e.target.length_m)) - m_l
     T_end = max(T_exit, e_min - m_l)
     if T_end >= T0:
         raise DomainError(
-            f"mass_GeV = {m_S:g}: no production, the muon is below threshold (m_S + m_mu, or the E_S cut) all along the target"
+            f"mass_GeV = {m_S:g}: no production, the muon is below threshold (m_S + m_mu, the E_S cut, or the muon energy floor) all along the target"
         )
     # fine track table
     lnT = np.linspace(np.log(T_end), np.log(T0), 400)

@@ -33,10 +33,14 @@ class Beam(_Strict):
 
 
 class Target(_Strict):
-    """The thick target where S is produced."""
+    """The thick target where S is produced. ``min_muon_energy_GeV`` (optional, default 0): beam
+    muons below this total energy along the target make no signal (a lower bound on the muon's
+    energy, as the 0.5 GeV cut of Chen, Pospelov, Zhong, arXiv:1701.07437, section III.A.2,
+    against the soft-muon background); it must lie below the beam energy."""
 
     material: str
     length_m: float = Field(gt=0, le=1e3, allow_inf_nan=False)
+    min_muon_energy_GeV: float = Field(0.0, ge=0, allow_inf_nan=False, description="muon total energy floor in GeV")
 
     @field_validator("material")
     @classmethod
@@ -106,6 +110,11 @@ class Experiment(_Strict):
             raise ValueError(
                 f"signature.e_cut_GeV = {self.signature.e_cut_GeV:g} must be below beam.energy_GeV = {self.beam.energy_GeV:g}"
             )
+        if self.target.min_muon_energy_GeV >= self.beam.energy_GeV:
+            raise ValueError(
+                f"target.min_muon_energy_GeV = {self.target.min_muon_energy_GeV:g} must be below "
+                f"beam.energy_GeV = {self.beam.energy_GeV:g}"
+            )
         return self
 
     @property
@@ -125,14 +134,14 @@ def preset_names() -> list[str]:
 
 def _format_validation(where: str, exc: ValidationError) -> str:
     e = exc.errors()[0]
-    loc = ".".join(str(p) for p in e["loc"]) or "(top level)"
+    loc = ".".join(str(p) for p in e["loc"])
     msg = e["msg"].removeprefix("Value error, ")
     if e["type"] == "missing":
         msg = "is required"
     elif e["type"] == "extra_forbidden":
         msg = "is not a known field"
     more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
-    return f"{where}: {loc}: {msg}{more}"
+    return f"{where}: {loc}: {msg}{more}" if loc else f"{where}: {msg}{more}"
 
 
 def parse_experiment(data: dict, where: str = "experiment") -> Experiment:

@@ -12,7 +12,7 @@ coupling is the caller's job: production goes as g^2.
 
 Cache: one ``.npz`` per table in ``cache_dir()/production``, keyed by a hash of every input that
 matters (mass, material definition, beam energy, target length, method, lepton, E_S cut,
-form factor, quadrature settings, mudump's table format version).
+form factor, muon energy floor, quadrature settings, mudump's table format version).
 
 Units: GeV, metres; weights in S per muon on target.
 """
@@ -57,7 +57,7 @@ class ProductionTable:
         return float(self.weight.sum())
 
 
-def _key(m_S, material, energy, length, method, lepton, e_cut, form_factor) -> str:
+def _key(m_S, material, energy, length, method, lepton, e_cut, form_factor, e_floor=0.0) -> str:
     mat = get_material(material)
     doc = {
         "v": TABLE_VERSION,
@@ -69,19 +69,22 @@ def _key(m_S, material, energy, length, method, lepton, e_cut, form_factor) -> s
         "lepton": lepton,
         "e_cut": repr(float(e_cut)),
         "form_factor": form_factor,
+        "e_floor": repr(float(e_floor)),
         "quad": [transport.DEPTH_NODES, list(TABLE_PANELS)],
     }
     return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:32]
 
 
 def compute_table(
-    m_S, material, energy, length, method, lepton="mu", e_cut=0.0, form_factor=DEFAULT_FORM_FACTOR
+    m_S, material, energy, length, method, lepton="mu", e_cut=0.0, form_factor=DEFAULT_FORM_FACTOR, e_floor=0.0
 ) -> ProductionTable:
-    """Compute a production table (no cache). See the module docstring for its meaning."""
+    """Compute a production table (no cache). See the module docstring for its meaning.
+    ``e_floor``: muons below this total energy (GeV) make no signal (the experiment's floor,
+    :func:`mudump.transport.production_threshold`)."""
     mat = get_material(material)
     method = check_method(method)
     m_l = LEPTONS[lepton]
-    tr = transport.track(mat, energy, length, e_min=max(m_S + m_l, e_cut + m_l) * (1 + 1e-9))
+    tr = transport.track(mat, energy, length, e_min=transport.production_threshold(m_S, m_l, e_cut, e_floor))
     if tr.z.size == 0:
         empty = np.zeros((0, 0))
         return ProductionTable(float(m_S), np.zeros(0), np.zeros(0), empty, empty)
@@ -98,13 +101,13 @@ def compute_table(
 
 @lru_cache(maxsize=4096)
 def production_table(
-    m_S, material, energy, length, method, lepton="mu", e_cut=0.0, form_factor=DEFAULT_FORM_FACTOR
+    m_S, material, energy, length, method, lepton="mu", e_cut=0.0, form_factor=DEFAULT_FORM_FACTOR, e_floor=0.0
 ) -> ProductionTable:
     """The production table for these inputs, from memory, the disk cache, or computed (and
     then stored). Arguments as :func:`compute_table` (material by name)."""
     method = check_method(method)
     check_form_factor(form_factor)
-    key = _key(m_S, material, energy, length, method, lepton, e_cut, form_factor)
+    key = _key(m_S, material, energy, length, method, lepton, e_cut, form_factor, e_floor)
     path = cache_dir() / "production" / f"{key}.npz"
     if path.is_file():
         try:
@@ -114,7 +117,7 @@ def production_table(
                 return table
         except (OSError, ValueError, KeyError):
             pass  # a damaged file is recomputed and overwritten
-    table = compute_table(m_S, material, energy, length, method, lepton, e_cut, form_factor)
+    table = compute_table(m_S, material, energy, length, method, lepton, e_cut, form_factor, e_floor)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{np.random.default_rng().integers(1 << 30)}.tmp.npz")
     np.savez(tmp, m_S=table.m_S, z=table.z, e_mu=table.e_mu, e_s=table.e_s, weight=table.weight)
