@@ -77,6 +77,10 @@ def test_user_file(tmp_path):
         (lambda s: s.replace("length_m = 2.0", "length_m = 'two'"), "downstream.length_m"),
         (lambda s: s.replace("[target]", "[target"), "not valid TOML"),
         (lambda s: s.replace("length_m = 0.5", "length_m = 0.5\nmin_muon_energy_GeV = -0.5"), "target.min_muon_energy_GeV"),
+        # strict types (issue 9): no booleans or strings for numbers, no unused fields
+        (lambda s: s.replace("muons_on_target = 1e10", "muons_on_target = true"), "beam.muons_on_target: must be a number"),
+        (lambda s: s.replace("length_m = 0.5", 'length_m = "0.5"'), "target.length_m: must be a number"),
+        (lambda s: s.replace("shield_length_m = 1.0", 'shield_length_m = 1.0\nshield_material = "Fe"'), "downstream.shield_material"),
         (lambda s: s.replace("length_m = 0.5", "length_m = 0.5\nmin_muon_energy_GeV = nan"), "target.min_muon_energy_GeV"),
         (lambda s: s.replace("length_m = 0.5", "length_m = 0.5\nmin_muon_energy_GeV = 15.0"), "target.min_muon_energy_GeV"),
         (lambda s: s.replace("length_m = 0.5", "length_m = 0.5\nmin_muon_energy_GeV = 40.0"), "target.min_muon_energy_GeV"),

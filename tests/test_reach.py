@@ -3,6 +3,8 @@
 import json
 
 import numpy as np
+
+from mudump.constants import M_MU
 import pytest
 
 from mudump import reach as R
@@ -45,7 +47,10 @@ def test_two_boundaries_and_physics_of_the_map():
     r = R.reach("fnal-mu", "A", [0.01, 0.05, 0.3], np.geomspace(1e-8, 1, 120))
     assert r.method == "etl"
     assert all(len(iv) == 1 and iv[0][0] < iv[0][1] < 1.0 for iv in r.intervals[:2])
-    assert r.intervals[2] == []
+    assert r.intervals[-1] == []
+    # the grid gains the point just below 2 m_mu, where the contour must end (issue 9)
+    assert r.masses.size == 4 and r.masses[2] == pytest.approx(2 * M_MU, rel=2e-6) and r.masses[2] < 2 * M_MU
+    assert r.intervals[2] and r.intervals[2][0][1] > r.intervals[2][0][0]
     d = r.to_dict()
     assert set(d) >= {"experiment", "model", "method", "cl", "masses_GeV", "intervals"}
 
@@ -64,9 +69,12 @@ def test_cli_reach_json_and_outputs(tmp_path, capsys):
         main(["reach", "fnal-mu", "--model", "A", "--n-masses", "5", "--n-couplings", "40", "--json", "--output", str(csv)])
     assert ex.value.code == 0
     d = json.loads(capsys.readouterr().out)
-    assert d["experiment"] == "fnal-mu" and d["method"] == "etl" and len(d["masses_GeV"]) == len(d["intervals"]) == 5
+    # 5 grid masses and the points just below 2 m_e and 2 m_mu (model A couples to e and mu)
+    assert d["experiment"] == "fnal-mu" and d["method"] == "etl" and len(d["masses_GeV"]) == len(d["intervals"]) == 7
+    assert len(d["intervals_open"]) == 7
     lines = csv.read_text().splitlines()
-    assert lines[0].startswith("experiment,model,method,cl,m_S_GeV") and len(lines) > 1
+    assert lines[0] == "experiment,model,method,cl,m_S_GeV,interval,g_mu_low,g_mu_high,g_mu_low_open,g_mu_high_open"
+    assert len(lines) > 1
     with pytest.raises(SystemExit) as ex:
         main(["reach", "fnal-mu", "na64mu", "--model", "B", "--n-masses", "3", "--n-couplings", "30", "--json"])
     two = json.loads(capsys.readouterr().out)
@@ -142,3 +150,24 @@ def test_mc_acceptance_folds_the_geometry(narrow_experiment):
     wide = R.reach("fnal-mu", "A", [0.03], g, acceptance="mc", mc_events=4000).intervals[0][0]
     ref = R.reach("fnal-mu", "A", [0.03], g).intervals[0][0]
     assert wide[0] == pytest.approx(ref[0], rel=0.05)
+
+
+def test_intervals_open_at_the_grid_edge(tmp_path, capsys):
+    """An exclusion that reaches the end of the coupling grid is reported as open there (issue 9):
+    FNAL-mu, model A at 10 MeV excludes g from about 2e-5 to about 1e-2 (tests above): a grid
+    from 1e-4 to 1e-3 lies inside it, so both ends are open; a grid from 1e-6 to 1e-3 only the
+    upper one."""
+    inside = R.reach("fnal-mu", "A", [0.01], np.geomspace(1e-4, 1e-3, 20))
+    assert inside.intervals[0] == [(1e-4, 1e-3)] and inside.open_ends == [[(True, True)]]
+    upper = R.reach("fnal-mu", "A", [0.01], np.geomspace(1e-6, 1e-3, 20))
+    assert upper.open_ends == [[(False, True)]] and upper.intervals[0][0][0] > 1e-6
+    d = upper.to_dict()
+    assert d["intervals_open"] == [[[False, True]]] and d["couplings_scanned"] == [1e-6, 1e-3]
+    csv = tmp_path / "r.csv"
+    with pytest.raises(SystemExit):
+        main(["reach", "fnal-mu", "--model", "A", "--mass-min", "0.01", "--mass-max", "0.02", "--n-masses", "2",
+              "--coupling-min", "1e-6", "--coupling-max", "1e-3", "--n-couplings", "20", "--output", str(csv)])
+    out = capsys.readouterr().out
+    rows = csv.read_text().splitlines()[1:]
+    assert rows and all(r.endswith(",False,True") for r in rows)
+    assert "open" in out  # the table says that the reach continues beyond the grid

@@ -20,8 +20,24 @@ app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    help="Dark scalars at muon beam dumps: decays, (g-2), production cross sections, energy loss.",
+    rich_markup_mode=None,  # plain click help: flags shown as flags, and no rich import for --help
+    help="Dark scalars at muon beam dumps: decays, (g-2), production cross sections, energy loss, reach.",
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        from . import __version__
+
+        sys.stdout.write(f"mudump {__version__}\n")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", is_eager=True, callback=_version, help="Print the version and exit.")] = False,
+):
+    """Dark scalars at muon beam dumps: decays, (g-2), production cross sections, energy loss, reach."""
 out = Console()
 err = Console(stderr=True)
 
@@ -30,6 +46,7 @@ ExperimentArg = Annotated[str, typer.Argument(help="Experiment preset or path to
 ModelOpt = Annotated[str, typer.Option("--model", help="A or leptophilic (g_l proportional to m_l), B or muonphilic (g_mu only).")]
 MassOpt = Annotated[float, typer.Option("--mass", help="S mass in GeV.")]
 CouplingOpt = Annotated[float, typer.Option("--coupling", help="Muon coupling g_mu.")]
+DpiOpt = Annotated[int, typer.Option("--dpi", min=50, max=1200, help="Resolution of a PNG plot (dots per inch; the figure is one journal column, 3.4 in wide).")]
 
 
 def _fail(message: str) -> None:
@@ -88,12 +105,17 @@ def decay(
     mass: Annotated[float, typer.Option("--mass", help="S mass in GeV (1e-3 to 1).")],
     coupling: Annotated[float, typer.Option("--coupling", help="Muon coupling g_mu.")],
     plot: Annotated[Optional[str], typer.Option("--plot", help="Write the lab decay length against E_S (png, pdf, svg).")] = None,
+    dpi: DpiOpt = 300,
     as_json: JsonOpt = False,
 ):
     """Partial widths, branching ratios and c*tau of S (and, with --plot, the decay length)."""
     from .models import get_model
 
+    from ._checks import check_range
+    from .models import COUPLING_MAX
+
     m = get_model(model)
+    check_range("coupling", coupling, 0.0, COUPLING_MAX, lo_open=True)  # g = 0: S never decays
     if plot:
         _check_out_path(plot, "--plot", _plot_formats())
     widths = {k: float(v) for k, v in m.widths(mass, coupling).items()}
@@ -108,7 +130,7 @@ def decay(
         "widths_GeV": widths,
         "total_width_GeV": total,
         "branching_ratios": brs,
-        "ctau_m": ctau if math.isfinite(ctau) else None,
+        "ctau_m": ctau,
     }
     t = Table(title=f"S decays, model {m.label}: {m.description}, m_S = {mass:g} GeV, g_mu = {coupling:g}")
     t.add_column("channel")
@@ -116,12 +138,12 @@ def decay(
     t.add_column("BR", justify="right")
     for k in widths:
         t.add_row(k, _fmt(widths[k]), _fmt(brs[k]))
-    t.add_row("total", _fmt(total), "1", end_section=True)
+    t.add_row("total", _fmt(total), _fmt(sum(brs.values())), end_section=True)
     t.caption = f"c tau = {ctau:.4g} m"
     if plot:
         from . import plotting
 
-        plotting.save(plotting.decay_length_figure(m, mass, coupling), plot)
+        _save_plot(plotting.decay_length_figure(m, mass, coupling), plot, dpi)
     _emit(payload, as_json, t)
 
 
@@ -136,7 +158,10 @@ def g2(
 ):
     """Delta a_l of a scalar, or the (g-2)_mu band of a preset (--band)."""
     from . import g2 as g2mod
+    from ._checks import check_range
+    from .models import COUPLING_MAX, MASS_RANGE_GEV
 
+    check_range("mass_GeV", mass, *MASS_RANGE_GEV, unit="GeV")  # the models' validity range
     if band:
         b = g2mod.band(mass, preset)
         p = g2mod.get_preset(b["preset"])
@@ -161,6 +186,7 @@ def g2(
         return
     if coupling is None:
         _fail("--coupling is required (or give --band for the band of a preset)")
+    check_range("coupling", coupling, 0.0, COUPLING_MAX)
     da = float(g2mod.delta_a_lepton(mass, coupling, lepton))
     payload = {"lepton": lepton, "mass_GeV": mass, "coupling": coupling, "delta_a": da}
     t = Table(title=f"Delta a_{lepton} from S exchange")
@@ -189,8 +215,13 @@ def xsec(
     from .constants import M2_TO_CM2, M_MU
     from .materials import get_material
 
+    from ._checks import check_range
+    from .models import COUPLING_MAX, MASS_RANGE_GEV
+
     mat = get_material(material)
     method = production.check_method(method)
+    check_range("mass_GeV", mass, *MASS_RANGE_GEV, unit="GeV")  # the models' validity range
+    check_range("coupling", coupling, 0.0, COUPLING_MAX)
     if x:
         xs = np.array(x, dtype=float)
     else:
@@ -257,9 +288,14 @@ def _progress():
 
 
 def _check_out_path(path: Optional[str], option: str, suffixes) -> None:
-    """Refuse a bad output path before any computation (suffix, existing directory)."""
+    """Refuse an output path that cannot be written, before any computation: a wrong suffix, a
+    missing directory, an existing path that is not a regular file (a directory, a device, a
+    FIFO), or a directory where a file cannot be created (read-only, no permission: tested by
+    creating and removing an empty probe file beside it, which also works for root)."""
     if path is None:
         return
+    import os
+    import tempfile
     from pathlib import Path
 
     p = Path(path)
@@ -267,6 +303,37 @@ def _check_out_path(path: Optional[str], option: str, suffixes) -> None:
         raise MudumpError(f"{option} = {path!r}: the file name must end in {', '.join(suffixes)}")
     if not p.parent.is_dir():
         raise MudumpError(f"{option} = {path!r}: the directory {str(p.parent)!r} does not exist")
+    if p.exists() and not p.is_file():
+        raise MudumpError(f"{option} = {path!r}: exists and is not a regular file")
+    if p.exists() and not os.access(p, os.W_OK):
+        raise MudumpError(f"{option} = {path!r}: the file is not writable")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".mudump-probe-", dir=p.parent)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise MudumpError(f"{option} = {path!r}: cannot write in {str(p.parent)!r} ({exc.strerror or exc})") from None
+
+
+def _writing(option: str, path: str):
+    """A context in which an OSError while writing ``path`` becomes one MudumpError line."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def guard():
+        try:
+            yield
+        except OSError as exc:
+            raise MudumpError(f"{option} = {path!r}: could not be written ({exc.strerror or exc})") from None
+
+    return guard()
+
+
+def _save_plot(fig, plot: str, dpi: int) -> None:
+    from . import plotting
+
+    with _writing("--plot", plot):
+        plotting.save(fig, plot, dpi=dpi)
 
 
 def _plot_formats():
@@ -288,11 +355,13 @@ def _write_reach_output(path: str, results) -> None:
 
         with p.open("w", newline="") as fh:
             w = csv.writer(fh)
-            w.writerow(["experiment", "model", "method", "cl", "m_S_GeV", "interval", "g_mu_low", "g_mu_high"])
+            w.writerow(["experiment", "model", "method", "cl", "m_S_GeV", "interval", "g_mu_low", "g_mu_high",
+                        "g_mu_low_open", "g_mu_high_open"])
             for r in results:
-                for m, ivs in zip(r.masses, r.intervals):
-                    for k, (lo, hi) in enumerate(ivs):
-                        w.writerow([r.experiment.name, r.model, r.method, r.cl, f"{m:.6g}", k, f"{lo:.6g}", f"{hi:.6g}"])
+                for m, ivs, opens in zip(r.masses, r.intervals, r.open_ends):
+                    for k, ((lo, hi), (lo_open, hi_open)) in enumerate(zip(ivs, opens)):
+                        w.writerow([r.experiment.name, r.model, r.method, r.cl, f"{m:.8g}", k, f"{lo:.6g}", f"{hi:.6g}",
+                                    lo_open, hi_open])
     else:
         raise MudumpError(f"--output = {path!r}: the file name must end in .csv or .json")
 
@@ -309,6 +378,7 @@ def reach(
     acceptance: Annotated[str, typer.Option("--acceptance", help="none (default) or mc: fold in the event generator's geometric acceptance.")] = "none",
     mc_events: Annotated[int, typer.Option("--mc-events", min=1000, max=10_000_000, help="Events per coupling for --acceptance mc.")] = 20_000,
     plot: Annotated[Optional[str], typer.Option("--plot", help="Write the reach plot (png, pdf, svg).")] = None,
+    dpi: DpiOpt = 300,
     output: Annotated[Optional[str], typer.Option("--output", help="Write the excluded intervals (.csv or .json).")] = None,
     mass_min: Annotated[float, typer.Option("--mass-min", help="Lowest mass, GeV.")] = 1e-3,
     mass_max: Annotated[float, typer.Option("--mass-max", help="Highest mass, GeV.")] = 1.0,
@@ -326,7 +396,7 @@ def reach(
     from .experiments import load_experiment
     from .models import MASS_RANGE_GEV, get_model
 
-    from .production import check_method
+    from .production import METHOD_NAMES, check_method
     from .production.formfactors import FORM_FACTORS, check_form_factor
 
     mdl = get_model(model)
@@ -371,13 +441,14 @@ def reach(
             bands.append([scan(e, m_, f_) for m_, f_ in variants(meth)])
             compared.append(scan(e, compare, form_factor) if compare else None)
     if output:
-        _write_reach_output(output, results)
+        with _writing("--output", output):
+            _write_reach_output(output, results)
     if plot:
         from . import plotting
 
         fig = plotting.reach_figure(results, preset=preset, bands=bands if band else None,
                                     compare=compared if compare else None)
-        plotting.save(fig, plot)
+        _save_plot(fig, plot, dpi)
     if as_json:
         payload = [r.to_dict() for r in results]
         for d, vs, c in zip(payload, bands, compared):
@@ -388,18 +459,28 @@ def reach(
         sys.stdout.write(json.dumps(_finite(payload if len(payload) > 1 else payload[0]), allow_nan=False) + "\n")
         return
     t = Table(title=f"Projected reach, model {mdl.label}: {mdl.description}")
-    for col in ("experiment", "muons", "method", "CL", "best g_mu", "at m_S [GeV]", "sensitive masses [GeV]"):
+    for col in ("experiment", "muons", "method", "CL", "best g_mu", "at m_S [GeV]", "excluded up to g_mu",
+                "sensitive masses [GeV]"):
         t.add_column(col, justify="right" if col != "experiment" else "left")
+    any_open = False
     for r in results:
-        lows = [(min(lo for lo, _ in iv), m) for iv, m in zip(r.intervals, r.masses) if iv]
-        if lows:
-            best, at = min(lows)
-            reach_m = [m for iv, m in zip(r.intervals, r.masses) if iv]
-            t.add_row(r.experiment.name, f"{r.experiment.beam.muons_on_target:.0e}", r.method, f"{r.cl:g}",
-                      f"{best:.3g}", f"{at:.3g}", f"{min(reach_m):.3g} - {max(reach_m):.3g}")
-        else:
-            t.add_row(r.experiment.name, f"{r.experiment.beam.muons_on_target:.0e}", r.method, f"{r.cl:g}", "none", "", "")
-    notes = [f"N_up = {results[0].n_up:.3g} events"]
+        row = [r.experiment.name, f"{r.experiment.beam.muons_on_target:.3g}", r.method, f"{r.cl:g}"]
+        cands = [(iv[0][0], i) for i, iv in enumerate(r.intervals) if iv]
+        if not cands:
+            t.add_row(*row, "none", "", "", "")
+            continue
+        best, i = min(cands)
+        (lo_open, _), (_, hi_open) = r.open_ends[i][0], r.open_ends[i][-1]
+        any_open |= lo_open or hi_open
+        reach_m = [m for iv, m in zip(r.intervals, r.masses) if iv]
+        t.add_row(*row, ("<= " if lo_open else "") + f"{best:.3g}" + (" (open)" if lo_open else ""),
+                  f"{r.masses[i]:.3g}",
+                  (">= " if hi_open else "") + f"{r.intervals[i][-1][1]:.3g}" + (" (open)" if hi_open else ""),
+                  f"{min(reach_m):.3g} - {max(reach_m):.3g}")
+    notes = [f"N_up = {results[0].n_up:.3g} events; methods: "
+             + ", ".join(f"{m_} = {METHOD_NAMES[m_]}" for m_ in dict.fromkeys(r.method for r in results))]
+    if any_open:
+        notes.append("open: the exclusion reaches the edge of the scanned couplings and continues beyond it")
     if output:
         notes.append(f"intervals written to {output}")
     if plot:
@@ -417,6 +498,7 @@ def spectrum(
     method: Annotated[str, typer.Option("--method", help="Production method: etl (default), ww, or iww.")] = "etl",
     bins: Annotated[int, typer.Option("--bins", min=1, max=10000, help="Number of E_S bins.")] = 30,
     plot: Annotated[Optional[str], typer.Option("--plot", help="Write the spectrum plot (png, pdf, svg).")] = None,
+    dpi: DpiOpt = 300,
     as_json: JsonOpt = False,
 ):
     """The energy spectrum of the signal S: expected events per E_S bin."""
@@ -435,6 +517,7 @@ def spectrum(
         _check_out_path(plot, "--plot", _plot_formats())
     check_range("mass_GeV", mass, *MASS_RANGE_GEV, unit="GeV")
     check_range("coupling", coupling, 0.0, COUPLING_MAX, lo_open=True)
+    signal.check_signal_possible(exp, mass)
     lo = max(mass, exp.signature.e_cut_GeV)
     edges = np.linspace(lo, exp.beam.energy_GeV, bins + 1)
     ev = signal.experiment_spectrum(exp, mdl, mass, coupling, edges, method)
@@ -450,7 +533,7 @@ def spectrum(
             [(f"model {mdl.label}, $m_S$ = {mass:g} GeV, $g_\\mu$ = {coupling:g}", edges, ev)],
             title=f"{exp.label or exp.name}: signal S energy",
         )
-        plotting.save(fig, plot)
+        _save_plot(fig, plot, dpi)
     t = _columns_table(
         f"S spectrum, {exp.name}, model {mdl.label}, m_S = {mass:g} GeV, g_mu = {coupling:g}", ("E_S [GeV]", "events"),
         centres, ev, f"total {float(ev.sum()):.4g} events (method {method})",
@@ -466,7 +549,7 @@ def events(
     coupling: CouplingOpt,
     n: Annotated[int, typer.Option("-n", "--n-events", min=1, max=100_000_000, help="Events to generate.")],
     output: Annotated[str, typer.Option("--output", help="Event file: .hepmc (HepMC3), .lhe or .parquet.")],
-    seed: Annotated[Optional[int], typer.Option("--seed", help="Random seed (reproducible output).")] = None,
+    seed: Annotated[Optional[int], typer.Option("--seed", min=0, max=2**63 - 1, help="Random seed, 0 to 2^63-1 (default: a random one, recorded in the file so the run can be repeated).")] = None,
     no_acceptance: Annotated[bool, typer.Option("--no-acceptance", help="Keep every decay in the fiducial length, regardless of transverse geometry.")] = False,
     method: Annotated[str, typer.Option("--method", help="Production method: etl (default) or ww.")] = "etl",
     s_pdgid: Annotated[int, typer.Option("--s-pdgid", help="PDG ID given to S (default 54).")] = 54,
@@ -489,19 +572,20 @@ def events(
         task = bar.add_task(f"{exp.name}, model {mdl.label}", total=n)
         batch = generate(exp, mdl, mass, coupling, n, seed=seed, method=method, acceptance=not no_acceptance,
                          s_pdgid=s_pdgid, progress=lambda i, tot: bar.update(task, completed=i))
-    evio.write_events(batch, output)
+    with _writing("--output", output):
+        evio.write_events(batch, output)
     import numpy as np
 
     w = batch.weight
     payload = {
         "experiment": exp.name, "model": mdl.name, "model_name": mdl.alias, "mass_GeV": mass, "coupling": coupling, "method": method,
-        "seed": seed, "generated": n, "written": len(batch), "sum_weights": float(w.sum()),
+        "seed": batch.meta["seed"], "generated": n, "written": len(batch), "sum_weights": float(w.sum()),
         "stat_error": float(np.sqrt((w**2).sum())), "acceptance": not no_acceptance, "output": output,
     }
     t = Table(title=f"{exp.name}: signal events, model {mdl.label}, m_S = {mass:g} GeV, g_mu = {coupling:g}")
     t.add_column("quantity")
     t.add_column("value", justify="right")
-    for key in ("generated", "written", "sum_weights", "stat_error", "acceptance", "output"):
+    for key in ("generated", "written", "sum_weights", "stat_error", "acceptance", "seed", "output"):
         v = payload[key]
         t.add_row(key, _fmt(v) if isinstance(v, float) else str(v))
     t.caption = "sum of weights = expected signal events (with the acceptance unless --no-acceptance)"
@@ -518,6 +602,7 @@ def ratio(
     n_masses: Annotated[int, typer.Option("--n-masses", min=2, max=400, help="Masses (log-spaced).")] = 40,
     n_x: Annotated[int, typer.Option("--n-x", min=2, max=1000, help="x = E_S/E values.")] = 60,
     plot: Annotated[Optional[str], typer.Option("--plot", help="Write the map (png, pdf, svg).")] = None,
+    dpi: DpiOpt = 300,
     as_json: JsonOpt = False,
 ):
     """ETL / IWW (or ETL / WW) over (m_S, x): how far the approximations are from exact tree level."""
@@ -533,8 +618,10 @@ def ratio(
     if plot:
         _check_out_path(plot, "--plot", _plot_formats())
     check_range("energy_GeV", energy, M_MU, lo_open=True, unit="GeV")
-    check_range("mass_min_GeV", mass_min, 0.0, lo_open=True, unit="GeV")
-    check_range("mass_max_GeV", mass_max, mass_min, energy - M_MU, lo_open=True, unit="GeV")
+    from .models import MASS_RANGE_GEV
+
+    check_range("mass_min_GeV", mass_min, *MASS_RANGE_GEV, unit="GeV")  # the models' validity range
+    check_range("mass_max_GeV", mass_max, mass_min, min(MASS_RANGE_GEV[1], energy - M_MU), lo_open=True, unit="GeV")
     masses = np.geomspace(mass_min, mass_max, n_masses)
     x = np.linspace(0.0, 1.0, n_x + 2)[1:-1]
     num = production.dsigma_dx(energy, x[None, :], masses[:, None], mat, method="etl")
@@ -548,8 +635,8 @@ def ratio(
     if plot:
         from . import plotting
 
-        plotting.save(plotting.ratio_figure(masses, x, np.where(inside, r, np.nan), f"ETL / {den.upper()}",
-                                            f"$\\mu$ {mat.name}, $E$ = {energy:g} GeV"), plot)
+        _save_plot(plotting.ratio_figure(masses, x, np.where(inside, r, np.nan), f"ETL / {den.upper()}",
+                                         f"$\\mu$ {mat.name}, $E$ = {energy:g} GeV"), plot, dpi)
     t = Table(title=f"ETL / {den.upper()} in {mat.name} at E = {energy:g} GeV")
     t.add_column("m_S [GeV]", justify="right")
     for xv in (0.1, 0.3, 0.5, 0.7, 0.9):
@@ -572,6 +659,9 @@ def main(argv: list[str] | None = None) -> None:
     except MudumpError as exc:
         err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
         sys.exit(2)
+    except KeyboardInterrupt:
+        err.print("interrupted", markup=False, highlight=False)
+        sys.exit(130)
     except Exception as exc:
         # click's usage errors (typer may vendor click, so match them by their interface)
         if not (hasattr(exc, "format_message") and hasattr(exc, "exit_code")):

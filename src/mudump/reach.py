@@ -72,6 +72,13 @@ class ReachResult:
     form_factor: str = DEFAULT_FORM_FACTOR
     acceptance: str = "none"
 
+    @property
+    def open_ends(self) -> list:
+        """Per mass and interval, (low_open, high_open): True where the interval reaches the edge
+        of the coupling grid, so the exclusion goes on beyond what was scanned."""
+        g_lo, g_hi = float(np.min(self.couplings)), float(np.max(self.couplings))
+        return [[(bool(lo <= g_lo), bool(hi >= g_hi)) for lo, hi in iv] for iv in self.intervals]
+
     def to_dict(self) -> dict:
         """The JSON form of issue 3: experiment, model, method, cl, masses_GeV, intervals."""
         return {
@@ -85,7 +92,9 @@ class ReachResult:
             "muons_on_target": self.experiment.beam.muons_on_target,
             "signal_events_limit": self.n_up,
             "masses_GeV": self.masses.tolist(),
+            "couplings_scanned": [float(np.min(self.couplings)), float(np.max(self.couplings))],
             "intervals": [[[float(a), float(b)] for a, b in iv] for iv in self.intervals],
+            "intervals_open": [[[a, b] for a, b in iv] for iv in self.open_ends],
         }
 
 
@@ -137,6 +146,22 @@ def _mc_acceptance_factor(exp, mdl, m, method, form_factor, n_of_g, n_up, coupli
     return lambda g: np.interp(np.log(np.asarray(g, dtype=float)), lg, acc)
 
 
+#: Relative distance below a decay threshold of the mass added by :func:`with_thresholds`.
+THRESHOLD_OFFSET = 1e-6
+
+
+def with_thresholds(masses, model) -> np.ndarray:
+    """The sorted masses (GeV) with m = 2 m_l (1 - THRESHOLD_OFFSET) added for every charged
+    lepton l the model couples to, where that lies strictly inside the range of ``masses``."""
+    from .constants import LEPTONS
+
+    masses = np.sort(np.asarray(masses, dtype=float))
+    mdl = get_model(model)
+    extra = [2.0 * LEPTONS[l] * (1.0 - THRESHOLD_OFFSET) for l in mdl.couplings(1.0)]
+    extra = [m for m in extra if masses[0] < m < masses[-1] and not np.any(np.isclose(masses, m, rtol=1e-9))]
+    return np.sort(np.r_[masses, extra])
+
+
 def reach(
     experiment,
     model,
@@ -148,12 +173,17 @@ def reach(
     acceptance: str = "none",
     mc_events: int = 20_000,
     seed: int = 1,
+    refine_thresholds: bool = True,
 ) -> ReachResult:
     """Scan masses (GeV) x couplings (g_mu) for an experiment (preset name, path or Experiment)
     and a model ("A" or "leptophilic", "B" or "muonphilic"); returns the events grid and the excluded intervals per mass.
     ``progress(done, total)`` is called after each mass (the CLI draws a bar with it).
     ``acceptance="mc"`` multiplies the semi-analytic signal by the geometric acceptance of the
-    event generator (:mod:`mudump.events.generator`; ``mc_events`` per coupling, ``seed``)."""
+    event generator (:mod:`mudump.events.generator`; ``mc_events`` per coupling, ``seed``).
+    ``refine_thresholds`` adds to the masses a point just below each two-lepton decay threshold
+    of the model inside the scanned range (:func:`with_thresholds`), so that contours reach
+    the threshold (2 m_mu, where S -> mu mu opens and the reach collapses) instead of stopping
+    at the last grid mass before it."""
     exp = load_experiment(experiment)
     mdl = get_model(model)
     method = check_method(method)
@@ -167,6 +197,8 @@ def reach(
 
         raise ConfigError("acceptance = 'mc' needs a method with an angular distribution (etl or ww)")
     masses = np.geomspace(*DEFAULT_MASSES) if masses is None else np.atleast_1d(np.asarray(masses, dtype=float))
+    if refine_thresholds:
+        masses = with_thresholds(masses, mdl)
     couplings = np.geomspace(*DEFAULT_COUPLINGS) if couplings is None else np.atleast_1d(np.asarray(couplings, dtype=float))
     check_range("mass_GeV", masses, *MASS_RANGE_GEV, unit="GeV")
     check_range("coupling", couplings, 0.0, COUPLING_MAX, lo_open=True)

@@ -33,6 +33,24 @@ DISPLACED = "displaced-decay"
 MISSING = "missing-energy"
 
 
+def check_signal_possible(experiment, m_S: float) -> None:
+    """Raise :class:`mudump.errors.DomainError` ("no signal: ...") when the beam muon can make no
+    signal S of mass ``m_S`` (GeV) anywhere in the target: its energy at entry is already at or
+    below :func:`mudump.transport.production_threshold` (kinematics, the E_S cut, the floor).
+    The commands that need a signal (spectrum, events) say it in these words."""
+    from .constants import LEPTONS
+    from .errors import DomainError
+
+    e = experiment
+    e_min = transport.production_threshold(m_S, LEPTONS[e.beam.lepton], e.signature.e_cut_GeV,
+                                           e.target.min_muon_energy_GeV)
+    if e_min >= e.beam.energy_GeV:
+        raise DomainError(
+            f"no signal: at mass_GeV = {m_S:g} the {e.beam.energy_GeV:g} GeV muon is below threshold all along the "
+            f"target (needs E_mu > {e_min:.4g} GeV: m_S + m_mu, the E_S cut and the muon energy floor)"
+        )
+
+
 def decay_length_g1(model: ScalarModel, table: ProductionTable) -> np.ndarray:
     """Lab decay length (m) at g_mu = 1 of every production point of the table."""
     width = model.total_width(table.m_S, 1.0)

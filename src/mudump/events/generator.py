@@ -50,7 +50,7 @@ from ..production.formfactors import DEFAULT_FORM_FACTOR, check_form_factor
 from ..production.kinematics import default_t_max, u_at_zero_angle
 from .._checks import check_range
 from ..errors import ConfigError, DomainError
-from ..signal import probability
+from ..signal import check_signal_possible, probability
 from ..transport import production_threshold
 from .batch import EventBatch
 
@@ -119,11 +119,8 @@ def event_table(experiment: Experiment, m_S: float, method: str, form_factor: st
     e_min = production_threshold(m_S, m_l, e.signature.e_cut_GeV, e.target.min_muon_energy_GeV)
     T0 = E0 - m_l
     T_exit = float(el.energy_after(E0, e.target.length_m)) - m_l
+    check_signal_possible(e, m_S)
     T_end = max(T_exit, e_min - m_l)
-    if T_end >= T0:
-        raise DomainError(
-            f"mass_GeV = {m_S:g}: no production, the muon is below threshold (m_S + m_mu, the E_S cut, or the muon energy floor) all along the target"
-        )
     # fine track table
     lnT = np.linspace(np.log(T_end), np.log(T0), 400)
     T = np.exp(lnT)
@@ -459,7 +456,13 @@ def generate(
                           nucs=nucs, m_l=m_l, m_S=m_S, width=width, kind=kind, exp=exp, coupling=coupling, n=n,
                           acceptance=acceptance, br_cum=br_cum, channels=channels, prod_pdg=prod_pdg)
     sizes = [min(CHUNK, n - i) for i in range(0, n, CHUNK)]
-    seeds = np.random.SeedSequence(seed).spawn(len(sizes))
+    if seed is None:  # a fresh seed, recorded in the metadata so that the run can be repeated
+        import secrets
+
+        seed = secrets.randbits(63)
+    elif isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= int(seed) < 2**63:
+        raise DomainError(f"seed = {seed!r} is not allowed: need an integer 0 <= seed < 2^63")
+    seeds = np.random.SeedSequence(int(seed)).spawn(len(sizes))
     shapes = {"weight": (), "mu_in": (4,), "nucleus_in": (4,), "mu_out": (4,), "nucleus_out": (4,), "s": (4,),
               "d1": (4,), "d2": (4,), "v_prod": (4,), "v_decay": (4,), "pdg_d1": (), "pdg_d2": (), "keep": ()}
     dtypes = {"pdg_d1": np.int64, "pdg_d2": np.int64, "keep": bool}
@@ -497,7 +500,7 @@ def generate(
                      pdg_s=int(s_pdgid), mass_nucleus_GeV=float(masses_nuc[0]), mass_s_GeV=m_S)
     out.meta = {
         "generator": "mudump", "mudump_version": __version__, "experiment": exp.name, "model": mdl.name, "model_name": mdl.alias,
-        "mass_GeV": m_S, "coupling": coupling, "seed": -1 if seed is None else int(seed), "method": method,
+        "mass_GeV": m_S, "coupling": coupling, "seed": int(seed), "method": method,
         "form_factor": form_factor, "signature": kind, "acceptance": bool(acceptance), "n_generated": n,
         "muons_on_target": exp.beam.muons_on_target, "beam_energy_GeV": exp.beam.energy_GeV,
         "target": f"{exp.target.material} {exp.target.length_m:g} m", "s_pdgid": int(s_pdgid), "units": "GeV, m",

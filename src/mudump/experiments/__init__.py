@@ -20,7 +20,7 @@ from ..errors import ConfigError, MudumpError, UnknownNameError
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class Beam(_Strict):
@@ -56,10 +56,11 @@ class Target(_Strict):
 class Downstream(_Strict):
     """What follows the target: an optional shield, then the region of interest: the decay
     volume (displaced-decay: S must decay inside it) or the detector (missing-energy: S must
-    cross it without decaying). The transverse size is optional (used by the event generator)."""
+    cross it without decaying). The transverse size is optional (used by the event generator).
+    The shield has a length and no material: S crosses any shield untouched (it interacts only
+    through g_mu), so only the distance matters."""
 
     shield_length_m: float = Field(0.0, ge=0, le=1e4, allow_inf_nan=False)
-    shield_material: Optional[str] = None
     length_m: float = Field(gt=0, le=1e4, allow_inf_nan=False)
     shape: Optional[Literal["cylinder", "box"]] = None
     radius_m: Optional[float] = Field(None, gt=0, allow_inf_nan=False)
@@ -140,6 +141,10 @@ def _format_validation(where: str, exc: ValidationError) -> str:
         msg = "is required"
     elif e["type"] == "extra_forbidden":
         msg = "is not a known field"
+    elif e["type"] in ("float_type", "int_type"):
+        msg = f"must be a number, not {e['input']!r}"
+    elif e["type"] == "string_type":
+        msg = f"must be a string, not {e['input']!r}"
     more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
     return f"{where}: {loc}: {msg}{more}" if loc else f"{where}: {msg}{more}"
 

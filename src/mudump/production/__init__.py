@@ -34,6 +34,8 @@ METHODS: dict[str, str] = {
     "iww": "improved Weizsaecker-Williams (x-independent t_min; overstates muon-beam production)",
 }
 DEFAULT_METHOD = "etl"
+#: Short names of the methods for legends and tables (no jargon).
+METHOD_NAMES: dict[str, str] = {"etl": "exact tree level", "ww": "phase-space WW", "iww": "improved WW"}
 
 _KERNELS = {"etl": etl_table.dsigma_dx, "ww": ww.dsigma_dx, "iww": iww.dsigma_dx}
 
@@ -160,4 +162,4 @@ def sigma(
     return total * GEV2_TO_M2
 
 
-__all__ = ["METHODS", "DEFAULT_METHOD", "dsigma_dx", "d2sigma_dx_dcos", "sigma", "check_method"]
+__all__ = ["METHODS", "METHOD_NAMES", "DEFAULT_METHOD", "dsigma_dx", "d2sigma_dx_dcos", "sigma", "check_method"]
