@@ -1,8 +1,10 @@
 """The command line: JSON payloads, tables, and the one-line error path (exit code 2)."""
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -82,6 +84,17 @@ def test_material_json(capsys):
         (["material", "W", "--energy", "0.01"], "energy_GeV"),
         (["g2", "--mass", "0.1"], "--coupling"),
         (["g2", "--band", "--preset", "nope", "--mass", "0.1"], "preset"),
+        # one validity range (1 MeV - 1 GeV) for every command (issue 9)
+        (["g2", "--mass", "5", "--coupling", "1e-3"], "mass_GeV"),
+        (["g2", "--band", "--mass", "1e-5"], "mass_GeV"),
+        (["xsec", "--material", "Pb", "--energy", "10", "--mass", "2"], "mass_GeV"),
+        (["ratio", "--material", "Pb", "--energy", "10", "--mass-min", "1e-5"], "mass_min_GeV"),
+        (["ratio", "--material", "Pb", "--energy", "10", "--mass-max", "3"], "mass_max_GeV"),
+        # a zero coupling has no decays: refused instead of printing c tau = inf
+        (["decay", "A", "--mass", "0.1", "--coupling", "0"], "coupling"),
+        (["events", "fnal-mu", "--model", "A", "--mass", "0.1", "--coupling", "1e-4", "-n", "10", "--seed", "-1",
+          "--output", "/tmp/never-written.parquet"], "--seed"),
+        (["reach", "fnal-mu", "--model", "A", "--method", "iww", "--method", "etl"], "--method"),
     ],
 )
 def test_bad_input_gives_one_line_and_exit_2(capsys, args, needle):
@@ -125,3 +138,117 @@ def test_unknown_model_lists_accepted_names(capsys):
     code, out, err = run(capsys, "decay", "C", "--mass", "0.1", "--coupling", "1e-4")
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and "leptophilic" in err and "muonphilic" in err
+
+
+LOW_BEAM = """
+name = "low"
+[beam]
+energy_GeV = 0.5
+muons_on_target = 1e12
+[target]
+material = "W"
+length_m = 0.1
+[downstream]
+length_m = 1.0
+[signature]
+kind = "displaced-decay"
+"""
+
+
+def test_no_signal_is_said_in_words_alike(tmp_path, capsys):
+    """Below threshold (0.5 GeV muons, m_S = 0.5 GeV): spectrum and events both say "no signal"
+    in one line with exit 2, instead of an empty plot for one and a refusal for the other."""
+    exp = tmp_path / "low.toml"
+    exp.write_text(LOW_BEAM)
+    msgs = []
+    for args in (["spectrum", str(exp), "--model", "A", "--mass", "0.5", "--coupling", "1e-4",
+                  "--plot", str(tmp_path / "s.png")],
+                 ["events", str(exp), "--model", "A", "--mass", "0.5", "--coupling", "1e-4", "-n", "10",
+                  "--output", str(tmp_path / "e.parquet")]):
+        code, out, err = run(capsys, *args)
+        assert code == 2 and out == "" and err.startswith("error: no signal") and err.count("\n") == 1
+        msgs.append(err)
+    assert msgs[0] == msgs[1]
+    assert not (tmp_path / "s.png").exists() and not (tmp_path / "e.parquet").exists()
+
+
+@pytest.mark.parametrize("where", ["missing-dir", "is-dir", "special", "under-a-file"])
+def test_unwritable_output_fails_before_computing(tmp_path, capsys, where):
+    """An output path that cannot be written is refused in one line before any work (issue 9).
+    As root, permission bits do not stop a write, so the cases are ones that fail for anyone."""
+    target = {
+        "missing-dir": tmp_path / "nowhere" / "r.png",
+        "is-dir": tmp_path / "adir.png",
+        "special": tmp_path / "fifo.png",
+        "under-a-file": tmp_path / "afile" / "r.png",
+    }[where]
+    if where == "is-dir":
+        target.mkdir()
+    if where == "special":
+        os.mkfifo(target)
+    if where == "under-a-file":
+        (tmp_path / "afile").write_text("x")
+    for args in (["decay", "A", "--mass", "0.1", "--coupling", "1e-4", "--plot", str(target)],
+                 ["reach", "fnal-mu", "--model", "A", "--n-masses", "2", "--plot", str(target)],
+                 ["reach", "fnal-mu", "--model", "A", "--n-masses", "2", "--output", str(target.with_suffix(".csv"))],
+                 ["spectrum", "fnal-mu", "--model", "A", "--mass", "0.1", "--coupling", "1e-4", "--plot", str(target)],
+                 ["ratio", "--material", "W", "--energy", "3", "--plot", str(target)]):
+        if where in ("is-dir", "special") and args[-2] == "--output":
+            continue  # the .csv sibling is an ordinary new file there
+        code, out, err = run(capsys, *args)
+        assert code == 2 and out == "" and err.startswith("error: ") and err.count("\n") == 1, (args, err)
+        assert "Traceback" not in err
+
+
+def test_write_error_after_computing_is_one_line(tmp_path, capsys, monkeypatch):
+    """A write that fails half-way (disk full, the directory removed meanwhile) is one line too."""
+    from mudump import plotting
+
+    def full(*a, **k):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(plotting, "save", full)
+    code, out, err = run(capsys, "decay", "A", "--mass", "0.1", "--coupling", "1e-4", "--plot", str(tmp_path / "p.png"))
+    assert code == 2 and "No space left on device" in err and err.count("\n") == 1
+
+
+def test_seed_is_recorded_and_repeats_the_run(tmp_path, capsys):
+    """Without --seed a fresh seed is drawn and recorded; giving it back repeats the run."""
+    a = run_json(capsys, "events", "fnal-mu", "--model", "B", "--mass", "0.05", "--coupling", "1e-4", "-n", "200",
+                 "--output", str(tmp_path / "a.parquet"))
+    assert isinstance(a["seed"], int) and 0 <= a["seed"] < 2**63
+    b = run_json(capsys, "events", "fnal-mu", "--model", "B", "--mass", "0.05", "--coupling", "1e-4", "-n", "200",
+                 "--seed", str(a["seed"]), "--output", str(tmp_path / "b.parquet"))
+    assert b["seed"] == a["seed"] and b["sum_weights"] == a["sum_weights"]
+
+
+def test_version_and_flags_in_help(capsys):
+    from mudump import __version__
+
+    code, out, _ = run(capsys, "--version")
+    assert code == 0 and out.strip() == f"mudump {__version__}"
+    code, out, _ = run(capsys, "decay", "--help")
+    assert code == 0 and "--json " in out and "<bool>" not in out and "--json/" not in out
+
+
+def test_ctrl_c_says_interrupted():
+    """SIGINT during a long command: one line "interrupted", exit code 130."""
+    import signal
+    import time
+
+    script = (
+        "import time\n"
+        "import mudump.reach as r\n"
+        "def slow(*a, **k):\n"
+        "    time.sleep(60)\n"
+        "r.experiment_yield = slow\n"
+        "from mudump.cli import main\n"
+        "print('started', flush=True)\n"
+        "main(['reach', 'fnal-mu', '--model', 'A', '--n-masses', '2'])\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "started"
+    time.sleep(1.0)  # inside the command by now (the slow stand-in sleeps for a minute)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130 and err.strip() == "interrupted", err

@@ -673,6 +673,8 @@ def main(argv: list[str] | None = None) -> None:
             hint = f" (see 'mudump {ctx.info_name} --help')" if ctx is not None and ctx.parent else ""
             err.print(f"error: {exc.format_message()}{hint}", markup=False, highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code or 2)
+    if rv == 130:  # typer turns KeyboardInterrupt into Exit(130) itself
+        err.print("interrupted", markup=False, highlight=False)
     sys.exit(rv if isinstance(rv, int) else 0)
 
 
