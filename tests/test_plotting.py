@@ -105,8 +105,10 @@ def test_reach_figure(results_a, reach_fig, preset, tmp_path):
 
 
 def test_reach_contours_follow_intervals(results_a, reach_fig):
-    """One closed outline per experiment (one interval at every mass here), through the
-    interval edges: its lowest point is the best reach, its vertices sit at the scanned masses."""
+    """One outline per experiment (one interval at every mass here), through the interval edges:
+    its lowest point is the best reach, its vertices sit at the scanned masses. Segments on an
+    edge of the scanned grid (first or last mass, lowest or highest coupling) are gaps (NaN):
+    the exclusion goes on beyond the grid there (issue 9)."""
     fig = reach_fig("A", "fnal2021")
     lines = _exclusion_lines(fig)
     assert len(lines) == len(results_a)
@@ -116,27 +118,43 @@ def test_reach_contours_follow_intervals(results_a, reach_fig):
         assert (x[0], y[0]) == (x[-1], y[-1])  # closed
         lo = np.array([iv[0][0] for iv in r.intervals])
         hi = np.array([iv[0][1] for iv in r.intervals])
-        assert y.min() == pytest.approx(lo.min(), rel=1e-12)
-        assert y.max() == pytest.approx(hi.max(), rel=1e-12)
-        assert np.allclose(np.sort(np.unique(x)), MASSES, rtol=1e-12)
+        assert np.nanmin(y) == pytest.approx(lo.min(), rel=1e-12)
+        assert np.nanmax(y) == pytest.approx(hi.max(), rel=1e-12)
+        assert np.allclose(np.sort(np.unique(x[np.isfinite(x)])), MASSES, rtol=1e-12)
         assert line.get_color() in plotting.COLOURS
+        # the closing segments at the first and at the last scanned mass are not drawn
+        gaps = np.flatnonzero(np.isnan(x))
+        assert len(gaps) >= 2
+        for i in gaps:
+            assert x[i - 1] == x[i + 1] and x[i - 1] in (MASSES[0], MASSES[-1])
 
 
-def test_reach_legend_and_note_leave_contours_free(reach_fig):
+def test_open_edge_of_the_coupling_grid_is_not_drawn():
+    """An interval that reaches the top of the coupling grid leaves the outline open there."""
+    r = reach("fnal-mu", "A", masses=[0.01, 0.02, 0.03], couplings=np.geomspace(1e-6, 1e-3, 30))
+    assert all(o[0] == (False, True) for o in r.open_ends)
+    fig = plotting.reach_figure([r], preset="fnal2021")
+    (line,) = _exclusion_lines(fig)
+    x, y = (np.asarray(v, dtype=float) for v in line.get_data())
+    finite = np.isfinite(y)
+    # no drawn segment runs along g = 1e-3 (the grid top)
+    both_top = np.isclose(y[:-1], 1e-3, rtol=1e-9) & np.isclose(y[1:], 1e-3, rtol=1e-9) & finite[:-1] & finite[1:]
+    assert not both_top.any()
+
+
+def test_reach_legend_sits_below_the_axes(reach_fig):
+    """The legend never covers data: it sits below the axes, and its title says how the
+    contours were made in words (no jargon): the production method and the confidence level."""
     for model, preset in (("A", "fnal2021"), ("B", None)):
         fig = reach_fig(model, preset)
         fig.draw_without_rendering()
         renderer = fig.canvas.get_renderer()
         ax = fig.axes[0]
-        excl = _exclusion_lines(fig) + list(ax.patches)
         legend = _legend(fig)
-        note = [a for a in ax.artists if a.get_gid() == "note"]
-        assert len(note) == 1
-        assert "production: etl" in note[0].txt.get_text() and "90% CL" in note[0].txt.get_text()
-        boxes = [legend.get_window_extent(renderer), note[0].get_window_extent(renderer)]
-        for bb in boxes:
-            assert plotting._overlaps(bb, excl) == 0
-        assert not boxes[0].overlaps(boxes[1])
+        assert legend in fig.legends and ax.get_legend() is None
+        assert legend.get_window_extent(renderer).y1 <= ax.get_tightbbox(renderer).y0 + 1
+        title = legend.get_title().get_text()
+        assert "exact tree level" in title and "90% CL" in title and "etl" not in title
 
 
 def test_reach_title_and_mixed_models(results_b, results_a, reach_fig):
@@ -184,18 +202,20 @@ def test_spectrum_figure(tmp_path):
     fig = plotting.spectrum_figure(spectra, title="FNAL")
     ax = fig.axes[0]
     assert isinstance(fig, Figure)
-    assert ax.get_xlabel() == "$E_S$ [GeV]" and ax.get_ylabel() == "events / bin"
+    assert ax.get_xlabel() == "$E_S$ [GeV]" and ax.get_ylabel() == "events / (0.1 GeV)"
     steps = ax.patches
     assert len(steps) == 2
     for step, (_, edges, values) in zip(steps, spectra):
         data = step.get_data()
         assert np.array_equal(data.edges, edges) and np.array_equal(data.values, values)
     assert ax.get_yscale() == "log"  # the spectra span more than a factor 100
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["model A", "model B"]
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["model A", "model B"]
     _check_png(plotting.save(fig, tmp_path / "spectrum.png"))
 
-    flat = plotting.spectrum_figure([("flat", [0.0, 1.0, 2.0, 3.0], [5.0, 10.0, 20.0])])
-    assert flat.axes[0].get_yscale() == "linear"
+    # unequal bins: divided by their widths, per GeV; always a log axis (issue 9: no switching)
+    uneven = plotting.spectrum_figure([("uneven", [0.0, 1.0, 3.0], [5.0, 10.0])])
+    assert uneven.axes[0].get_yscale() == "log" and uneven.axes[0].get_ylabel() == "events / GeV"
+    assert np.array_equal(uneven.axes[0].patches[0].get_data().values, [5.0, 5.0])
     with pytest.raises(ValueError):
         plotting.spectrum_figure([("bad", [0.0, 1.0], [1.0, 2.0])])
 

@@ -508,7 +508,7 @@ def spectrum(
     from ._checks import check_range
     from .experiments import load_experiment
     from .models import COUPLING_MAX, MASS_RANGE_GEV, get_model
-    from .production import check_method
+    from .production import METHOD_NAMES, check_method
 
     exp = load_experiment(experiment)
     mdl = get_model(model)
@@ -531,7 +531,8 @@ def spectrum(
 
         fig = plotting.spectrum_figure(
             [(f"model {mdl.label}, $m_S$ = {mass:g} GeV, $g_\\mu$ = {coupling:g}", edges, ev)],
-            title=f"{exp.label or exp.name}: signal S energy",
+            title=f"{exp.label or exp.name}: energy of the signal S",
+            note=f"{exp.legend.split(', ', 1)[-1]} on target, production: {METHOD_NAMES[method]}, total {float(ev.sum()):.3g} events",
         )
         _save_plot(fig, plot, dpi)
     t = _columns_table(
@@ -612,6 +613,7 @@ def ratio(
     from ._checks import check_range
     from .constants import M_MU
     from .materials import get_material
+    from .production import METHOD_NAMES
 
     mat = get_material(material)
     den = production.check_method(versus)
@@ -635,8 +637,8 @@ def ratio(
     if plot:
         from . import plotting
 
-        _save_plot(plotting.ratio_figure(masses, x, np.where(inside, r, np.nan), f"ETL / {den.upper()}",
-                                         f"$\\mu$ {mat.name}, $E$ = {energy:g} GeV"), plot, dpi)
+        _save_plot(plotting.ratio_figure(masses, x, np.where(inside, r, np.nan), f"exact tree level / {METHOD_NAMES[den]}",
+                                         f"$\\mu$ {mat.name} $\\to$ $\\mu$ {mat.name} $S$, $E_\\mu$ = {energy:g} GeV"), plot, dpi)
     t = Table(title=f"ETL / {den.upper()} in {mat.name} at E = {energy:g} GeV")
     t.add_column("m_S [GeV]", justify="right")
     for xv in (0.1, 0.3, 0.5, 0.7, 0.9):

@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.offsetbox import AnchoredText
 from matplotlib.patches import Patch, PathPatch, Polygon
 from matplotlib.path import Path as MplPath
 
@@ -42,10 +41,6 @@ G2_COLOUR = "#009E73"
 FILL_ALPHA = 0.15
 #: Formats :func:`save` writes, by file suffix.
 FORMATS = (".png", ".pdf", ".svg")
-#: Where a legend or note may go inside the axes, in order of preference.
-_CORNERS = ("lower left", "lower right", "upper right", "upper left", "center left", "center right",
-            "lower center", "upper center")
-
 _SUBSCRIPT = {"mu": r"\mu", "l": r"\ell", "e": "e", "tau": r"\tau"}
 
 
@@ -101,28 +96,6 @@ def _overlaps(bbox, artists) -> int:
         if any(p.intersects_bbox(bbox, filled=filled) for p in _artist_paths(a)):
             n += 1
     return n
-
-
-def _place(fig, make, avoid: Sequence[Sequence], taken=()):
-    """Put a box (legend or note) inside the axes where it covers the fewest artists.
-
-    ``make(loc)`` creates the box at a location and returns it; ``avoid`` is a list of groups of
-    artists in decreasing importance (the first group must stay uncovered if at all possible);
-    ``taken`` are display bboxes already in use. Returns (box, score): score[0] > 0 means even
-    the best corner covers an artist of the first group."""
-    renderer = fig.canvas.get_renderer()
-    best = None
-    for loc in _CORNERS:
-        box = make(loc)
-        bb = box.get_window_extent(renderer).expanded(1.02, 1.05)
-        score = (sum(1 for t in taken if bb.overlaps(t)) + _overlaps(bb, avoid[0]),
-                 *(_overlaps(bb, group) for group in avoid[1:]))
-        box.remove()
-        if best is None or score < best[1]:
-            best = (loc, score)
-        if not any(score):
-            break
-    return make(best[0]), best[1]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -213,6 +186,46 @@ def _edge_strips(ax, variants, colour):
     return artists
 
 
+def _method_name(method: str) -> str:
+    """A production method in words (exact tree level, phase-space WW, improved WW)."""
+    from .production import METHOD_NAMES
+
+    return METHOD_NAMES[method]
+
+
+def _on_grid_edge_breaks(poly, g_lo, g_hi, m_lo, m_hi):
+    """The closed outline of ``poly`` with a gap (NaN) along every segment that runs on an edge
+    of the scanned grid (the lowest or highest coupling, the first or last mass): the exclusion
+    is open there and goes on beyond the grid, so no line is drawn that would look like a
+    measured edge. Segments at interior masses (a decay threshold, a mass without reach) stay."""
+    closed = np.vstack([poly, poly[:1]])
+    on = lambda v, edge: np.isclose(v, edge, rtol=1e-9, atol=0.0)  # noqa: E731
+    out = [closed[0]]
+    for a, b in zip(closed[:-1], closed[1:]):
+        if any(on(a[k], e) and on(b[k], e) for k, e in ((1, g_lo), (1, g_hi), (0, m_lo), (0, m_hi))):
+            out.append([np.nan, np.nan])
+        out.append(b)
+    return np.array(out)
+
+
+def _choice(r) -> str:
+    """A theory choice in words: production method and form factor of a reach result."""
+    return f"{_method_name(r.method)}/{r.form_factor}"
+
+
+def _edge_spread(r, variants) -> float:
+    """Largest relative spread (max/min - 1) of the lower or upper edge over the variants, at
+    masses where every variant excludes something."""
+    out = 0.0
+    for i in range(len(r.masses)):
+        ivs = [v.intervals[i] for v in (r, *variants)]
+        if all(ivs):
+            for k in (0, 1):
+                e = [iv[0][0] if k == 0 else iv[-1][1] for iv in ivs]
+                out = max(out, max(e) / min(e) - 1.0)
+    return out
+
+
 def _outline(ax, r, colour, ls, lw=1.2, zorder=4):
     """Outline of a result's excluded region (no fill); returns the line artists."""
     masses = np.asarray(r.masses, dtype=float)
@@ -267,6 +280,7 @@ def reach_figure(
     g_max = max(float(np.max(r.couplings)) for r in results)
     models = list(dict.fromkeys(r.model for r in results))
     mixed = len(models) > 1
+    methods = list(dict.fromkeys(r.method for r in results))
 
     colour_of: dict[str, str] = {}
     handles, labels, excl_artists = [], [], []
@@ -287,7 +301,8 @@ def reach_figure(
             for poly in _exclusion_single(masses, intervals):
                 fill = Polygon(poly, closed=True, facecolor=colour, alpha=FILL_ALPHA, edgecolor="none", zorder=3)
                 ax.add_patch(fill)
-                closed = np.vstack([poly, poly[:1]])
+                g_scan = np.asarray(r.couplings, dtype=float)
+                closed = _on_grid_edge_breaks(poly, g_scan.min(), g_scan.max(), masses[0], masses[-1])
                 (line,) = ax.plot(closed[:, 0], closed[:, 1], color=colour, ls=ls, lw=1.2, zorder=4)
                 line.set_gid("exclusion")
                 excl_artists += [fill, line]
@@ -302,22 +317,29 @@ def reach_figure(
                 line.set_gid("exclusion")
                 excl_artists.append(line)
         label = r.experiment.legend + (f", model {get_model(r.model).label}" if mixed else "")
+        if len(methods) > 1:  # the methods differ between results: say which made each
+            label += f", {_method_name(r.method)}"
         handles.append(Patch(facecolor=(colour, FILL_ALPHA), edgecolor=colour, linestyle=ls, lw=1.2))
         labels.append(label)
 
     extra_handles = []
     if bands:
+        spread = 0.0
         for r, variants in zip(results, bands):
             if variants:
                 excl_artists += _edge_strips(ax, [r, *variants], colour_of[r.experiment.name])
-        choices = sorted({f"{v.method}/{v.form_factor}" for vs in bands for v in (vs or [])} | {f"{r.method}/{r.form_factor}" for r in results})
-        extra_handles.append((Patch(facecolor="0.4", alpha=0.45, lw=0), "theory spread: " + ", ".join(choices)))
+                spread = max(spread, _edge_spread(r, variants))
+        methods_b = sorted({_method_name(v.method) for vs in bands for v in (vs or [])} | {_method_name(r.method) for r in results})
+        ffs = sorted({v.form_factor for vs in bands for v in (vs or [])} | {r.form_factor for r in results})
+        band_note = (f"theory spread of the edges, up to {100 * spread:.2g}%:\n"
+                     f"{' or '.join(methods_b)} $\\times$ {' or '.join(f.capitalize() for f in ffs)} form factor")
+        extra_handles.append((Patch(facecolor="0.4", alpha=0.45, lw=0), band_note))
     if compare:
         for r, c in zip(results, compare):
             if c is not None:
                 excl_artists += _outline(ax, c, colour_of[r.experiment.name], "--", lw=1.0)
-        methods_c = ", ".join(dict.fromkeys(c.method.upper() for c in compare if c is not None))
-        extra_handles.append((Line2D([], [], color="0.3", ls="--", lw=1.0), f"{methods_c} (older studies)"))
+        methods_c = ", ".join(dict.fromkeys(_method_name(c.method) for c in compare if c is not None))
+        extra_handles.append((Line2D([], [], color="0.3", ls="--", lw=1.0), f"{methods_c}, as in older studies"))
     for h, lab in extra_handles:
         handles.append(h)
         labels.append(lab)
@@ -326,12 +348,20 @@ def reach_figure(
     # to 1e-1 (higher if the reach itself goes higher), inside the couplings scanned
     lows = [iv_lo for iv_lo, _ in edges]
     low = min(lows) if lows else 1e-4
-    y_lo = max(g_min, 10.0 ** np.floor(np.log10(low) - 1.5))
+    y_lo = max(g_min, 10.0 ** np.floor(np.log10(low) - 1.0))
     y_hi = min(g_max, max(1e-1, 10.0 ** np.ceil(np.log10(max(lows)) + 1.0))) if lows else g_max
     if y_hi <= y_lo:
         y_lo, y_hi = g_min, g_max
     ax.set_xlim(m_lo, m_hi)
     ax.set_ylim(y_lo, y_hi)
+
+    if bands and extra_handles:
+        # a spread narrower than the outline (1.2 pt) cannot be seen: say so in the legend
+        decades = np.log10(y_hi / y_lo)
+        line_decades = 1.2 / 72.0 / (0.62 * fig.get_size_inches()[1]) * decades
+        if np.log10(1.0 + spread) < line_decades:
+            i = labels.index(band_note)
+            labels[i] = band_note.replace(":\n", ", narrower than the outlines:\n")
 
     band_masses = np.geomspace(m_lo, m_hi, 200)
     g2_handle, g2_label, g2_artists = _g2_band(ax, band_masses, preset, top=10.0 * y_hi)
@@ -348,43 +378,24 @@ def reach_figure(
             title = f"Model {mdl.label}: {mdl.description}"
     ax.set_title(_mathify(title), fontsize=FONT_LABEL)
 
-    methods = ", ".join(dict.fromkeys(r.method for r in results))
+    # the legend goes below the axes, never over the data; its title says how the contours
+    # were computed (production method, acceptance, confidence level)
     cls = ", ".join(dict.fromkeys(f"{100 * r.cl:g}%" for r in results))
-    note_text = f"production: {methods}\n{cls} CL"
-
-    # legend and note: inside the axes where they cover no excluded region (nor, if possible,
-    # the (g-2) band), making room below the reach by up to two more decades of g_mu if needed;
-    # below the axes if no corner is free even then
-    def make_legend(loc):
-        return ax.legend(handles, labels, loc=loc, fontsize=FONT_SMALL, frameon=True, framealpha=0.9,
-                         edgecolor="none", borderaxespad=0.4, handlelength=1.6, labelspacing=0.3)
-
-    for extra in (1.0, 10.0, 100.0):
-        ax.set_ylim(max(g_min, y_lo / extra), y_hi)
-        fig.draw_without_rendering()
-        legend, score = _place(fig, make_legend, [excl_artists, g2_artists])
-        if not score[0] or y_lo / extra <= g_min:
-            break
-        legend.remove()
-    if score[0]:
-        legend.remove()
-        ax.set_ylim(y_lo, y_hi)
-        legend = fig.legend(handles, labels, loc="outside lower center", fontsize=FONT_SMALL, frameon=False,
-                            handlelength=1.6, labelspacing=0.3)
-        # a taller figure, so that the axes keep their size above the legend
-        w, h = fig.get_size_inches()
-        fig.set_size_inches(w, h + legend.get_window_extent(fig.canvas.get_renderer()).height / fig.dpi)
-        fig.draw_without_rendering()
-    taken = [legend.get_window_extent(fig.canvas.get_renderer())] if legend.axes is ax else []
-
-    def make_note(loc):
-        box = AnchoredText(note_text, loc=loc, frameon=False, prop={"fontsize": FONT_SMALL, "color": "0.3"},
-                           pad=0.2, borderpad=0.4)
-        ax.add_artist(box)
-        return box
-
-    note, _ = _place(fig, make_note, [excl_artists, g2_artists], taken=taken)
-    note.set_gid("note")
+    how = [f"excluded at {cls} CL"]
+    if len(methods) == 1:
+        how.append(f"production: {_method_name(methods[0])}")
+    if any(getattr(r, "acceptance", "none") == "mc" for r in results):
+        how.append("with the Monte Carlo geometric acceptance")
+    note_text = _mathify(", ".join(how))
+    legend = fig.legend(handles, labels, loc="outside lower center", fontsize=FONT_SMALL, frameon=False,
+                        handlelength=1.6, labelspacing=0.35, title=note_text, title_fontsize=FONT_SMALL,
+                        alignment="left")
+    legend.set_gid("legend")
+    legend.get_title().set_color("0.3")
+    # a taller figure, so that the axes keep their size above the legend
+    fig.draw_without_rendering()
+    w, h = fig.get_size_inches()
+    fig.set_size_inches(w, h + legend.get_window_extent(fig.canvas.get_renderer()).height / fig.dpi)
     return fig
 
 
@@ -392,44 +403,53 @@ def reach_figure(
 # spectrum and decay length
 
 
-def spectrum_figure(spectra: Iterable[tuple[str, np.ndarray, np.ndarray]], title: str | None = None) -> Figure:
-    """Signal S energy spectra as step histograms: expected events per bin (not per GeV)
-    against E_S in GeV.
+def spectrum_figure(spectra: Iterable[tuple[str, np.ndarray, np.ndarray]], title: str | None = None,
+                    note: str | None = None) -> Figure:
+    """Signal S energy spectra as step histograms against E_S in GeV, on a logarithmic y axis.
 
     ``spectra``: (label, bin edges in GeV, events per bin) triples, e.g. from
-    :func:`mudump.signal.experiment_spectrum`. The y axis is logarithmic when the non-zero
-    contents span more than a factor 100.
+    :func:`mudump.signal.experiment_spectrum`. With equal bins (the same width in every
+    spectrum) the y axis is events per bin and says the bin width, "events / (0.1 GeV)";
+    otherwise each bin is divided by its width and the axis is "events / GeV". ``note`` (for
+    example the muons on target and the production method) heads the legend, which sits below
+    the axes.
     """
     spectra = list(spectra)
     if not spectra:
         raise ConfigError("spectrum_figure needs at least one spectrum")
+    checked = []
+    for label, edges, values in spectra:
+        edges = np.asarray(edges, dtype=float)
+        values = np.asarray(values, dtype=float)
+        if edges.ndim != 1 or values.shape != (edges.size - 1,):
+            raise ValueError(f"spectrum {label!r}: need n + 1 bin edges for n values, got {edges.size} and {values.size}")
+        checked.append((label, edges, values))
+    widths = np.concatenate([np.diff(e) for _, e, _ in checked])
+    equal = np.allclose(widths, widths[0], rtol=1e-6)
     fig = _new_figure((3.4, 2.6))
     ax = fig.add_subplot()
     _style_axes(ax)
     positive = []
     e_lo, e_hi = np.inf, -np.inf
-    for k, (label, edges, values) in enumerate(spectra):
-        edges = np.asarray(edges, dtype=float)
-        values = np.asarray(values, dtype=float)
-        if edges.ndim != 1 or values.shape != (edges.size - 1,):
-            raise ValueError(f"spectrum {label!r}: need n + 1 bin edges for n values, got {edges.size} and {values.size}")
-        ax.stairs(values, edges, label=label, color=COLOURS[k % len(COLOURS)], lw=1.2,
+    for k, (label, edges, values) in enumerate(checked):
+        shown = values if equal else values / np.diff(edges)
+        ax.stairs(shown, edges, label=label, color=COLOURS[k % len(COLOURS)], lw=1.2,
                   ls=LINESTYLES[(k // len(COLOURS)) % len(LINESTYLES)], baseline=None)
-        positive.append(values[values > 0])
+        positive.append(shown[shown > 0])
         e_lo, e_hi = min(e_lo, edges[0]), max(e_hi, edges[-1])
     positive = np.concatenate(positive)
     ax.set_xlim(e_lo, e_hi)
-    if positive.size and positive.max() > 100 * positive.min():
-        ax.set_yscale("log")
+    ax.set_yscale("log")
+    if positive.size:
         top = positive.max()
-        ax.set_ylim(max(positive.min(), top * 1e-8) / 2, top * 3)
-    else:
-        ax.set_ylim(0, 1.15 * positive.max() if positive.size else 1.0)
+        ax.set_ylim(max(positive.min(), top * 1e-6) / 2, top * 3)
     ax.set_xlabel("$E_S$ [GeV]", fontsize=FONT_LABEL)
-    ax.set_ylabel("events / bin", fontsize=FONT_LABEL)
+    ax.set_ylabel(f"events / ({_tex_number(float(f'{widths[0]:.3g}'))} GeV)" if equal else "events / GeV",
+                  fontsize=FONT_LABEL)
     if title:
         ax.set_title(title, fontsize=FONT_LABEL)
-    ax.legend(loc="best", fontsize=FONT_SMALL, frameon=False, handlelength=1.6)
+    fig.legend(loc="outside lower center", fontsize=FONT_SMALL, frameon=False, handlelength=1.6,
+               title=note, title_fontsize=FONT_SMALL, alignment="left")
     return fig
 
 
@@ -467,30 +487,54 @@ def decay_length_figure(model, m_S: float, coupling: float, energies=None) -> Fi
 
 def ratio_figure(masses, x, ratio, label: str, title: str | None = None) -> Figure:
     """A map of a cross-section ratio over (m_S [GeV], x = E_S/E): ``ratio`` has shape
-    (len(masses), len(x)), NaN outside the kinematic range. Diverging colours centred on 1,
-    log m_S axis, labelled contours from 0.1 to 5."""
-    from matplotlib.colors import TwoSlopeNorm
+    (len(masses), len(x)), NaN outside the kinematic range (drawn hatched grey and named in the
+    legend below the map). The colour scale follows the data: diverging and centred on 1 when
+    the ratio crosses 1 (its range symmetric in log around 1), sequential and logarithmic when
+    it lies on one side of 1; the labelled contours are round values inside the data range."""
+    from matplotlib.colors import LogNorm, TwoSlopeNorm
+    from matplotlib.patches import Rectangle
 
-    fig = _new_figure()
+    fig = _new_figure((3.4, 3.0))
     ax = fig.add_subplot()
     _style_axes(ax)
     r = np.ma.masked_invalid(np.asarray(ratio, dtype=float))
-    lo = float(min(np.nanmin(ratio), 0.95))
-    hi = float(max(np.nanmax(ratio), 1.05))
-    norm = TwoSlopeNorm(vcenter=1.0, vmin=max(lo, 0.0), vmax=min(hi, 10.0))
-    mesh = ax.pcolormesh(x, masses, r, cmap="RdBu_r", norm=norm, shading="nearest", rasterized=True)
+    finite = r.compressed()
+    finite = finite[finite > 0]
+    # the colour range covers the bulk of the map (2nd to 98th percentile): a few cells next to
+    # the kinematic limits, where the cross section vanishes, must not wash out the rest; values
+    # beyond it get the end colours (arrows on the colour bar)
+    lo, hi = (float(np.percentile(finite, 2)), float(np.percentile(finite, 98))) if finite.size else (0.5, 2.0)
+    if lo < 1.0 < hi:
+        k = max(hi, 1.0 / lo, 1.01)
+        lo, hi = 1.0 / k, k
+        norm, cmap = TwoSlopeNorm(vcenter=1.0, vmin=lo, vmax=hi), "RdBu_r"
+    else:
+        hi = hi if hi > lo * 1.01 else lo * 1.01
+        norm, cmap = LogNorm(vmin=lo, vmax=hi), "viridis"
+    forbidden = Rectangle((0, 0), 1, 1, transform=ax.transAxes, facecolor="0.92", edgecolor="0.6", hatch="xxx",
+                          lw=0, zorder=0)
+    ax.add_patch(forbidden)
+    mesh = ax.pcolormesh(x, masses, r, cmap=cmap, norm=norm, shading="nearest", rasterized=True, zorder=1)
     ax.set_yscale("log")
-    levels = [v for v in (0.1, 0.2, 0.3, 0.5, 0.7, 0.9, 0.95, 1.05, 1.1, 1.5, 2.0, 5.0) if lo < v < hi]
+    nice = (0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 1.005, 1.01, 1.02, 1.05, 1.1, 1.2, 1.5,
+            2.0, 3.0, 5.0)
+    levels = [v for v in nice if lo < v < hi]
+    if len(levels) > 6:  # keep the plot readable: every other level, always keeping those nearest 1
+        levels = levels[::2]
     if levels:
-        cs = ax.contour(x, masses, r, levels=levels, colors="k", linewidths=0.6)
-        ax.clabel(cs, fontsize=FONT_SMALL - 1, fmt="%g")
-    cb = fig.colorbar(mesh, ax=ax, pad=0.02)
+        cs = ax.contour(x, masses, r, levels=levels, colors="k", linewidths=0.6, zorder=2)
+        ax.clabel(cs, fontsize=FONT_SMALL - 1, fmt="%g", inline=True, inline_spacing=3)
+    cb = fig.colorbar(mesh, ax=ax, pad=0.02, extend="both")
     cb.set_label(label, fontsize=FONT_LABEL)
     cb.ax.tick_params(labelsize=FONT_SMALL)
+    ax.set_xlim(0.0, 1.0)
     ax.set_xlabel("$x = E_S/E_\\mu$", fontsize=FONT_LABEL)
     ax.set_ylabel("$m_S$ [GeV]", fontsize=FONT_LABEL)
     if title:
         ax.set_title(title, fontsize=FONT_LABEL)
+    fig.legend([Patch(facecolor="0.92", edgecolor="0.6", hatch="xxx", lw=0)],
+               ["kinematically forbidden: $x < m_S/E_\\mu$ or $x > 1 - m_\\mu/E_\\mu$"],
+               loc="outside lower center", fontsize=FONT_SMALL, frameon=False, handlelength=1.6)
     return fig
 
 

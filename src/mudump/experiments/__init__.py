@@ -125,7 +125,7 @@ class Experiment(_Strict):
         exp = int(f"{n:e}".split("e")[1])
         mant = n / 10**exp
         mot = f"10^{{{exp}}}" if abs(mant - 1) < 1e-9 else f"{mant:g}\\times10^{{{exp}}}"
-        return f"{self.label or self.name} (${mot}$ $\\mu$)"
+        return f"{self.label or self.name}, ${mot}$ $\\mu$"
 
 
 def preset_names() -> list[str]:

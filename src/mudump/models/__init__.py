@@ -109,7 +109,7 @@ class ScalarModel:
 MODELS: dict[str, ScalarModel] = {
     "A": ScalarModel(
         "A",
-        "g_l = g_mu m_l / m_mu for e, mu, tau",
+        "g_l = g_mu m_l / m_mu",
         {l: m / LEPTONS["mu"] for l, m in LEPTONS.items()},
         "Chen, Pospelov, Zhong, arXiv:1701.07437, section II, model A ('mass proportionality'); "
         "minimal flavour violation as in Batell, Lange, McKeen, Pospelov, Ritz, arXiv:1606.04943",
