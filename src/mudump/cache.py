@@ -82,12 +82,14 @@ def _usable(path: Path) -> str | None:
         if path.exists() and not path.is_dir():
             return "it is not a directory"
         path.mkdir(parents=True, exist_ok=True)
-        # write permission bits mean nothing to root: try a real write
+    except OSError as exc:
+        return f"cannot create it: {exc.strerror or type(exc).__name__}"
+    try:  # write permission bits mean nothing to root: try a real write
         fd, probe = tempfile.mkstemp(prefix=".probe-", dir=path)
         os.close(fd)
         os.unlink(probe)
     except OSError as exc:
-        return exc.strerror or type(exc).__name__
+        return f"cannot write in it: {exc.strerror or type(exc).__name__}"
     return None
 
 
@@ -210,11 +212,11 @@ def load(
             _discard(path, problem, stat)
 
     try:
-        with np.load(path, allow_pickle=False) as f:
+        with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as f:  # fh: closed even if np.load fails
             data = {k: np.array(f[k]) for k in f.files}
     except Exception as exc:  # noqa: BLE001 - a damaged file raises EOFError, BadZipFile,
         # zlib.error, ValueError, OSError... depending on where it was cut: all mean "damaged"
-        bad("is empty" if stat.st_size == 0 else f"is unreadable ({type(exc).__name__})")
+        bad("is empty" if stat.st_size == 0 else f"is damaged (unreadable: {type(exc).__name__})")
         return None
     legacy = False
     if key is not None:

@@ -14,8 +14,9 @@ default physics (ionisation with the density effect; bremsstrahlung, pair produc
 photonuclear losses). Its compiled tables are cached in the user cache directory
 (``mudump.cache.cache_dir() / "mulder"``), never in the working directory. mulder rebuilds a
 table file that is cut short itself, but reads one damaged inside without complaint (NaN stopping
-powers, found by truncating and overwriting the files it writes), so every compiled table is
-checked (:func:`_table_problem`) and, if damaged, reported, removed and rebuilt. mulder's own
+powers) or crashes on it (found by truncating and overwriting the files it writes), so mudump
+records each table file's SHA-256 once it has checked the table, and removes (for mulder to
+rebuild) any file that does not match its record (:func:`_compile`). mulder's own
 terminal progress bars (drawn from compiled code, straight to the terminal) are switched off;
 the compilation is reported through :mod:`mudump.progress` instead.
 """
@@ -188,17 +189,106 @@ def _table_problem(compiled) -> str | None:
 
 
 def _table_files(directory: Path, key: str) -> list[Path]:
-    """mulder's files for material ``key``: ``<h>.toml`` defines it and ``<h>-<physics>.pumas``
-    holds its tables (mulder 0.3's layout). If none is recognised, every table file (each is
-    rebuilt on demand in a few seconds)."""
+    """mulder's table files for material ``key``: ``<h>.toml`` defines it and
+    ``<h>-<physics>.pumas`` holds its tables (mulder 0.3's layout)."""
     found = []
     for toml in directory.rglob("*.toml"):
         try:
             if f"[{key}]" in toml.read_text(errors="replace"):
-                found += list(toml.parent.glob(f"{toml.stem}-*.pumas"))
+                found += sorted(toml.parent.glob(f"{toml.stem}-*.pumas"))
         except OSError:
             pass
-    return found or list(directory.rglob("*.pumas"))
+    return found
+
+
+def _digest(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _sidecar(path: Path) -> Path:
+    return path.with_name(path.name + ".sha256")
+
+
+def _drop(files) -> None:
+    for f in files:
+        for p in (f, _sidecar(f)):
+            try:
+                p.unlink()
+            except OSError:
+                pass
+
+
+def _unverified(files: list[Path]) -> tuple[list[Path], list[Path]]:
+    """(damaged, unknown) among mulder's table files: damaged = content differs from the SHA-256
+    mudump recorded when it checked the table; unknown = no record (written by an older mudump,
+    or left by a run killed before recording)."""
+    damaged, unknown = [], []
+    for f in files:
+        try:
+            want = _sidecar(f).read_text().strip()
+        except OSError:
+            unknown.append(f)
+            continue
+        try:
+            if _digest(f) != want:
+                damaged.append(f)
+        except OSError:
+            pass  # gone meanwhile: mulder rebuilds it
+    return damaged, unknown
+
+
+def _record(files: list[Path]) -> None:
+    """Record the SHA-256 of checked table files (atomically; a failure only costs a rebuild)."""
+    import os
+
+    for f in files:
+        side = _sidecar(f)
+        tmp = side.with_name(f"{side.name}.{os.getpid()}.tmp")
+        try:
+            tmp.write_text(_digest(f) + "\n")
+            os.replace(tmp, side)
+        except OSError:
+            try:
+                tmp.unlink(missing_ok=True)
+            except OSError:
+                pass
+
+
+def _compile(key: str, material: "Material", directory: Path):
+    """mulder's compiled tables for material ``key``, from a checked file or rebuilt.
+
+    mulder reads a table file damaged inside without complaint (NaN stopping powers) or crashes
+    on it (segmentation fault, when most of the file is overwritten), so a file is never handed
+    to mulder unless its SHA-256 matches the one recorded after it was last checked; a file
+    without a record is rebuilt (a few seconds). After compiling, the table is checked
+    (:func:`_table_problem`) and its SHA-256 recorded."""
+    import mulder
+
+    damaged, unknown = _unverified(_table_files(directory, key))
+    if damaged:
+        warnings.warn(
+            f"cache entry {', '.join(map(str, damaged))} (mulder's energy-loss table for {material.name}) "
+            "is damaged (its SHA-256 differs from the one recorded when it was checked); removed, rebuilding it", _cache.CacheWarning, stacklevel=3,
+        )
+    _drop(damaged + unknown)
+    compiled = mulder.Physics().compile(key, notify=False)
+    problem = _table_problem(compiled)
+    if problem is not None:
+        files = _table_files(directory, key)
+        _drop(files)
+        warnings.warn(
+            f"cache entry {', '.join(map(str, files)) or directory} (mulder's energy-loss table for "
+            f"{material.name}) has {problem}; removed, rebuilding it", _cache.CacheWarning, stacklevel=3,
+        )
+        compiled = mulder.Physics().compile(key, notify=False)
+        problem = _table_problem(compiled)
+        if problem is not None:
+            raise MudumpError(f"internal: PUMAS's energy-loss table for {material.name} has {problem} "
+                              f"even when rebuilt in {directory}; please report this material")
+    _record([f for f in _table_files(directory, key) if not _sidecar(f).exists()])
+    return compiled
 
 
 class EnergyLoss:
@@ -225,25 +315,7 @@ class EnergyLoss:
             mm.Material.define(key, composition=comp, density=material.density, **kwargs)
         self.material = material
         with task(f"energy-loss tables for {material.name} (PUMAS)"):
-            compiled = mulder.Physics().compile(key, notify=False)
-            problem = _table_problem(compiled)
-            if problem is not None:
-                files = _table_files(directory, key)
-                for f in files:
-                    try:
-                        f.unlink()
-                    except OSError:
-                        pass
-                names = ", ".join(str(f) for f in files) or f"in {directory}"
-                warnings.warn(
-                    f"cache entry {names} (mulder's energy-loss table for {material.name}) has {problem}; "
-                    "removed, rebuilding it", _cache.CacheWarning, stacklevel=2,
-                )
-                compiled = mulder.Physics().compile(key, notify=False)
-                problem = _table_problem(compiled)
-                if problem is not None:
-                    raise MudumpError(f"internal: PUMAS's energy-loss table for {material.name} has {problem} "
-                                      f"even when rebuilt in {directory}; please report this material")
+            compiled = _compile(key, material, directory)
         self._compiled = compiled
 
     def dEdz(self, energy):

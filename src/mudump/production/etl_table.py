@@ -130,7 +130,9 @@ class RatioTable:
         return self._interp(pts).reshape(E.shape)
 
 
-_SPEC = {"ratio": (GRID_LN_M.size, GRID_EPS.size, GRID_V.size)}
+def _spec():
+    """What a table file must hold (:func:`mudump.cache.load`)."""
+    return {"ratio": (GRID_LN_M.size, GRID_EPS.size, GRID_V.size)}
 
 
 def _shipped(name: str):
@@ -140,7 +142,7 @@ def _shipped(name: str):
         if not f.is_file():
             return None
         with resources.as_file(f) as path:
-            data = cache.load(path, None, _SPEC)
+            data = cache.load(path, None, _spec())
     except (FileNotFoundError, ModuleNotFoundError):
         return None
     return None if data is None else data["ratio"]
@@ -157,7 +159,7 @@ def ratio_table(nuc: Nucleus, m_l: float, form_factor: str = DEFAULT_FORM_FACTOR
     path = cache.subdir("etl") / f"{name}.npz"
     # entries written before the inputs were stored inside are accepted (their name is the hash
     # of the same inputs) and rewritten with them: a rebuild costs up to minutes
-    data = cache.load(path, key, _SPEC, legacy_ok=True)
+    data = cache.load(path, key, _spec(), legacy_ok=True)
     if data is not None:
         return RatioTable(data["ratio"], m_l)
     with task(f"ETL/WW ratio table for {nuc.symbol} ({form_factor}), computed once", total=GRID_LN_M.size) as t:
