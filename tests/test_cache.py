@@ -276,3 +276,25 @@ def test_cli_unusable_cache_dir_is_one_warning_line(tmp_path, monkeypatch, capsy
     assert code == 0 and json.loads(out)["masses_GeV"] == [0.01, 0.02]
     lines = err.splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"warning: cache directory {configured} is unusable")
+
+
+# --- mulder's compiled energy-loss tables ---
+
+
+def test_damaged_mulder_table_is_rebuilt(tmp_path, monkeypatch):
+    """Overwriting 400 bytes inside the file mulder 0.3.7 writes for Al (size unchanged) makes
+    mulder return NaN stopping powers without complaint (found by experiment); mudump notices
+    the file no longer matches the SHA-256 it recorded, removes it and has it rebuilt."""
+    from mudump.materials import EnergyLoss, get_material
+
+    monkeypatch.setenv("MUDUMP_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(cache, "_resolved", {})
+    al = get_material("Al")
+    good = float(EnergyLoss(al).dEdz(3.0))
+    (table,) = (tmp_path / "cache" / "mulder").rglob("*.pumas")
+    raw = bytearray(table.read_bytes())
+    raw[1000:1400] = b"\xff" * 400
+    table.write_bytes(bytes(raw))
+    with pytest.warns(CacheWarning, match="energy-loss table for Al\\) is damaged"):
+        again = float(EnergyLoss(al).dEdz(3.0))
+    assert again == good  # same PUMAS computation, same file contents
