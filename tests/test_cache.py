@@ -144,13 +144,15 @@ def test_stale_temporary_files_are_removed(tmp_cache):
     prod = tmp_cache / "production"
     prod.mkdir(parents=True)
     old, fresh, entry = prod / "a.123.456.tmp.npz", prod / "b.124.457.tmp.npz", prod / "c.npz"
-    for p in (old, fresh, entry):
+    old_sum = tmp_cache / "mulder" / "t.pumas.sha256.789.tmp"
+    old_sum.parent.mkdir()
+    for p in (old, fresh, entry, old_sum):
         p.write_bytes(b"x")
     past = time.time() - cache.STALE_TMP_SECONDS - 60
-    for p in (old, entry):
+    for p in (old, entry, old_sum):
         os.utime(p, (past, past))
     cache.cache_dir()  # the first use of a cache directory in a process cleans it
-    assert not old.exists()
+    assert not old.exists() and not old_sum.exists()
     assert fresh.exists()  # could be a live writer's
     assert entry.exists()  # entries are never removed for their age
 

@@ -17,7 +17,7 @@ A damaged cache never stops the program:
   the entry (``os.replace``, atomic on one file system), so a reader sees the old entry or the
   new one, never half of one. A write that fails (full disk, read-only file) is reported once
   and the computed result is still used.
-* **Leftovers of killed runs.** Temporary files (``*.tmp.npz``) whose last modification is
+* **Leftovers of killed runs.** Temporary files (``*.tmp.npz``, ``*.sha256.*.tmp``) whose last modification is
   older than :data:`STALE_TMP_SECONDS` are deleted when a cache directory is first used by a
   process. A live writer holds its temporary file for the duration of one ``np.savez`` (well
   under a second for mudump's tables, and the file's mtime moves while it is written), so a
@@ -46,7 +46,8 @@ import platformdirs
 
 #: Temporary files older than this (seconds since their last write) are left over by killed runs.
 STALE_TMP_SECONDS = 600.0
-_TMP_GLOB = "*.tmp.npz"
+#: Temporary files of entries and of mulder-table checksums (:mod:`mudump.materials`).
+_TMP_GLOBS = ("*.tmp.npz", "*.sha256.*.tmp")
 
 
 class CacheWarning(UserWarning):
@@ -127,12 +128,12 @@ def subdir(name: str) -> Path:
 
 
 def remove_stale_tmp(directory: Path, max_age: float = STALE_TMP_SECONDS) -> list[Path]:
-    """Delete temporary files (``*.tmp.npz``) under ``directory`` not written for ``max_age``
+    """Delete temporary files (``*.tmp.npz``, ``*.sha256.*.tmp``) under ``directory`` not written for ``max_age``
     seconds (left by killed runs; see the module docstring). Returns the deleted paths."""
     now = time.time()
     removed = []
     try:
-        candidates = list(Path(directory).rglob(_TMP_GLOB))
+        candidates = [p for g in _TMP_GLOBS for p in Path(directory).rglob(g)]
     except OSError:
         return removed
     for p in candidates:
