@@ -280,11 +280,38 @@ def material_cmd(
 
 
 def _progress():
-    """A rich progress bar on stderr (drawn only on a terminal)."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    """The command's one rich progress display on stderr (drawn only on a terminal), shared with
+    the kernels' own tasks (mudump.progress): yields a rich Progress (add_task/update)."""
+    from .progress import rich_session
 
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    console=err, transient=True, disable=not err.is_terminal)
+    return rich_session(err)
+
+
+def _edge():
+    """Install the edges the kernels report through for one command: a cache problem
+    (mudump.cache.CacheWarning) is one line ``warning: ...`` on stderr; long work draws on the
+    one rich progress display. Returns the function that undoes it."""
+    import warnings
+
+    from . import progress
+    from .cache import CacheWarning
+
+    shown = warnings.showwarning
+
+    def one_line(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, CacheWarning):
+            err.print(f"warning: {message}", markup=False, highlight=False, soft_wrap=True)
+        else:
+            shown(message, category, filename, lineno, file, line)
+
+    warnings.showwarning = one_line
+    token = progress.install(progress.RichReporter(err))
+
+    def undo():
+        warnings.showwarning = shown
+        progress.uninstall(token)
+
+    return undo
 
 
 def _check_out_path(path: Optional[str], option: str, suffixes) -> None:
@@ -656,6 +683,7 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app; a MudumpError or a malformed command line becomes one line
     ``error: ...`` on stderr and exit code 2 (never a traceback for a user's mistake)."""
     command = typer.main.get_command(app)
+    undo_edge = _edge()
     try:
         rv = command.main(args=argv, prog_name="mudump", standalone_mode=False)
     except MudumpError as exc:
@@ -675,6 +703,8 @@ def main(argv: list[str] | None = None) -> None:
             hint = f" (see 'mudump {ctx.info_name} --help')" if ctx is not None and ctx.parent else ""
             err.print(f"error: {exc.format_message()}{hint}", markup=False, highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code or 2)
+    finally:
+        undo_edge()
     if rv == 130:  # typer turns KeyboardInterrupt into Exit(130) itself
         err.print("interrupted", markup=False, highlight=False)
     sys.exit(rv if isinstance(rv, int) else 0)

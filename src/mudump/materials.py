@@ -12,22 +12,31 @@ Energy loss: continuous slowing down (CSDA, every loss counted as continuous) co
 (Niess et al., Comput. Phys. Commun. 229 (2018) 54) through the ``mulder`` package, with its
 default physics (ionisation with the density effect; bremsstrahlung, pair production and
 photonuclear losses). Its compiled tables are cached in the user cache directory
-(``mudump.cache.cache_dir() / "mulder"``), never in the working directory.
+(``mudump.cache.cache_dir() / "mulder"``), never in the working directory. mulder rebuilds a
+table file that is cut short itself, but reads one damaged inside without complaint (NaN stopping
+powers) or crashes on it (found by truncating and overwriting the files it writes), so mudump
+records each table file's SHA-256 once it has checked the table, and removes (for mulder to
+rebuild) any file that does not match its record (:func:`_compile`). mulder's own
+terminal progress bars (drawn from compiled code, straight to the terminal) are switched off;
+the compilation is reported through :mod:`mudump.progress` instead.
 """
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 import numpy as np
 import periodictable
 
 from . import data
 from ._checks import check_range
-from .cache import cache_dir
+from . import cache as _cache
 from .constants import ALPHA, G_CM3_TO_KG_M3, M_MU, N_AVOGADRO
-from .errors import ConfigError, UnknownNameError
+from .errors import ConfigError, MudumpError, UnknownNameError
+from .progress import task
 from .production.formfactors import Nucleus, nucleus
 
 
@@ -154,6 +163,134 @@ def _check_energy(energy, at_rest_ok=False):
     return check_range("energy_GeV", energy, M_MU, E_MAX_GEV, lo_open=not at_rest_ok, unit="GeV")
 
 
+#: Kinetic energies (GeV) at which a compiled table is checked: the whole range mudump uses.
+_CHECK_T = np.geomspace(1e-3, E_MAX_GEV, 61)
+
+
+def _table_problem(compiled) -> str | None:
+    """None if a compiled PUMAS table is sound where mudump reads it, else what is wrong.
+    Checks: stopping power, CSDA range and transport path finite and positive, the range strictly
+    increasing, and inverse_range(range(T)) = T to 1e-2 (PUMAS's interpolated inverse is off by
+    at most 4e-4 on this grid for the preset materials, measured with mulder 0.3.7: 1e-2 flags
+    only a damaged table)."""
+    with np.errstate(all="ignore"):
+        s = np.asarray(compiled.stopping_power(_CHECK_T), dtype=float)
+        r = np.asarray(compiled.range(_CHECK_T), dtype=float)
+        lam = np.asarray(compiled.transport_path(_CHECK_T), dtype=float)
+        for name, v in (("stopping power", s), ("range", r), ("transport path", lam)):
+            if not (np.isfinite(v).all() and (v > 0).all()):
+                return f"non-finite or non-positive {name}"
+        if not (np.diff(r) > 0).all():
+            return "a CSDA range that does not grow with energy"
+        t = np.asarray(compiled.inverse_range(r), dtype=float)
+        if not (np.isfinite(t).all() and np.all(np.abs(t / _CHECK_T - 1.0) < 1e-2)):
+            return "an inverse range inconsistent with the range"
+    return None
+
+
+def _table_files(directory: Path, key: str) -> list[Path]:
+    """mulder's table files for material ``key``: ``<h>.toml`` defines it and
+    ``<h>-<physics>.pumas`` holds its tables (mulder 0.3's layout)."""
+    found = []
+    for toml in directory.rglob("*.toml"):
+        try:
+            if f"[{key}]" in toml.read_text(errors="replace"):
+                found += sorted(toml.parent.glob(f"{toml.stem}-*.pumas"))
+        except OSError:
+            pass
+    return found
+
+
+def _digest(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _sidecar(path: Path) -> Path:
+    return path.with_name(path.name + ".sha256")
+
+
+def _drop(files) -> None:
+    for f in files:
+        for p in (f, _sidecar(f)):
+            try:
+                p.unlink()
+            except OSError:
+                pass
+
+
+def _unverified(files: list[Path]) -> tuple[list[Path], list[Path]]:
+    """(damaged, unknown) among mulder's table files: damaged = content differs from the SHA-256
+    mudump recorded when it checked the table; unknown = no record (written by an older mudump,
+    or left by a run killed before recording)."""
+    damaged, unknown = [], []
+    for f in files:
+        try:
+            want = _sidecar(f).read_text().strip()
+        except OSError:
+            unknown.append(f)
+            continue
+        try:
+            if _digest(f) != want:
+                damaged.append(f)
+        except OSError:
+            pass  # gone meanwhile: mulder rebuilds it
+    return damaged, unknown
+
+
+def _record(files: list[Path]) -> None:
+    """Record the SHA-256 of checked table files (atomically; a failure only costs a rebuild)."""
+    import os
+
+    for f in files:
+        side = _sidecar(f)
+        tmp = side.with_name(f"{side.name}.{os.getpid()}.tmp")
+        try:
+            tmp.write_text(_digest(f) + "\n")
+            os.replace(tmp, side)
+        except OSError:
+            try:
+                tmp.unlink(missing_ok=True)
+            except OSError:
+                pass
+
+
+def _compile(key: str, material: "Material", directory: Path):
+    """mulder's compiled tables for material ``key``, from a checked file or rebuilt.
+
+    mulder reads a table file damaged inside without complaint (NaN stopping powers) or crashes
+    on it (segmentation fault, when most of the file is overwritten), so a file is never handed
+    to mulder unless its SHA-256 matches the one recorded after it was last checked; a file
+    without a record is rebuilt (a few seconds). After compiling, the table is checked
+    (:func:`_table_problem`) and its SHA-256 recorded."""
+    import mulder
+
+    damaged, unknown = _unverified(_table_files(directory, key))
+    if damaged:
+        warnings.warn(
+            f"cache entry {', '.join(map(str, damaged))} (mulder's energy-loss table for {material.name}) "
+            "is damaged (its SHA-256 differs from the one recorded when it was checked); removed, rebuilding it", _cache.CacheWarning, stacklevel=3,
+        )
+    _drop(damaged + unknown)
+    compiled = mulder.Physics().compile(key, notify=False)
+    problem = _table_problem(compiled)
+    if problem is not None:
+        files = _table_files(directory, key)
+        _drop(files)
+        warnings.warn(
+            f"cache entry {', '.join(map(str, files)) or directory} (mulder's energy-loss table for "
+            f"{material.name}) has {problem}; removed, rebuilding it", _cache.CacheWarning, stacklevel=3,
+        )
+        compiled = mulder.Physics().compile(key, notify=False)
+        problem = _table_problem(compiled)
+        if problem is not None:
+            raise MudumpError(f"internal: PUMAS's energy-loss table for {material.name} has {problem} "
+                              f"even when rebuilt in {directory}; please report this material")
+    _record([f for f in _table_files(directory, key) if not _sidecar(f).exists()])
+    return compiled
+
+
 class EnergyLoss:
     """Muon energy loss in one material (PUMAS through mulder); build with :func:`energy_loss`."""
 
@@ -161,7 +298,9 @@ class EnergyLoss:
         import mulder
         import mulder.materials as mm
 
-        mulder.config.CACHE = str(cache_dir() / "mulder")
+        mulder.config.NOTIFY = False  # no terminal output from mulder's compiled code
+        directory = _cache.subdir("mulder")
+        mulder.config.CACHE = str(directory)
         known = mm.Element.all()
         for sym, _ in material.composition:
             nuc = nucleus(sym)
@@ -175,7 +314,9 @@ class EnergyLoss:
         if key not in mm.Material.all():
             mm.Material.define(key, composition=comp, density=material.density, **kwargs)
         self.material = material
-        self._compiled = mulder.Physics().compile(key, notify=False)
+        with task(f"energy-loss tables for {material.name} (PUMAS)"):
+            compiled = _compile(key, material, directory)
+        self._compiled = compiled
 
     def dEdz(self, energy):
         """Continuous energy loss -dE/dz in GeV/m of a muon of total energy ``energy`` (GeV)."""

@@ -17,9 +17,11 @@ nearest grid value is used (R is flat there: R -> 1 at high energy).
 
 Tables are looked up in memory, then in the package (``mudump/data/etl``: shipped for the
 elements of the preset materials, built by scripts/build_etl_tables.py), then in the user cache,
-and otherwise computed (about 40 s per nucleus) and stored in the cache. The file name is a
-hash of every input (nucleus, lepton mass, form factor, grid, integration settings, version), so
-a change in any of them never reuses a stale table.
+and otherwise computed (about 40 s per nucleus, reported through :mod:`mudump.progress`) and
+stored in the cache. The file name is a hash of every input (nucleus, lepton mass, form factor,
+grid, integration settings, version), so a change in any of them never reuses a stale table;
+cache entries also store those inputs, checked on read with the shape and finiteness of the
+table (:mod:`mudump.cache`): a damaged or stale entry is reported, removed and recomputed.
 
 Units: GeV.
 """
@@ -34,7 +36,8 @@ from importlib import resources
 import numpy as np
 from scipy.interpolate import RegularGridInterpolator
 
-from ..cache import cache_dir
+from .. import cache
+from ..progress import task
 from . import etl, ww
 from .flux import photon_flux
 from .formfactors import DEFAULT_FORM_FACTOR, Nucleus
@@ -75,8 +78,8 @@ def v_of_x(x, E, m_S, m_l):
     return np.where(below, 0.5 * a, 0.5 + 0.5 * b)
 
 
-def _key(nuc: Nucleus, m_l: float, form_factor: str) -> str:
-    doc = {
+def _inputs(nuc: Nucleus, m_l: float, form_factor: str) -> dict:
+    return {
         "v": TABLE_VERSION,
         "Z": nuc.Z,
         "A": repr(nuc.A),
@@ -86,6 +89,11 @@ def _key(nuc: Nucleus, m_l: float, form_factor: str) -> str:
         "etl": [etl.NODES_THETA, list(etl.NODES_T), etl.NODES_PHI, etl.T_CUT_GEV2],
         "ww": ww.ANGLE_NODES,
     }
+
+
+def _key(nuc: Nucleus, m_l: float, form_factor: str) -> str:
+    """The file name of a table: a hash of every input (also the shipped tables' names)."""
+    doc = _inputs(nuc, m_l, form_factor)
     return f"etl-{nuc.symbol}-{form_factor}-" + hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:24]
 
 
@@ -122,15 +130,22 @@ class RatioTable:
         return self._interp(pts).reshape(E.shape)
 
 
+def _spec():
+    """What a table file must hold (:func:`mudump.cache.load`)."""
+    return {"ratio": (GRID_LN_M.size, GRID_EPS.size, GRID_V.size)}
+
+
 def _shipped(name: str):
+    """The shipped table of that name (checked like a cache entry; no key inside), or None."""
     try:
         f = resources.files("mudump.data").joinpath("etl", name + ".npz")
-        if f.is_file():
-            with f.open("rb") as fh, np.load(fh) as z:
-                return np.array(z["ratio"])
-    except (FileNotFoundError, ModuleNotFoundError, OSError, KeyError, ValueError):
+        if not f.is_file():
+            return None
+        with resources.as_file(f) as path:
+            data = cache.load(path, None, _spec())
+    except (FileNotFoundError, ModuleNotFoundError):
         return None
-    return None
+    return None if data is None else data["ratio"]
 
 
 @lru_cache(maxsize=64)
@@ -138,20 +153,18 @@ def ratio_table(nuc: Nucleus, m_l: float, form_factor: str = DEFAULT_FORM_FACTOR
     """The ETL/WW ratio table: shipped, cached, or computed and cached (see module docstring)."""
     name = _key(nuc, m_l, form_factor)
     values = _shipped(name)
-    path = cache_dir() / "etl" / f"{name}.npz"
-    if values is None and path.is_file():
-        try:
-            with np.load(path) as z:
-                values = np.array(z["ratio"])
-        except (OSError, KeyError, ValueError):
-            values = None
-    expected = (GRID_LN_M.size, GRID_EPS.size, GRID_V.size)
-    if values is None or values.shape != expected:
-        values = compute_ratio(nuc, m_l, form_factor)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{np.random.default_rng().integers(1 << 30)}.tmp.npz")
-        np.savez_compressed(tmp, ratio=values)
-        tmp.replace(path)
+    if values is not None:
+        return RatioTable(values, m_l)
+    key = cache.key_text(_inputs(nuc, m_l, form_factor))
+    path = cache.subdir("etl") / f"{name}.npz"
+    # entries written before the inputs were stored inside are accepted (their name is the hash
+    # of the same inputs) and rewritten with them: a rebuild costs up to minutes
+    data = cache.load(path, key, _spec(), legacy_ok=True)
+    if data is not None:
+        return RatioTable(data["ratio"], m_l)
+    with task(f"ETL/WW ratio table for {nuc.symbol} ({form_factor}), computed once", total=GRID_LN_M.size) as t:
+        values = compute_ratio(nuc, m_l, form_factor, progress=t.update)
+    cache.save(path, key, {"ratio": values}, compress=True)
     return RatioTable(values, m_l)
 
 

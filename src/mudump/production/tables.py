@@ -10,9 +10,11 @@ The muon energy along the track comes from :mod:`mudump.transport`, the cross se
 :mod:`mudump.production` (per atom, summed over the components of a compound). Rescaling to any
 coupling is the caller's job: production goes as g^2.
 
-Cache: one ``.npz`` per table in ``cache_dir()/production``, keyed by a hash of every input that
+Cache: one ``.npz`` per table in ``cache_dir()/production``, named by a hash of every input that
 matters (mass, material definition, beam energy, target length, method, lepton, E_S cut,
-form factor, muon energy floor, quadrature settings, mudump's table format version).
+form factor, muon energy floor, quadrature settings, mudump's table format version); the inputs
+themselves are stored in the file and checked on read, with the shapes and finiteness of the
+arrays (:mod:`mudump.cache`): a damaged or stale entry is reported, removed and recomputed.
 
 Units: GeV, metres; weights in S per muon on target.
 """
@@ -20,14 +22,13 @@ Units: GeV, metres; weights in S per muon on target.
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 
 from .. import transport
-from ..cache import cache_dir
+from .. import cache
 from ..constants import GEV2_TO_M2, LEPTONS
 from ..materials import get_material
 from . import _KERNELS, _x_nodes, check_method
@@ -35,7 +36,7 @@ from .flux import photon_flux
 from .formfactors import DEFAULT_FORM_FACTOR, check_form_factor
 
 #: Version of the table format and numerics; bump it to invalidate old cache files.
-TABLE_VERSION = 1
+TABLE_VERSION = 2  # 2: the inputs are stored in the entry
 #: x quadrature panels (per region) used in the tables: lighter than the default for sigma
 #: (the tests check the yields against the default rule to 1e-3).
 TABLE_PANELS = (6, 4)
@@ -57,7 +58,12 @@ class ProductionTable:
         return float(self.weight.sum())
 
 
+#: What a cache entry must hold (:func:`mudump.cache.load`): names and shapes.
+_SPEC = {"m_S": (), "z": ("n_z",), "e_mu": ("n_z",), "e_s": ("n_z", "n_x"), "weight": ("n_z", "n_x")}
+
+
 def _key(m_S, material, energy, length, method, lepton, e_cut, form_factor, e_floor=0.0) -> str:
+    """The canonical text of every input of a table (stored in its cache entry)."""
     mat = get_material(material)
     doc = {
         "v": TABLE_VERSION,
@@ -72,7 +78,7 @@ def _key(m_S, material, energy, length, method, lepton, e_cut, form_factor, e_fl
         "e_floor": repr(float(e_floor)),
         "quad": [transport.DEPTH_NODES, list(TABLE_PANELS)],
     }
-    return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:32]
+    return cache.key_text(doc)
 
 
 def compute_table(
@@ -108,18 +114,12 @@ def production_table(
     method = check_method(method)
     check_form_factor(form_factor)
     key = _key(m_S, material, energy, length, method, lepton, e_cut, form_factor, e_floor)
-    path = cache_dir() / "production" / f"{key}.npz"
-    if path.is_file():
-        try:
-            with np.load(path) as f:
-                table = ProductionTable(float(f["m_S"]), f["z"], f["e_mu"], f["e_s"], f["weight"])
-            if table.weight.shape == table.e_s.shape and table.e_s.shape[:1] == table.z.shape:
-                return table
-        except (OSError, ValueError, KeyError):
-            pass  # a damaged file is recomputed and overwritten
+    path = cache.subdir("production") / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.npz"
+    f = cache.load(path, key, _SPEC)
+    if f is not None:
+        return ProductionTable(float(f["m_S"]), f["z"], f["e_mu"], f["e_s"], f["weight"])
+    # about 10 ms each (no progress line of its own: the callers' scans report theirs)
     table = compute_table(m_S, material, energy, length, method, lepton, e_cut, form_factor, e_floor)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".{np.random.default_rng().integers(1 << 30)}.tmp.npz")
-    np.savez(tmp, m_S=table.m_S, z=table.z, e_mu=table.e_mu, e_s=table.e_s, weight=table.weight)
-    tmp.replace(path)
+    cache.save(path, key, {"m_S": np.array(table.m_S), "z": table.z, "e_mu": table.e_mu, "e_s": table.e_s,
+                           "weight": table.weight})
     return table
