@@ -1,4 +1,5 @@
-"""Production of the scalar by dark bremsstrahlung, l N -> l N S.
+"""Production of the new boson by dark bremsstrahlung, l N -> l N X, for every kind of X
+(``kind=``, :data:`.kinds.KINDS`: scalar, pseudoscalar, vector, axial-vector; default scalar).
 
 Methods (``method=``):
 
@@ -26,6 +27,7 @@ from ..errors import DomainError, UnknownNameError
 from . import etl_table, iww, ww
 from .flux import photon_flux
 from .formfactors import DEFAULT_FORM_FACTOR, Nucleus, check_form_factor
+from .kinds import DEFAULT_KIND, KINDS, check_kind
 from .kinematics import x_range
 
 METHODS: dict[str, str] = {
@@ -78,16 +80,19 @@ def _check_kinematics(energy, m_S, m_l):
 
 
 def dsigma_dx(
-    energy, x, m_S, target, *, method: str = DEFAULT_METHOD, g=1.0, lepton: str = "mu", form_factor: str = DEFAULT_FORM_FACTOR
+    energy, x, m_S, target, *, method: str = DEFAULT_METHOD, g=1.0, lepton: str = "mu", form_factor: str = DEFAULT_FORM_FACTOR,
+    kind: str = DEFAULT_KIND,
 ):
     """dsigma/dx in m^2 per atom for l N -> l N S, x = E_S / E (broadcasts over energy, x, m_S).
 
     ``target`` is a :class:`Nucleus`, a material name, a chemical symbol or a Material.
     ``g`` is the S coupling to the beam lepton; the result is exactly proportional to g^2.
     ``form_factor`` names the G2 parametrisation (:data:`.formfactors.FORM_FACTORS`).
+    ``kind`` is the kind of X (:data:`.kinds.KINDS`).
     Zero outside m_S/E < x < 1 - m_l/E. See :mod:`.etl`, :mod:`.ww` and :mod:`.iww`.
     """
     kernel = _KERNELS[check_method(method)]
+    kind = check_kind(kind)
     check_form_factor(form_factor)
     m_l = _lepton_mass(lepton)
     energy = _check_kinematics(energy, m_S, m_l)
@@ -95,17 +100,18 @@ def dsigma_dx(
     g = check_range("coupling", g, 0.0)
     total = 0.0
     for nuc, weight in _components(target):
-        total = total + weight * kernel(energy, x, m_S, photon_flux(nuc, form_factor), m_l, g)
+        total = total + weight * kernel(energy, x, m_S, photon_flux(nuc, form_factor), m_l, g, kind=kind)
     return total * GEV2_TO_M2
 
 
-def d2sigma_dx_dcos(energy, x, cos_theta, m_S, target, *, g=1.0, lepton: str = "mu"):
-    """Phase-space WW dsigma/(dx dcos theta) in m^2 per atom (theta: S angle to the beam)."""
+def d2sigma_dx_dcos(energy, x, cos_theta, m_S, target, *, g=1.0, lepton: str = "mu", kind: str = DEFAULT_KIND):
+    """Phase-space WW dsigma/(dx dcos theta) in m^2 per atom (theta: X angle to the beam)."""
+    kind = check_kind(kind)
     m_l = _lepton_mass(lepton)
     energy = _check_kinematics(energy, m_S, m_l)
     total = 0.0
     for nuc, weight in _components(target):
-        total = total + weight * ww.d2sigma_dx_dcos(energy, x, cos_theta, m_S, photon_flux(nuc), m_l, g)
+        total = total + weight * ww.d2sigma_dx_dcos(energy, x, cos_theta, m_S, photon_flux(nuc), m_l, g, kind=kind)
     return total * GEV2_TO_M2
 
 
@@ -142,11 +148,12 @@ def _x_nodes(energy, m_S, m_l, e_cut=None, panels=None):
 
 def sigma(
     energy, m_S, target, *, method: str = DEFAULT_METHOD, g=1.0, lepton: str = "mu", e_cut=None,
-    form_factor: str = DEFAULT_FORM_FACTOR,
+    form_factor: str = DEFAULT_FORM_FACTOR, kind: str = DEFAULT_KIND,
 ):
     """Total cross section in m^2 per atom, integrated over m_S/E < x < 1 - m_l/E, optionally
-    only over E_S = x E > e_cut (GeV). Broadcasts over energy and m_S."""
+    only over E_S = x E > e_cut (GeV), for X of ``kind``. Broadcasts over energy and m_S."""
     kernel = _KERNELS[check_method(method)]
+    kind = check_kind(kind)
     check_form_factor(form_factor)
     m_l = _lepton_mass(lepton)
     energy = _check_kinematics(energy, m_S, m_l)
@@ -157,9 +164,12 @@ def sigma(
     x, w = _x_nodes(energy, m_S, m_l, e_cut)
     total = 0.0
     for nuc, weight in _components(target):
-        d = kernel(energy[..., None], x, m_S[..., None], photon_flux(nuc, form_factor), m_l, g)
+        d = kernel(energy[..., None], x, m_S[..., None], photon_flux(nuc, form_factor), m_l, g, kind=kind)
         total = total + weight * (d * w).sum(-1)
     return total * GEV2_TO_M2
 
 
-__all__ = ["METHODS", "METHOD_NAMES", "DEFAULT_METHOD", "dsigma_dx", "d2sigma_dx_dcos", "sigma", "check_method"]
+__all__ = [
+    "METHODS", "METHOD_NAMES", "DEFAULT_METHOD", "KINDS", "DEFAULT_KIND", "dsigma_dx", "d2sigma_dx_dcos", "sigma",
+    "check_method", "check_kind",
+]

@@ -1,10 +1,11 @@
-"""Exact tree level (ETL) production, l N -> l N S, with the nucleus a heavy spin-0 source.
+"""Exact tree level (ETL) production, l N -> l N X, with the nucleus a heavy spin-0 source, for
+every kind of X (:mod:`.kinds`: the muon-side current is the only thing that changes).
 
 No equivalent-photon step: the full 2 -> 3 matrix element (both diagrams, one photon exchanged,
 nuclear recoil kept) is integrated over the phase space numerically.
 
-Matrix element (scripts/derive_etl_amplitude.py, which derives it with sympy and checks gauge
-invariance; generated code in :mod:`._etl_amplitude`):
+Matrix element (scripts/derive_etl_amplitude.py, which derives it with sympy for each kind and
+checks gauge invariance; generated code in :mod:`._etl_amplitude`, one trace per kind):
 
     <|M|^2> = g^2 e^4 G2(t) / t^2 * T / 2,   T = Tr[(p'+m) Gamma.Pt (p+m) Gammabar.Pt],
 
@@ -20,8 +21,9 @@ and t between the roots t_- < t_+ of A (t - t_-)(t_+ - t) = 4|V|^2 |q|^2 - (D1 -
 A = c^2 - |V|^2/M^2 (t_- -> (u / 2E(1-x))^2, the WW t_min, for a heavy nucleus), and below
 2M (V^0 - m), where the outgoing lepton's energy V^0 - t/2M would drop below its mass.
 
-Numerics: T is evaluated in a light-cone gauge, Pt -> Pt - (n.Pt / n.q) q with n = (1, 0, 0, 1),
-which leaves T unchanged (gauge invariance) but removes the huge cancellation between the two
+Numerics (shared by every kind): T is evaluated in a light-cone gauge, Pt -> Pt - (n.Pt / n.q) q with n = (1, 0, 0, 1),
+which leaves T unchanged (gauge invariance, which the derivation checks for each kind: only
+the photon side is shifted, whatever the X vertex) but removes the huge cancellation between the two
 diagrams that the lab-frame Pt = (2M, 0) would bring (every invariant then is a product of
 small, accurately computed components); the small invariants are computed without
 subtracting nearly equal numbers. The phase space is integrated with Gauss-Legendre rules in
@@ -39,8 +41,9 @@ import numpy as np
 
 from ..constants import ALPHA, M_PROTON
 from . import ww
-from ._etl_amplitude import trace_T
+from ._etl_amplitude import TRACES
 from .formfactors import DEFAULT_FORM_FACTOR, FORM_FACTORS, Nucleus
+from .kinds import DEFAULT_KIND, check_kind
 from .kinematics import u_at_zero_angle, x_range
 
 #: Atomic mass unit in GeV (CODATA 2018: 931.49410242 MeV); nuclear mass ~ A u.
@@ -128,16 +131,20 @@ def _t_nodes(t_lo, t_hi):
 
 
 def d2sigma_dx_dcos(
-    E, x, theta, m_S, nuc: Nucleus, m_l, g=1.0, form_factor: str = DEFAULT_FORM_FACTOR, approx: str = "exact"
+    E, x, theta, m_S, nuc: Nucleus, m_l, g=1.0, form_factor: str = DEFAULT_FORM_FACTOR, approx: str = "exact",
+    kind: str = DEFAULT_KIND,
 ):
-    """ETL dsigma/(dx dcos theta) in GeV^-2 at S angle theta (arrays broadcast); elastic with
-    the nuclear mass and inelastic with the proton mass, form factors by name (FORM_FACTORS).
+    """ETL dsigma/(dx dcos theta) in GeV^-2 at X angle theta (arrays broadcast); elastic with
+    the nuclear mass and inelastic with the proton mass, form factors by name (FORM_FACTORS);
+    X of ``kind`` (:data:`.kinds.KINDS`, its trace from :data:`._etl_amplitude.TRACES`).
 
     ``approx="iww-flux"`` runs the same integration code (prefactor, t and phi rules) with the
     trace replaced by its equivalent-photon form, T = 32 M^2 |p| |V| (1-x) A (t - t0)/u^2 with
     the 2->2 amplitude A and u of physics.md section 4, over t0 = (m_S^2/2E)^2 < t < m_S^2 + m_l^2:
     the t and phi integrals then give chi(t0) and the result must be the IWW double differential
     (the check of this code's normalisation in tests/test_etl.py)."""
+    kind = check_kind(kind)
+    trace = TRACES[kind]
     E, x, theta = np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in (E, x, theta)))
     out = np.zeros(E.shape)
     lo, hi = x_range(E, m_S, m_l)
@@ -161,7 +168,7 @@ def d2sigma_dx_dcos(
         tn, wt = _t_nodes(t_minus, np.where(live, t_hi, 2 * t_minus))
         if approx == "iww-flux":
             U = u_at_zero_angle(xi, m_S, m_l) + th**2 * Ei**2 * xi
-            A = ww.amplitude(xi, U, m_S, m_l)
+            A = ww.AMPLITUDES[kind](xi, U, m_S, m_l)
             pn = np.sqrt(Ei**2 - m_l**2)
             T = (32.0 * M**2 * pn * Vn * (1.0 - xi) * A / U**2)[:, None, None] * (tn - t_minus[:, None])[..., None]
             inside = np.ones(T.shape, dtype=bool)
@@ -170,7 +177,7 @@ def d2sigma_dx_dcos(
             args, F2, inside, _, _, _ = kinematics(
                 Ei[:, None, None], xi[:, None, None], th[:, None, None], tn[..., None], phi, m_l, m_S, M
             )
-            T = F2 * trace_T(*args)
+            T = F2 * trace(*args)
         amp2 = 0.5 * g**2 * (4 * np.pi * ALPHA) ** 2 * g2(tn[..., None], nuc) / tn[..., None] ** 2 * T
         amp2 = np.where(inside, amp2, 0.0)
         integral = 2.0 * (0.5 * np.pi) * ((amp2 @ wp) * wt).sum(-1)  # phi over [0, 2 pi]
@@ -182,8 +189,11 @@ def d2sigma_dx_dcos(
     return out
 
 
-def dsigma_dx(E, x, m_S, nuc: Nucleus, m_l, g=1.0, form_factor: str = DEFAULT_FORM_FACTOR, approx: str = "exact"):
-    """ETL dsigma/dx in GeV^-2: d2sigma_dx_dcos integrated over cos theta in [-1, 1] with
+def dsigma_dx(
+    E, x, m_S, nuc: Nucleus, m_l, g=1.0, form_factor: str = DEFAULT_FORM_FACTOR, approx: str = "exact",
+    kind: str = DEFAULT_KIND,
+):
+    """ETL dsigma/dx in GeV^-2 for X of ``kind``: d2sigma_dx_dcos integrated over cos theta in [-1, 1] with
     NODES_THETA Gauss-Legendre nodes in s = ln(U/U0), U = U0 + theta^2 E^2 x (theta <= pi),
     dcos theta = sin(theta) U ds / (2 theta E^2 x). Broadcasts over E, x."""
     E, x = np.broadcast_arrays(np.asarray(E, dtype=float), np.asarray(x, dtype=float))
@@ -198,5 +208,5 @@ def dsigma_dx(E, x, m_S, nuc: Nucleus, m_l, g=1.0, form_factor: str = DEFAULT_FO
     U = U0[..., None] * np.exp(s)
     theta = np.sqrt((U - U0[..., None]) / (Es**2 * xs)[..., None])
     jac = 0.5 * s_end[..., None] * ws * np.sinc(theta / np.pi) * U / (2.0 * Es[..., None] ** 2 * xs[..., None])
-    d2 = d2sigma_dx_dcos(Es[..., None], xs[..., None], theta, m_S, nuc, m_l, g, form_factor, approx)
+    d2 = d2sigma_dx_dcos(Es[..., None], xs[..., None], theta, m_S, nuc, m_l, g, form_factor, approx, kind)
     return np.where(ok, (d2 * jac).sum(-1), 0.0)

@@ -41,6 +41,7 @@ from ..progress import task
 from . import etl, ww
 from .flux import photon_flux
 from .formfactors import DEFAULT_FORM_FACTOR, Nucleus
+from .kinds import DEFAULT_KIND, check_kind
 from .kinematics import x_range
 
 TABLE_VERSION = 2
@@ -78,8 +79,8 @@ def v_of_x(x, E, m_S, m_l):
     return np.where(below, 0.5 * a, 0.5 + 0.5 * b)
 
 
-def _inputs(nuc: Nucleus, m_l: float, form_factor: str) -> dict:
-    return {
+def _inputs(nuc: Nucleus, m_l: float, form_factor: str, kind: str = DEFAULT_KIND) -> dict:
+    doc = {
         "v": TABLE_VERSION,
         "Z": nuc.Z,
         "A": repr(nuc.A),
@@ -89,24 +90,31 @@ def _inputs(nuc: Nucleus, m_l: float, form_factor: str) -> dict:
         "etl": [etl.NODES_THETA, list(etl.NODES_T), etl.NODES_PHI, etl.T_CUT_GEV2],
         "ww": ww.ANGLE_NODES,
     }
+    if kind != DEFAULT_KIND:  # the scalar's key (and the shipped tables' names) as before kinds existed
+        doc["kind"] = kind
+    return doc
 
 
-def _key(nuc: Nucleus, m_l: float, form_factor: str) -> str:
-    """The file name of a table: a hash of every input (also the shipped tables' names)."""
-    doc = _inputs(nuc, m_l, form_factor)
-    return f"etl-{nuc.symbol}-{form_factor}-" + hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:24]
+def _key(nuc: Nucleus, m_l: float, form_factor: str, kind: str = DEFAULT_KIND) -> str:
+    """The file name of a table: a hash of every input (also the shipped tables' names); the
+    kind of X is in the name unless it is the scalar."""
+    doc = _inputs(nuc, m_l, form_factor, kind)
+    tag = "" if kind == DEFAULT_KIND else f"{kind}-"
+    return f"etl-{nuc.symbol}-{form_factor}-{tag}" + hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:24]
 
 
-def compute_ratio(nuc: Nucleus, m_l: float, form_factor: str = DEFAULT_FORM_FACTOR, progress=None) -> np.ndarray:
-    """R = ETL/WW on the grid, shape (len(GRID_LN_M), len(GRID_EPS), len(GRID_V))."""
+def compute_ratio(
+    nuc: Nucleus, m_l: float, form_factor: str = DEFAULT_FORM_FACTOR, progress=None, kind: str = DEFAULT_KIND
+) -> np.ndarray:
+    """R = ETL/WW on the grid, shape (len(GRID_LN_M), len(GRID_EPS), len(GRID_V)), for X of ``kind``."""
     flux = photon_flux(nuc, form_factor)
     out = np.empty((GRID_LN_M.size, GRID_EPS.size, GRID_V.size))
     for i, lm in enumerate(GRID_LN_M):
         m_S = float(np.exp(lm))
         E = (m_S + m_l) * np.exp(GRID_EPS)[:, None]
         x = x_of_v(GRID_V[None, :], E, m_S, m_l)
-        num = etl.dsigma_dx(E, x, m_S, nuc, m_l, 1.0, form_factor)
-        den = ww.dsigma_dx(E, x, m_S, flux, m_l)
+        num = etl.dsigma_dx(E, x, m_S, nuc, m_l, 1.0, form_factor, kind=kind)
+        den = ww.dsigma_dx(E, x, m_S, flux, m_l, kind=kind)
         out[i] = np.where(den > 0, num / np.where(den > 0, den, 1.0), 1.0)
         if progress is not None:
             progress(i + 1, GRID_LN_M.size)
@@ -149,27 +157,30 @@ def _shipped(name: str):
 
 
 @lru_cache(maxsize=64)
-def ratio_table(nuc: Nucleus, m_l: float, form_factor: str = DEFAULT_FORM_FACTOR) -> RatioTable:
-    """The ETL/WW ratio table: shipped, cached, or computed and cached (see module docstring)."""
-    name = _key(nuc, m_l, form_factor)
+def ratio_table(nuc: Nucleus, m_l: float, form_factor: str = DEFAULT_FORM_FACTOR, kind: str = DEFAULT_KIND) -> RatioTable:
+    """The ETL/WW ratio table for X of ``kind``: shipped, cached, or computed and cached (see
+    module docstring)."""
+    name = _key(nuc, m_l, form_factor, kind)
     values = _shipped(name)
     if values is not None:
         return RatioTable(values, m_l)
-    key = cache.key_text(_inputs(nuc, m_l, form_factor))
+    key = cache.key_text(_inputs(nuc, m_l, form_factor, kind))
     path = cache.subdir("etl") / f"{name}.npz"
     # entries written before the inputs were stored inside are accepted (their name is the hash
     # of the same inputs) and rewritten with them: a rebuild costs up to minutes
     data = cache.load(path, key, _spec(), legacy_ok=True)
     if data is not None:
         return RatioTable(data["ratio"], m_l)
-    with task(f"ETL/WW ratio table for {nuc.symbol} ({form_factor}), computed once", total=GRID_LN_M.size) as t:
-        values = compute_ratio(nuc, m_l, form_factor, progress=t.update)
+    what = f"{nuc.symbol} ({form_factor})" if kind == DEFAULT_KIND else f"{nuc.symbol} ({form_factor}, {kind})"
+    with task(f"ETL/WW ratio table for {what}, computed once", total=GRID_LN_M.size) as t:
+        values = compute_ratio(nuc, m_l, form_factor, progress=t.update, kind=kind)
     cache.save(path, key, {"ratio": values}, compress=True)
     return RatioTable(values, m_l)
 
 
-def dsigma_dx(E, x, m_S, flux, m_l, g=1.0):
-    """ETL dsigma/dx in GeV^-2 (WW times the tabulated ETL/WW ratio); signature of the WW and
-    IWW kernels, the nucleus and form factor taken from ``flux``."""
-    table = ratio_table(flux.nucleus, float(m_l), flux.form_factor)
-    return ww.dsigma_dx(E, x, m_S, flux, m_l, g) * table(E, x, m_S)
+def dsigma_dx(E, x, m_S, flux, m_l, g=1.0, kind: str = DEFAULT_KIND):
+    """ETL dsigma/dx in GeV^-2 (WW times the tabulated ETL/WW ratio) for X of ``kind``;
+    signature of the WW and IWW kernels, the nucleus and form factor taken from ``flux``."""
+    kind = check_kind(kind)
+    table = ratio_table(flux.nucleus, float(m_l), flux.form_factor, kind)
+    return ww.dsigma_dx(E, x, m_S, flux, m_l, g, kind=kind) * table(E, x, m_S)

@@ -1,8 +1,10 @@
 """Slow reference implementations by adaptive quadrature, for validation and benchmarks only.
 
 They integrate the definitions of physics.md section 4 directly with QUADPACK (scipy.quad),
-sharing nothing with the fast kernels but the form factor G2(t): no tables, no fixed rules.
-Energies and masses in GeV; cross sections in GeV^-2 for g = 1.
+sharing nothing with the fast kernels but the form factor G2(t) and, for kinds other than the
+scalar, the derived amplitudes (2->2: :data:`.ww.AMPLITUDES`; 2->3: :data:`._etl_amplitude.TRACES`,
+both checked by scripts/derive_etl_amplitude.py): no tables, no fixed rules, no closed-form
+integrals. Energies and masses in GeV; cross sections in GeV^-2 for g = 1.
 """
 
 from __future__ import annotations
@@ -23,9 +25,11 @@ def chi_quad(t_min: float, t_max: float, nuc: Nucleus) -> float:
     return quad(f, np.log(t_min), np.log(t_max), points=pts or None, epsabs=0, epsrel=1e-11, limit=500)[0]
 
 
-def ww_dsigma_dx(E: float, x: float, m_S: float, nuc: Nucleus, m_l: float = M_MU) -> float:
+def ww_dsigma_dx(E: float, x: float, m_S: float, nuc: Nucleus, m_l: float = M_MU, kind: str = "scalar") -> float:
     """Phase-space WW dsigma/dx by nested adaptive quadrature: the angle theta over [0, pi]
-    outside (dcos theta = sin theta dtheta), the photon flux in t inside."""
+    outside (dcos theta = sin theta dtheta), the photon flux in t inside (X of ``kind``)."""
+    from .ww import AMPLITUDES
+
     t_max = m_S**2 + m_l**2
     k = np.sqrt((x * E) ** 2 - m_S**2)
     U0 = m_S**2 * (1 - x) / x + m_l**2 * x
@@ -33,7 +37,10 @@ def ww_dsigma_dx(E: float, x: float, m_S: float, nuc: Nucleus, m_l: float = M_MU
     def f(th):
         U = U0 + th**2 * E**2 * x
         t_min = (U / (2 * E * (1 - x))) ** 2
-        A = x**2 / (1 - x) + 2 * (m_S**2 - 4 * m_l**2) / U**2 * (-U * x + m_S**2 * (1 - x) + m_l**2 * x**2)
+        if kind == "scalar":
+            A = x**2 / (1 - x) + 2 * (m_S**2 - 4 * m_l**2) / U**2 * (-U * x + m_S**2 * (1 - x) + m_l**2 * x**2)
+        else:
+            A = AMPLITUDES[kind](x, U, m_S, m_l)
         return np.sin(th) * 2 / (4 * np.pi) * ALPHA**2 * k * E * (1 - x) * chi_quad(t_min, t_max, nuc) * A / U**2
 
     th_c = np.sqrt(U0 / (E**2 * x))
@@ -41,22 +48,37 @@ def ww_dsigma_dx(E: float, x: float, m_S: float, nuc: Nucleus, m_l: float = M_MU
     return quad(f, 0.0, np.pi, points=pts, epsabs=0, epsrel=1e-9, limit=1000)[0]
 
 
-def iww_dsigma_dx(E: float, x: float, m_S: float, nuc: Nucleus, m_l: float = M_MU) -> float:
-    """IWW dsigma/dx with chi by quadrature and the closed-form x dependence of physics.md."""
+def iww_dsigma_dx(E: float, x: float, m_S: float, nuc: Nucleus, m_l: float = M_MU, kind: str = "scalar") -> float:
+    """IWW dsigma/dx with chi by quadrature and the closed-form x dependence of physics.md; for
+    other kinds the u integral int_{U0}^oo dU A/U^2 by quadrature too (dsigma/dx =
+    (g^2/4pi) alpha^2 beta (1-x) chi int dU A/U^2, :func:`mudump.production.iww.dsigma_dx`)."""
     chi = chi_quad((m_S**2 / (2 * E)) ** 2, m_S**2 + m_l**2, nuc)
     beta = np.sqrt(1 - (m_S / (x * E)) ** 2)
+    if kind != "scalar":
+        from .ww import AMPLITUDES
+
+        U0 = m_S**2 * (1 - x) / x + m_l**2 * x
+        # U = U0/w, w in (0, 1]: dU A/U^2 = dw A(U0/w)/U0 (quad never evaluates the end w = 0)
+        f = lambda w: AMPLITUDES[kind](x, U0 / w, m_S, m_l) / U0  # noqa: E731
+        integral = quad(f, 0.0, 1.0, epsabs=0, epsrel=1e-11, limit=200)[0]
+        return ALPHA**2 / (4 * np.pi) * beta * (1 - x) * chi * integral
     D = m_S**2 * (1 - x) + m_l**2 * x**2
     return ALPHA**2 * chi * beta / (12 * np.pi) * x**3 * (m_l**2 * (3 * x**2 - 4 * x + 4) + 2 * m_S**2 * (1 - x)) / D**2
 
 
-def etl_dsigma_dx(E: float, x: float, m_S: float, nuc: Nucleus, m_l: float = M_MU, t_cut: float = 4.0) -> float:
+def etl_dsigma_dx(
+    E: float, x: float, m_S: float, nuc: Nucleus, m_l: float = M_MU, t_cut: float = 4.0, kind: str = "scalar"
+) -> float:
     """Exact-tree-level dsigma/dx by nested adaptive quadrature over the S angle theta, the
     momentum transfer t (in ln t) and the recoil azimuth phi, with the trace evaluated from
     plain lab-frame four-vectors and Pt = P + P' (no light-cone gauge, no stabilised
     invariants: trustworthy to ~1e-9 below ~20 GeV, where the diagrams cancel mildly).
-    Elastic (nuclear mass A u, G2_el) plus inelastic (proton mass, G2_inel) scattering."""
+    Elastic (nuclear mass A u, G2_el) plus inelastic (proton mass, G2_inel) scattering; X of
+    ``kind`` (its trace from :data:`._etl_amplitude.TRACES`)."""
     from ..constants import M_PROTON
-    from ._etl_amplitude import trace_T
+    from ._etl_amplitude import TRACES
+
+    trace_T = TRACES[kind]
     from .formfactors import g2_elastic, g2_inelastic
 
     def dot(a, b):

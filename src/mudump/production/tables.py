@@ -12,7 +12,7 @@ coupling is the caller's job: production goes as g^2.
 
 Cache: one ``.npz`` per table in ``cache_dir()/production``, named by a hash of every input that
 matters (mass, material definition, beam energy, target length, method, lepton, E_S cut,
-form factor, muon energy floor, quadrature settings, mudump's table format version); the inputs
+form factor, muon energy floor, kind of X, quadrature settings, mudump's table format version); the inputs
 themselves are stored in the file and checked on read, with the shapes and finiteness of the
 arrays (:mod:`mudump.cache`): a damaged or stale entry is reported, removed and recomputed.
 
@@ -34,6 +34,7 @@ from ..materials import get_material
 from . import _KERNELS, _x_nodes, check_method
 from .flux import photon_flux
 from .formfactors import DEFAULT_FORM_FACTOR, check_form_factor
+from .kinds import DEFAULT_KIND, check_kind
 
 #: Version of the table format and numerics; bump it to invalidate old cache files.
 TABLE_VERSION = 2  # 2: the inputs are stored in the entry
@@ -62,7 +63,7 @@ class ProductionTable:
 _SPEC = {"m_S": (), "z": ("n_z",), "e_mu": ("n_z",), "e_s": ("n_z", "n_x"), "weight": ("n_z", "n_x")}
 
 
-def _key(m_S, material, energy, length, method, lepton, e_cut, form_factor, e_floor=0.0) -> str:
+def _key(m_S, material, energy, length, method, lepton, e_cut, form_factor, e_floor=0.0, kind=DEFAULT_KIND) -> str:
     """The canonical text of every input of a table (stored in its cache entry)."""
     mat = get_material(material)
     doc = {
@@ -76,19 +77,22 @@ def _key(m_S, material, energy, length, method, lepton, e_cut, form_factor, e_fl
         "e_cut": repr(float(e_cut)),
         "form_factor": form_factor,
         "e_floor": repr(float(e_floor)),
+        "kind": kind,
         "quad": [transport.DEPTH_NODES, list(TABLE_PANELS)],
     }
     return cache.key_text(doc)
 
 
 def compute_table(
-    m_S, material, energy, length, method, lepton="mu", e_cut=0.0, form_factor=DEFAULT_FORM_FACTOR, e_floor=0.0
+    m_S, material, energy, length, method, lepton="mu", e_cut=0.0, form_factor=DEFAULT_FORM_FACTOR, e_floor=0.0,
+    kind=DEFAULT_KIND,
 ) -> ProductionTable:
     """Compute a production table (no cache). See the module docstring for its meaning.
     ``e_floor``: muons below this total energy (GeV) make no signal (the experiment's floor,
-    :func:`mudump.transport.production_threshold`)."""
+    :func:`mudump.transport.production_threshold`); ``kind`` the kind of X (:data:`.kinds.KINDS`)."""
     mat = get_material(material)
     method = check_method(method)
+    kind = check_kind(kind)
     m_l = LEPTONS[lepton]
     tr = transport.track(mat, energy, length, e_min=transport.production_threshold(m_S, m_l, e_cut, e_floor))
     if tr.z.size == 0:
@@ -100,26 +104,28 @@ def compute_table(
     kernel = _KERNELS[method]
     dsig = 0.0
     for nuc, n in zip(mat.nuclei, mat.number_densities):
-        dsig = dsig + n * kernel(E[:, None], x, m[:, None], photon_flux(nuc, form_factor), m_l)  # GeV^-2 / m^3
+        dsig = dsig + n * kernel(E[:, None], x, m[:, None], photon_flux(nuc, form_factor), m_l, kind=kind)  # GeV^-2/m^3
     weight = dsig * GEV2_TO_M2 * wx * tr.dz[:, None]
     return ProductionTable(float(m_S), tr.z, tr.energy, x * E[:, None], weight)
 
 
 @lru_cache(maxsize=4096)
 def production_table(
-    m_S, material, energy, length, method, lepton="mu", e_cut=0.0, form_factor=DEFAULT_FORM_FACTOR, e_floor=0.0
+    m_S, material, energy, length, method, lepton="mu", e_cut=0.0, form_factor=DEFAULT_FORM_FACTOR, e_floor=0.0,
+    kind=DEFAULT_KIND,
 ) -> ProductionTable:
     """The production table for these inputs, from memory, the disk cache, or computed (and
     then stored). Arguments as :func:`compute_table` (material by name)."""
     method = check_method(method)
+    kind = check_kind(kind)
     check_form_factor(form_factor)
-    key = _key(m_S, material, energy, length, method, lepton, e_cut, form_factor, e_floor)
+    key = _key(m_S, material, energy, length, method, lepton, e_cut, form_factor, e_floor, kind)
     path = cache.subdir("production") / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.npz"
     f = cache.load(path, key, _SPEC)
     if f is not None:
         return ProductionTable(float(f["m_S"]), f["z"], f["e_mu"], f["e_s"], f["weight"])
     # about 10 ms each (no progress line of its own: the callers' scans report theirs)
-    table = compute_table(m_S, material, energy, length, method, lepton, e_cut, form_factor, e_floor)
+    table = compute_table(m_S, material, energy, length, method, lepton, e_cut, form_factor, e_floor, kind)
     cache.save(path, key, {"m_S": np.array(table.m_S), "z": table.z, "e_mu": table.e_mu, "e_s": table.e_s,
                            "weight": table.weight})
     return table
