@@ -294,12 +294,12 @@ def _edge():
     import warnings
 
     from . import progress
-    from .cache import CacheWarning
+    from .errors import MudumpWarning
 
     shown = warnings.showwarning
 
     def one_line(message, category, filename, lineno, file=None, line=None):
-        if issubclass(category, CacheWarning):
+        if issubclass(category, MudumpWarning):
             err.print(f"warning: {message}", markup=False, highlight=False, soft_wrap=True)
         else:
             shown(message, category, filename, lineno, file, line)
