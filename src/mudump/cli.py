@@ -43,7 +43,7 @@ err = Console(stderr=True)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout instead of a table.")]
 ExperimentArg = Annotated[str, typer.Argument(help="Experiment preset or path to a TOML file.")]
-ModelOpt = Annotated[str, typer.Option("--model", help="A or leptophilic (g_l proportional to m_l), B or muonphilic (g_mu only).")]
+ModelOpt = Annotated[str, typer.Option("--model", help="A preset (A or leptophilic, B or muonphilic, muonphilic-ps, muonphilic-vector, lmu-ltau, lmu-ltau-dm, muonphilic-dm) or a path to a model TOML file.")]
 MassOpt = Annotated[float, typer.Option("--mass", help="S mass in GeV.")]
 CouplingOpt = Annotated[float, typer.Option("--coupling", help="Muon coupling g_mu.")]
 DpiOpt = Annotated[int, typer.Option("--dpi", min=50, max=1200, help="Resolution of a PNG plot (dots per inch; the figure is one journal column, 3.4 in wide).")]
@@ -101,14 +101,14 @@ def _columns_table(title: str, headers: tuple[str, str], xs, ys, caption: str) -
 
 @app.command()
 def decay(
-    model: Annotated[str, typer.Argument(help="Model: A or leptophilic (g_l proportional to m_l), B or muonphilic (g_mu only).")],
-    mass: Annotated[float, typer.Option("--mass", help="S mass in GeV (1e-3 to 1).")],
-    coupling: Annotated[float, typer.Option("--coupling", help="Muon coupling g_mu.")],
-    plot: Annotated[Optional[str], typer.Option("--plot", help="Write the lab decay length against E_S (png, pdf, svg).")] = None,
+    model: Annotated[str, typer.Argument(help="A preset (A or leptophilic, B or muonphilic, muonphilic-ps, muonphilic-vector, lmu-ltau, lmu-ltau-dm, muonphilic-dm) or a path to a model TOML file.")],
+    mass: Annotated[float, typer.Option("--mass", help="Mediator mass in GeV (1e-3 to 1).")],
+    coupling: Annotated[float, typer.Option("--coupling", help="Muon coupling g_mu (g' for L_mu - L_tau).")],
+    plot: Annotated[Optional[str], typer.Option("--plot", help="Write the lab decay length against the mediator's energy (png, pdf, svg).")] = None,
     dpi: DpiOpt = 300,
     as_json: JsonOpt = False,
 ):
-    """Partial widths, branching ratios and c*tau of S (and, with --plot, the decay length)."""
+    """Partial widths, branching ratios and c*tau of the mediator (and, with --plot, the decay length)."""
     from .models import get_model
 
     from ._checks import check_range
@@ -120,26 +120,36 @@ def decay(
         _check_out_path(plot, "--plot", _plot_formats())
     widths = {k: float(v) for k, v in m.widths(mass, coupling).items()}
     total = sum(widths.values())
+    stable = total <= 0.0
+    if stable and plot:
+        raise MudumpError(f"--plot: model {m.name} has no open decay channel at mass_GeV = {mass:g}: "
+                          "it is stable at tree level, there is no decay length to draw")
     brs = {k: float(v) for k, v in m.branching_ratios(mass, coupling).items()}
-    ctau = float(m.ctau(mass, coupling))
+    ctau = None if stable else float(m.ctau(mass, coupling))
+    vis = None if stable else float(m.visible_fraction(mass, coupling))
     payload = {
         "model": m.name,
         "model_name": m.alias,
+        "kind": m.kind,
         "mass_GeV": mass,
         "coupling": coupling,
         "widths_GeV": widths,
         "total_width_GeV": total,
         "branching_ratios": brs,
+        "visible_fraction": vis,
         "ctau_m": ctau,
+        "stable": stable,
     }
-    t = Table(title=f"S decays, model {m.label}: {m.description}, m_S = {mass:g} GeV, g_mu = {coupling:g}")
+    g_name = m.coupling_label
+    t = Table(title=f"{m.kind} decays, model {m.label}: {m.description}, m_X = {mass:g} GeV, {g_name} = {coupling:g}")
     t.add_column("channel")
     t.add_column("width [GeV]", justify="right")
     t.add_column("BR", justify="right")
     for k in widths:
-        t.add_row(k, _fmt(widths[k]), _fmt(brs[k]))
-    t.add_row("total", _fmt(total), _fmt(sum(brs.values())), end_section=True)
-    t.caption = f"c tau = {ctau:.4g} m"
+        t.add_row(k, _fmt(widths[k]), _fmt(brs[k]) if not stable else "-")
+    t.add_row("total", _fmt(total), _fmt(sum(brs.values())) if not stable else "-", end_section=True)
+    t.caption = ("stable at tree level: no decay channel is open at this mass" if stable
+                 else f"c tau = {ctau:.4g} m; visible (charged leptons, photons): {100 * vis:.4g}%")
     if plot:
         from . import plotting
 
@@ -580,7 +590,8 @@ def events(
     seed: Annotated[Optional[int], typer.Option("--seed", min=0, max=2**63 - 1, help="Random seed, 0 to 2^63-1 (default: a random one, recorded in the file so the run can be repeated).")] = None,
     no_acceptance: Annotated[bool, typer.Option("--no-acceptance", help="Keep every decay in the fiducial length, regardless of transverse geometry.")] = False,
     method: Annotated[str, typer.Option("--method", help="Production method: etl (default) or ww.")] = "etl",
-    s_pdgid: Annotated[int, typer.Option("--s-pdgid", help="PDG ID given to S (default 54).")] = 54,
+    s_pdgid: Annotated[Optional[int], typer.Option("--s-pdgid", help="PDG ID given to the mediator (default 54 for spin 0, 55 for spin 1).")] = None,
+    chi_pdgid: Annotated[int, typer.Option("--chi-pdgid", help="PDG ID given to the dark-matter fermion chi (default 52).")] = 52,
     as_json: JsonOpt = False,
 ):
     """Generate weighted signal events and write them to a HepMC3, LHE or Parquet file."""
@@ -599,7 +610,7 @@ def events(
     with _progress() as bar:
         task = bar.add_task(f"{exp.name}, model {mdl.label}", total=n)
         batch = generate(exp, mdl, mass, coupling, n, seed=seed, method=method, acceptance=not no_acceptance,
-                         s_pdgid=s_pdgid, progress=lambda i, tot: bar.update(task, completed=i))
+                         s_pdgid=s_pdgid, chi_pdgid=chi_pdgid, progress=lambda i, tot: bar.update(task, completed=i))
     with _writing("--output", output):
         evio.write_events(batch, output)
     import numpy as np
