@@ -496,7 +496,8 @@ def reach(
         sys.stdout.write(json.dumps(_finite(payload if len(payload) > 1 else payload[0]), allow_nan=False) + "\n")
         return
     t = Table(title=f"Projected reach, model {mdl.label}: {mdl.description}")
-    for col in ("experiment", "muons", "method", "CL", "best g_mu", "at m_S [GeV]", "excluded up to g_mu",
+    g_name = mdl.coupling_label
+    for col in ("experiment", "muons", "method", "CL", f"best {g_name}", "at mass [GeV]", f"excluded up to {g_name}",
                 "sensitive masses [GeV]"):
         t.add_column(col, justify="right" if col != "experiment" else "left")
     any_open = False

@@ -75,7 +75,7 @@ def _tex_number(x: float) -> str:
 
 def _mathify(text: str) -> str:
     """Plain-text couplings and masses (g_mu, m_l, ...) of model descriptions as mathtext."""
-    return re.sub(r"\b([gm])_(mu|l|e|tau)\b", lambda m: f"${m.group(1)}_{_SUBSCRIPT[m.group(2)]}$", text)
+    return re.sub(r"\b([gmL])_(mu|l|e|tau)\b", lambda m: f"${m.group(1)}_{_SUBSCRIPT[m.group(2)]}$", text)
 
 
 def _artist_paths(artist) -> list:
@@ -142,14 +142,15 @@ def _exclusion_general(masses, intervals, couplings):
     return lines, paths
 
 
-def _g2_band(ax, masses, preset, top):
-    """Draw the (g-2)_mu band or limit of a Delta a_mu preset (mudump.g2.band) over ``masses``
-    (GeV); returns (legend handle, label, drawn artists)."""
+def _g2_band(ax, masses, preset, top, model=None):
+    """Draw the (g-2)_mu band or limit of a Delta a_mu preset (mudump.g2.band) for ``model``
+    over ``masses`` (GeV); returns (legend handle, label, drawn artists). A model that lowers
+    a_mu (pseudoscalar, axial vector) can only be excluded: its limit is drawn hatched."""
     from . import g2
 
-    b = g2.band(masses, preset)
+    b = g2.band(masses, preset, model=model)
     tiny = 1e-300
-    if b["anomalous"]:
+    if b["favoured"]:
         a2 = ax.fill_between(masses, np.maximum(b["lo2"], tiny), b["hi2"], color=G2_COLOUR, alpha=0.18, lw=0, zorder=1)
         a1 = ax.fill_between(masses, np.maximum(b["lo1"], tiny), b["hi1"], color=G2_COLOUR, alpha=0.40, lw=0, zorder=1)
         (c,) = ax.plot(masses, b["central"], color=G2_COLOUR, lw=0.9, zorder=2)
@@ -161,8 +162,14 @@ def _g2_band(ax, masses, preset, top):
     h = ax.fill_between(masses, up, top, facecolor="none", edgecolor="0.55", hatch="////", lw=0, zorder=1)
     (c,) = ax.plot(masses, up, color="0.45", lw=0.9, zorder=2)
     handle = (Patch(facecolor="none", edgecolor="0.55", hatch="////", lw=0), Line2D([], [], color="0.45", lw=0.9))
-    label = f"$(g-2)_\\mu$ excluded ($2\\sigma$):\n{b['label']}"
+    lowers = " (it lowers $a_\\mu$)" if b["sign"] < 0 else ""
+    label = f"$(g-2)_\\mu$ excluded ($2\\sigma$){lowers}:\n{b['label']}"
     return handle, label, [h, c]
+
+
+def coupling_tex(label: str) -> str:
+    """A model's coupling name ("g_mu", "g'") as mathtext."""
+    return "$" + label.replace("_mu", "_\\mu").replace("_tau", "_\\tau") + "$"
 
 
 def _edge_strips(ax, variants, colour):
@@ -319,6 +326,8 @@ def reach_figure(
         label = r.experiment.legend + (f", model {get_model(r.model).label}" if mixed else "")
         if len(methods) > 1:  # the methods differ between results: say which made each
             label += f", {_method_name(r.method)}"
+        if not any(r.intervals):
+            label += ": no reach"
         handles.append(Patch(facecolor=(colour, FILL_ALPHA), edgecolor=colour, linestyle=ls, lw=1.2))
         labels.append(label)
 
@@ -364,12 +373,12 @@ def reach_figure(
             labels[i] = band_note.replace(":\n", ", narrower than the outlines:\n")
 
     band_masses = np.geomspace(m_lo, m_hi, 200)
-    g2_handle, g2_label, g2_artists = _g2_band(ax, band_masses, preset, top=10.0 * y_hi)
+    g2_handle, g2_label, g2_artists = _g2_band(ax, band_masses, preset, top=10.0 * y_hi, model=models[0])
     handles.append(g2_handle)
     labels.append(g2_label)
 
-    ax.set_xlabel("$m_S$ [GeV]", fontsize=FONT_LABEL)
-    ax.set_ylabel("$g_\\mu$", fontsize=FONT_LABEL)
+    ax.set_xlabel("$m_S$ [GeV]" if get_model(models[0]).spin == 0 else "$m_X$ [GeV]", fontsize=FONT_LABEL)
+    ax.set_ylabel(coupling_tex(get_model(models[0]).coupling_label), fontsize=FONT_LABEL)
     if title is None:
         if mixed:
             title = "Models " + ", ".join(get_model(m).label for m in models)
@@ -472,7 +481,7 @@ def decay_length_figure(model, m_S: float, coupling: float, energies=None) -> Fi
     ax.set_xscale("log")
     ax.set_yscale("log")
     _style_axes(ax)
-    label = f"model {mdl.label}, $m_S$ = {_tex_number(m_S)} GeV, $g_\\mu = {_tex_number(coupling)}$"
+    label = f"model {mdl.label}, $m$ = {_tex_number(m_S)} GeV, {coupling_tex(mdl.coupling_label)[:-1]} = {_tex_number(coupling)}$"
     ax.plot(energies, length, color=COLOURS[0], lw=1.4, label=label)
     ax.set_xlim(min(energies[0], m_S), energies[-1])
     ax.set_xlabel("$E_S$ [GeV]", fontsize=FONT_LABEL)
