@@ -412,6 +412,7 @@ def reach(
     band: Annotated[bool, typer.Option("--band", help="Also scan the other theory choices (etl/ww x tsai/helm form factors) and shade their spread.")] = False,
     compare: Annotated[Optional[str], typer.Option("--compare", help="Overlay another method's contour, dashed (e.g. iww).")] = None,
     form_factor: Annotated[str, typer.Option("--form-factor", help="Form factor: tsai (default) or helm.")] = "tsai",
+    overlay: Annotated[Optional[list[str]], typer.Option("--overlay", help="A constraint from another paper (TOML overlay file, see docs/overlays.md), drawn in grey; repeatable.")] = None,
     acceptance: Annotated[str, typer.Option("--acceptance", help="none (default) or mc: fold in the event generator's geometric acceptance.")] = "none",
     mc_events: Annotated[int, typer.Option("--mc-events", min=1000, max=10_000_000, help="Events per coupling for --acceptance mc.")] = 20_000,
     plot: Annotated[Optional[str], typer.Option("--plot", help="Write the reach plot (png, pdf, svg).")] = None,
@@ -446,6 +447,19 @@ def reach(
     check_form_factor(form_factor)
     if compare is not None:
         compare = check_method(compare)
+    from .overlays import load_overlay
+
+    overlays = [load_overlay(f) for f in (overlay or [])]
+    skipped = [ov for ov in overlays if not ov.applies_to(mdl)]
+    overlays = [ov for ov in overlays if ov.applies_to(mdl)]
+    if skipped:
+        import warnings
+
+        from .errors import MudumpWarning
+
+        for ov in skipped:
+            warnings.warn(f"overlay {ov.source_file}: it is for {', '.join(ov.models)}, not model {mdl.name}: not drawn",
+                          MudumpWarning, stacklevel=1)
     _check_out_path(output, "--output", (".csv", ".json"))
     if plot:
         _check_out_path(plot, "--plot", _plot_formats())
@@ -484,10 +498,13 @@ def reach(
         from . import plotting
 
         fig = plotting.reach_figure(results, preset=preset, bands=bands if band else None,
-                                    compare=compared if compare else None)
+                                    compare=compared if compare else None, overlays=overlays)
         _save_plot(fig, plot, dpi)
     if as_json:
         payload = [r.to_dict() for r in results]
+        for d in payload:
+            d["overlays"] = [{"label": ov.label, "citation": ov.citation, "confidence_level": ov.confidence_level,
+                              "file": ov.source_file} for ov in overlays]
         for d, vs, c in zip(payload, bands, compared):
             if band:
                 d["band"] = [{"method": v.method, "form_factor": v.form_factor, "intervals": v.to_dict()["intervals"]} for v in vs]
@@ -519,6 +536,8 @@ def reach(
              + ", ".join(f"{m_} = {METHOD_NAMES[m_]}" for m_ in dict.fromkeys(r.method for r in results))]
     if any_open:
         notes.append("open: the exclusion reaches the edge of the scanned couplings and continues beyond it")
+    for ov in overlays:
+        notes.append(f"overlay: {ov.label}, {ov.citation}")
     if output:
         notes.append(f"intervals written to {output}")
     if plot:

@@ -251,6 +251,7 @@ def reach_figure(
     title: str | None = None,
     bands: list | None = None,
     compare: list | None = None,
+    overlays: list | None = None,
 ) -> Figure:
     """The sensitivity plot in the (m_S [GeV], g_mu) plane, log-log, as in Chen, Pospelov,
     Zhong, arXiv:1701.07437.
@@ -269,6 +270,9 @@ def reach_figure(
     method, form factor) on the same masses; the spread of each contour edge is shaded (the
     theory uncertainty). ``compare``: results drawn as dashed outlines only, one per result
     (e.g. IWW, to show how far the approximation of older studies overstates the reach).
+    ``overlays``: :class:`mudump.overlays.Overlay` constraints from other papers, drawn as grey
+    regions under mudump's contours (a "limit" is excluded above its curve), each named in the
+    legend with its confidence level.
     """
     from .models import get_model
 
@@ -371,6 +375,19 @@ def reach_figure(
         if np.log10(1.0 + spread) < line_decades:
             i = labels.index(band_note)
             labels[i] = band_note.replace(":\n", ", narrower than the outlines:\n")
+
+    greys = ("0.55", "0.7", "0.4", "0.8")
+    for k, ov in enumerate(overlays or []):
+        grey = greys[k % len(greys)]
+        if ov.shape == "limit":
+            art = ax.fill_between(ov.mass_GeV, ov.coupling, 10.0 * y_hi, color=grey, alpha=0.35, lw=0, zorder=0.5)
+            ax.plot(ov.mass_GeV, ov.coupling, color=grey, lw=0.8, zorder=0.6)
+        else:
+            art = Polygon(np.column_stack([ov.mass_GeV, ov.coupling]), closed=True, facecolor=grey, alpha=0.35,
+                          edgecolor=grey, lw=0.8, zorder=0.5)
+            ax.add_patch(art)
+        handles.append(Patch(facecolor=grey, alpha=0.35, edgecolor=grey, lw=0.8))
+        labels.append(f"{ov.label} ({100 * ov.confidence_level:g}% CL)")
 
     band_masses = np.geomspace(m_lo, m_hi, 200)
     g2_handle, g2_label, g2_artists = _g2_band(ax, band_masses, preset, top=10.0 * y_hi, model=models[0])

@@ -56,6 +56,24 @@ class ReachResult:
         g_lo, g_hi = float(np.min(self.couplings)), float(np.max(self.couplings))
         return [[(bool(lo <= g_lo), bool(hi >= g_hi)) for lo, hi in iv] for iv in self.intervals]
 
+    @property
+    def contours(self) -> list[dict]:
+        """The excluded region as polylines: for each run of consecutive masses that have a k-th
+        interval, {"interval": k, "mass_GeV": [...], "g_low": [...], "g_high": [...]}; the
+        region lies between the two lines (so others can overlay mudump's result)."""
+        out = []
+        depth = max((len(iv) for iv in self.intervals), default=0)
+        for k in range(depth):
+            run = []
+            for m, iv in list(zip(self.masses, self.intervals)) + [(None, [])]:
+                if len(iv) > k:
+                    run.append((float(m), float(iv[k][0]), float(iv[k][1])))
+                elif run:
+                    ms, lo, hi = zip(*run)
+                    out.append({"interval": k, "mass_GeV": list(ms), "g_low": list(lo), "g_high": list(hi)})
+                    run = []
+        return out
+
     def to_dict(self) -> dict:
         """The JSON form of issue 3: experiment, model, method, cl, masses_GeV, intervals."""
         return {
@@ -73,6 +91,7 @@ class ReachResult:
             "couplings_scanned": [float(np.min(self.couplings)), float(np.max(self.couplings))],
             "intervals": [[[float(a), float(b)] for a, b in iv] for iv in self.intervals],
             "intervals_open": [[[a, b] for a, b in iv] for iv in self.open_ends],
+            "contours": self.contours,
             **({"intervals_expected_band": {k: [[[float(a), float(b)] for a, b in iv] for iv in ivs]
                                             for k, ivs in self.intervals_band.items()}} if self.intervals_band else {}),
         }
