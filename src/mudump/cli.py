@@ -409,6 +409,7 @@ def reach(
     model: ModelOpt,
     method: Annotated[Optional[list[str]], typer.Option("--method", help="Production method: etl (default), ww, or iww; once for all experiments, or once per experiment in their order.")] = None,
     preset: Annotated[Optional[str], typer.Option("--preset", help="Delta a_mu preset for the (g-2) band of the plot.")] = None,
+    preset_e: Annotated[Optional[str], typer.Option("--preset-e", help="Delta a_e preset (cs2018 or rb2020, the default) for models that couple to electrons.")] = None,
     band: Annotated[bool, typer.Option("--band", help="Also scan the other theory choices (etl/ww x tsai/helm form factors) and shade their spread.")] = False,
     compare: Annotated[Optional[str], typer.Option("--compare", help="Overlay another method's contour, dashed (e.g. iww).")] = None,
     form_factor: Annotated[str, typer.Option("--form-factor", help="Form factor: tsai (default) or helm.")] = "tsai",
@@ -465,6 +466,8 @@ def reach(
         _check_out_path(plot, "--plot", _plot_formats())
     if preset is not None:
         g2mod.get_preset(preset)
+    if preset_e is not None:
+        g2mod.get_electron_preset(preset_e)
     check_range("mass_min_GeV", mass_min, *MASS_RANGE_GEV, unit="GeV")
     check_range("mass_max_GeV", mass_max, *MASS_RANGE_GEV, unit="GeV")
     check_range("coupling_min", coupling_min, 0.0, 1.0, lo_open=True)
@@ -498,7 +501,7 @@ def reach(
         from . import plotting
 
         fig = plotting.reach_figure(results, preset=preset, bands=bands if band else None,
-                                    compare=compared if compare else None, overlays=overlays)
+                                    compare=compared if compare else None, overlays=overlays, preset_e=preset_e)
         _save_plot(fig, plot, dpi)
     if as_json:
         payload = [r.to_dict() for r in results]

@@ -75,7 +75,8 @@ def _tex_number(x: float) -> str:
 
 def _mathify(text: str) -> str:
     """Plain-text couplings and masses (g_mu, m_l, ...) of model descriptions as mathtext."""
-    return re.sub(r"\b([gmL])_(mu|l|e|tau)\b", lambda m: f"${m.group(1)}_{_SUBSCRIPT[m.group(2)]}$", text)
+    text = re.sub(r"\b([gmLa])_(mu|l|e|tau)\b", lambda m: f"${m.group(1)}_{_SUBSCRIPT[m.group(2)]}$", text)
+    return re.sub(r"\balpha\b", r"$\\alpha$", text)
 
 
 def _artist_paths(artist) -> list:
@@ -252,6 +253,7 @@ def reach_figure(
     bands: list | None = None,
     compare: list | None = None,
     overlays: list | None = None,
+    preset_e: str | None = None,
 ) -> Figure:
     """The sensitivity plot in the (m_S [GeV], g_mu) plane, log-log, as in Chen, Pospelov,
     Zhong, arXiv:1701.07437.
@@ -272,7 +274,8 @@ def reach_figure(
     (e.g. IWW, to show how far the approximation of older studies overstates the reach).
     ``overlays``: :class:`mudump.overlays.Overlay` constraints from other papers, drawn as grey
     regions under mudump's contours (a "limit" is excluded above its curve), each named in the
-    legend with its confidence level.
+    legend with its confidence level. ``preset_e``: the Delta a_e preset (None: the default)
+    whose exclusion is drawn for a model that couples to electrons.
     """
     from .models import get_model
 
@@ -393,6 +396,18 @@ def reach_figure(
     g2_handle, g2_label, g2_artists = _g2_band(ax, band_masses, preset, top=10.0 * y_hi, model=models[0])
     handles.append(g2_handle)
     labels.append(g2_label)
+    # (g-2)_e, for a model that couples to electrons, where it reaches into the plot
+    from . import g2 as g2mod
+
+    e_lim = g2mod.electron_limit(band_masses, models[0], preset_e)
+    if e_lim is not None and np.any(e_lim < y_hi):
+        pe = g2mod.get_electron_preset(preset_e)
+        ax.fill_between(band_masses, np.minimum(e_lim, 10.0 * y_hi), 10.0 * y_hi, facecolor="none", edgecolor="0.35",
+                        hatch="\\\\\\\\", lw=0, zorder=1)
+        ax.plot(band_masses, e_lim, color="0.3", lw=0.8, ls=":", zorder=2)
+        handles.append((Patch(facecolor="none", edgecolor="0.35", hatch="\\\\\\\\", lw=0),
+                        Line2D([], [], color="0.3", lw=0.8, ls=":")))
+        labels.append(f"$(g-2)_e$ excluded ($2\\sigma$):\n{_mathify(pe.label)}")
 
     ax.set_xlabel("$m_S$ [GeV]" if get_model(models[0]).spin == 0 else "$m_X$ [GeV]", fontsize=FONT_LABEL)
     ax.set_ylabel(coupling_tex(get_model(models[0]).coupling_label), fontsize=FONT_LABEL)
