@@ -300,6 +300,7 @@ def test_twenty_concurrent_reach_requests_over_http():
             _same_intervals(res["intervals"], expected[i % 4].intervals)
         cache = app.state.reach_cache
         assert len(cache) == 4 and cache.misses == 4 and cache.hits == 16
+        assert cache.rescaled == 3  # one scan, the three other setups derived from it (muons, CL)
     finally:
         server.should_exit = True
         thread.join(timeout=10)

@@ -34,6 +34,7 @@ import threading
 import time
 from collections import OrderedDict
 from concurrent.futures import Future
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Callable, Optional, Union
@@ -265,7 +266,8 @@ class ReachCache:
         self._entries: OrderedDict[str, Future] = OrderedDict()
         self._lock = threading.Lock()
         self.compute_lock = threading.Lock()
-        self.hits = self.misses = 0
+        self._bases: OrderedDict[str, Any] = OrderedDict()
+        self.hits = self.misses = self.rescaled = 0
 
     def get(self, key: str):
         """The result if it is already computed, else None."""
@@ -301,6 +303,22 @@ class ReachCache:
         with self._lock:
             return len(self._entries)
 
+    def base(self, base_key: str):
+        """The last result computed for a setup that differs at most in muons on target and
+        statistics (see :func:`rescaled`), or None."""
+        with self._lock:
+            r = self._bases.get(base_key)
+            if r is not None:
+                self._bases.move_to_end(base_key)
+            return r
+
+    def remember_base(self, base_key: str, result) -> None:
+        with self._lock:
+            self._bases[base_key] = result
+            self._bases.move_to_end(base_key)
+            while len(self._bases) > self.size:
+                self._bases.popitem(last=False)
+
 
 class ReachPlan:
     """A validated reach request: the experiment, the models, the scans to run."""
@@ -332,12 +350,19 @@ class ReachPlan:
                 self.scans.append((mdl.name, self.compare, self.form_factor))
         self.scans = list(dict.fromkeys(self.scans))
 
-    def key(self, scan) -> str:
+    def key(self, scan, base: bool = False) -> str:
+        """Hash of everything that defines a scan's result; with ``base``, of everything but
+        the muons on target and the statistics (results that :func:`rescaled` can share)."""
+        exp = experiment_document(self.experiment)
+        if base:
+            exp = {k: v for k, v in exp.items() if k not in ("statistics", "name", "label", "description", "source")}
+            exp["beam"] = {k: v for k, v in exp["beam"].items() if k != "muons_on_target"}
         doc = {
-            "experiment": experiment_document(self.experiment),
+            "experiment": exp,
             "scan": scan,
             "masses": [self.req.mass_min_GeV, self.req.mass_max_GeV, self.req.n_masses],
             "couplings": [self.req.coupling_min, self.req.coupling_max, self.req.n_couplings],
+            "base": base,
         }
         return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
 
@@ -348,12 +373,20 @@ class ReachPlan:
         total = n * len(self.scans)
         out = {}
         for k, scan in enumerate(self.scans):
-            model, method, ff = scan
 
-            def compute(k=k, model=model, method=method, ff=ff):
-                cb = None if progress is None else (lambda i, _n: progress(k * n + i, total))
-                return reachmod.reach(self.experiment, model, self.masses, self.couplings, method, progress=cb,
-                                      form_factor=ff)
+            def compute(k=k, scan=scan):
+                model, method, ff = scan
+                base_key = self.key(scan, base=True)
+                base = cache.base(base_key)
+                if base is not None:
+                    cache.rescaled += 1
+                    r = rescaled(base, self.experiment)
+                else:
+                    cb = None if progress is None else (lambda i, _n: progress(k * n + i, total))
+                    r = reachmod.reach(self.experiment, model, self.masses, self.couplings, method, progress=cb,
+                                       form_factor=ff)
+                cache.remember_base(base_key, r)
+                return r
 
             out[scan] = cache.get_or_compute(self.key(scan), compute)
             if progress is not None:
@@ -373,6 +406,29 @@ class ReachPlan:
             bands.append([results[(mdl.name, m, f)] for m, f in self.variants])
             compared.append(results[(mdl.name, self.compare, self.form_factor)] if self.compare else None)
         return main, bands, compared
+
+
+def rescaled(base, experiment):
+    """The reach of ``experiment`` from the result ``base`` of a setup that differs at most in
+    muons on target, confidence level and background (same tables, geometry, model, method,
+    grid): exactly what :func:`mudump.reach.reach` returns, without re-evaluating the events on
+    the grid.
+
+    The expected events are linear in the muons on target (N = N_mu g^2 sum_i w_i P_i,
+    :class:`mudump.signal.Yield`; physics.md section 6), so the grid is ``base.events`` times
+    the ratio of muons; the confidence level and the background change only the Poisson limit
+    N_up (:func:`mudump.reach.poisson_upper_limit`). The interval edges are then located as in
+    :func:`mudump.reach.reach`, by root finding on the exact event function of ``experiment``
+    (:func:`mudump.signal.experiment_yield`, whose tables are in memory)."""
+    scale = experiment.beam.muons_on_target / base.experiment.beam.muons_on_target
+    n_up = reachmod.poisson_upper_limit(experiment.statistics.confidence_level, experiment.statistics.background)
+    events = base.events * scale
+    intervals = []
+    for i, m in enumerate(base.masses):
+        n_of_g = signal.experiment_yield(experiment, base.model, m, base.method, base.form_factor)
+        intervals.append(reachmod._intervals(base.couplings, events[i], n_up, lambda g, f=n_of_g: f(g)[0]))
+    return reachmod.ReachResult(experiment, base.model, base.method, experiment.statistics.confidence_level, n_up,
+                                base.masses, base.couplings, events, intervals, base.form_factor, base.acceptance)
 
 
 def contours(r) -> list[dict]:
@@ -417,13 +473,16 @@ def reach_payload(plan: ReachPlan, results: dict, seconds: float) -> dict:
         "legend": exp.label or exp.name,
         "signal_events_limit": main[0].n_up,
         "results": out,
-        "g2": g2_band_payload(plan.preset, float(plan.masses.min()), float(plan.masses.max()), G2_POINTS),
+        "g2": _plain(g2_band_payload(plan.preset, float(plan.masses.min()), float(plan.masses.max()), G2_POINTS)),
         "seconds": seconds,
     })
 
 
+@lru_cache(maxsize=64)
 def g2_band_payload(preset: Optional[str], m_lo: float, m_hi: float, n: int) -> dict:
-    """The (g-2)_mu band of a preset over log-spaced masses (GeV), from mudump.g2.band."""
+    """The (g-2)_mu band of a preset over log-spaced masses (GeV), from mudump.g2.band
+    (memoised: the loop integral per mass takes ~0.1 s for 200 masses, on every redraw
+    otherwise). Treat the answer as read-only."""
     masses = np.geomspace(m_lo, m_hi, n)
     b = g2mod.band(masses, preset)
     p = g2mod.get_preset(b["preset"])
@@ -499,6 +558,11 @@ class BodyLimit:
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})
+
+
+def _json(payload: dict) -> Response:
+    """A JSON answer (payload already plain and finite: see _plain)."""
+    return Response(json.dumps(payload, allow_nan=False, separators=(",", ":")), media_type="application/json")
 
 
 def _error(status: int, message: str, fields: list[dict] | None = None) -> JSONResponse:
@@ -649,7 +713,7 @@ def create_app(allowed_hosts: Optional[list[str]] = None) -> FastAPI:
         """Excluded g_mu intervals per mass for each model (``mudump reach --json``), with the
         contours and the (g-2) band of the plot."""
         plan, results, dt = _reach(req)
-        return reach_payload(plan, results, dt)
+        return _json(reach_payload(plan, results, dt))
 
     @app.post("/api/reach/stream")
     def reach_stream(req: ReachRequest):

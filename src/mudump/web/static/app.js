@@ -263,6 +263,7 @@ async function update() {
           state.last = msg.result;
           state.lastBody = body;
           draw();
+          schedulePoint(); // the spectrum follows the edited experiment
           const ms = performance.now() - t0;
           setStatus("ready", `updated in ${ms < 1000 ? Math.round(ms) + " ms" : (ms / 1000).toFixed(1) + " s"}`);
         } else if (msg.error) {
