@@ -183,10 +183,15 @@ def _experiment_errors(exc: ValidationError) -> list[dict]:
     for e in exc.errors():
         loc = [str(p) for p in e["loc"]]
         msg = e["msg"].removeprefix("Value error, ")
+        # the wording of mudump.experiments._format_validation (the CLI's line)
         if e["type"] == "missing":
             msg = "is required"
         elif e["type"] == "extra_forbidden":
             msg = "is not a known field"
+        elif e["type"] in ("float_type", "int_type"):
+            msg = f"must be a number, not {e.get('input')!r}"
+        elif e["type"] == "string_type":
+            msg = f"must be a string, not {e.get('input')!r}"
         m = _LEADING_NAME.match(msg)
         if m and len(loc) <= 1:
             named = m.group(1)

@@ -477,6 +477,7 @@ async function updatePoint() {
 
 async function loadPreset(name) {
   state.doc = await getJSON(`/api/experiments/${encodeURIComponent(name)}`);
+  $("#preset").value = name;
   const p = state.presets.find((x) => x.name === name);
   $("#preset-description").textContent = p ? `${p.description} (${p.source})` : "";
   buildExperimentForm(state.doc);
