@@ -396,20 +396,21 @@ function draw() {
       }
     }
     traces.push(...contourTraces(r.contours, colour, dash, name, `model-${r.model}`, true));
-    if (r.compare) traces.push(...contourTraces(r.compare.contours, colour, "dash", `${r.compare.method.toUpperCase()} (older studies)`, `compare-${r.model}`, false, 1.1));
+    if (r.compare) traces.push(...contourTraces(r.compare.contours, colour, "dash", `${r.compare.method.toUpperCase()}${mixed ? `, model ${r.model}` : ""} (older studies)`, `compare-${r.model}`, false, 1.1));
     traces.push(hoverTrace(r, colour, r.model_label));
   });
   const title = mixed ? `Models ${results.map((r) => r.model_label).join(", ")}` : `Model ${results[0].model_label}: ${results[0].model_description}`;
   const methods = [...new Set(results.map((r) => r.method))].join(", ");
   const layout = {
     title: { text: title.replace(/g_mu/g, "g<sub>μ</sub>").replace(/m_mu/g, "m<sub>μ</sub>").replace(/g_l/g, "g<sub>ℓ</sub>").replace(/m_l/g, "m<sub>ℓ</sub>"), font: { size: 15 } },
-    xaxis: { type: "log", title: { text: "m<sub>S</sub> [GeV]" }, range: [Math.log10(state.lastBody.mass_min_GeV), Math.log10(state.lastBody.mass_max_GeV)],
+    xaxis: { type: "log", title: { text: "m<sub>S</sub> [GeV]" }, range: [Math.log10(state.lastBody.mass_min_GeV), Math.log10(state.lastBody.mass_max_GeV)], hoverformat: ".3g",
       showline: true, mirror: "ticks", ticks: "inside", exponentformat: "power", gridcolor: "#eceff3" },
     yaxis: { type: "log", title: { text: "g<sub>μ</sub>" }, range: [Math.log10(yLo), Math.log10(yHi)],
       showline: true, mirror: "ticks", ticks: "inside", exponentformat: "power", gridcolor: "#eceff3" },
     hovermode: "x unified",
-    legend: { x: 0.01, y: 0.01, xanchor: "left", yanchor: "bottom", bgcolor: "rgba(255,255,255,0.85)", font: { size: 12 } },
-    margin: { l: 70, r: 20, t: 50, b: 55 },
+    // below the axes, so that it never covers a contour
+    legend: { orientation: "h", x: 0, y: -0.14, xanchor: "left", yanchor: "top", font: { size: 12 } },
+    margin: { l: 70, r: 20, t: 50, b: 40 },
     annotations: [{ xref: "paper", yref: "paper", x: 0.99, y: 0.99, xanchor: "right", yanchor: "top", showarrow: false,
       align: "right", font: { size: 12, color: "#4d4d4d" },
       text: `production: ${methods}<br>${+(100 * results[0].cl).toPrecision(4)}% CL, N<sub>up</sub> = ${fmt(P.signal_events_limit)}` }],
