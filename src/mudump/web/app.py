@@ -455,13 +455,18 @@ def contours(r) -> list[dict]:
 
 
 def _result_json(r) -> dict:
-    d = r.to_dict()
-    mdl = get_model(r.model)
-    d.update(model_label=mdl.label, model_description=mdl.description, contours=contours(r))
-    return d
+    """A result's JSON part (to_dict, labels, contours), built once per result object."""
+    cached = getattr(r, "_web_json", None)
+    if cached is None:
+        d = r.to_dict()
+        mdl = get_model(r.model)
+        d.update(model_label=mdl.label, model_description=mdl.description, contours=contours(r))
+        cached = _plain(d)
+        r._web_json = cached
+    return dict(cached)
 
 
-def reach_payload(plan: ReachPlan, results: dict, seconds: float) -> dict:
+def reach_payload(plan: ReachPlan, results: dict, seconds: float, cpu_seconds: float = 0.0) -> dict:
     """The JSON answer of a reach request."""
     main, bands, compared = plan.grouped(results)
     out = []
@@ -479,7 +484,8 @@ def reach_payload(plan: ReachPlan, results: dict, seconds: float) -> dict:
         "signal_events_limit": main[0].n_up,
         "results": out,
         "g2": _plain(g2_band_payload(plan.preset, float(plan.masses.min()), float(plan.masses.max()), G2_POINTS)),
-        "seconds": seconds,
+        "seconds": seconds,  # wall time of the scans in the server
+        "cpu_seconds": cpu_seconds,  # CPU time of the thread that ran them (independent of load)
     })
 
 
@@ -709,16 +715,16 @@ def create_app(allowed_hosts: Optional[list[str]] = None) -> FastAPI:
 
     def _reach(req: ReachRequest, progress=None):
         plan = ReachPlan(req)
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.thread_time()
         results = plan.run(cache, progress)
-        return plan, results, time.perf_counter() - t
+        return plan, results, time.perf_counter() - t, time.thread_time() - c
 
     @app.post("/api/reach")
     def reach(req: ReachRequest):
         """Excluded g_mu intervals per mass for each model (``mudump reach --json``), with the
         contours and the (g-2) band of the plot."""
-        plan, results, dt = _reach(req)
-        return _json(reach_payload(plan, results, dt))
+        plan, results, dt, cpu = _reach(req)
+        return _json(reach_payload(plan, results, dt, cpu))
 
     @app.post("/api/reach/stream")
     def reach_stream(req: ReachRequest):
@@ -736,9 +742,9 @@ def create_app(allowed_hosts: Optional[list[str]] = None) -> FastAPI:
 
         def work():
             try:
-                t = time.perf_counter()
+                t, c = time.perf_counter(), time.thread_time()
                 results = plan.run(cache, progress)
-                q.put({"result": reach_payload(plan, results, time.perf_counter() - t)})
+                q.put({"result": reach_payload(plan, results, time.perf_counter() - t, time.thread_time() - c)})
             except MudumpError as exc:
                 q.put({"error": str(exc), "fields": _field_of_message(str(exc))})
             except Exception as exc:  # noqa: BLE001 - reported to the client, logged here
@@ -761,7 +767,7 @@ def create_app(allowed_hosts: Optional[list[str]] = None) -> FastAPI:
     def reach_csv_endpoint(req: ReachRequest):
         """The excluded intervals as the CSV that ``mudump reach --output x.csv`` writes (one
         block of rows per model)."""
-        plan, results, _ = _reach(req)
+        plan, results, _, _ = _reach(req)
         main, _, _ = plan.grouped(results)
         return Response(reach_csv(main), media_type="text/csv",
                         headers={"Content-Disposition": f'attachment; filename="{plan.experiment.name}-reach.csv"'})
@@ -769,7 +775,7 @@ def create_app(allowed_hosts: Optional[list[str]] = None) -> FastAPI:
     @app.post("/api/reach.png")
     def reach_png(req: ReachRequest):
         """The reach plot that ``mudump reach --plot x.png`` writes."""
-        plan, results, _ = _reach(req)
+        plan, results, _, _ = _reach(req)
         main, bands, compared = plan.grouped(results)
         with _figure_lock:
             fig = plotting.reach_figure(main, preset=plan.preset, bands=bands if plan.variants else None,
