@@ -274,10 +274,10 @@ def test_twenty_concurrent_reach_requests_over_http():
                 break
             time.sleep(0.05)
         setups = []
-        for mot, cl in ((1e12, 0.9), (2e12, 0.9), (1e12, 0.95), (5e11, 0.68)):
+        for mot, cl, bkg in ((1e12, 0.9, 0.0), (2e12, 0.9, 0.0), (1e12, 0.95, 2.5), (5e11, 0.68, 0.0)):
             doc = _doc()
             doc["beam"]["muons_on_target"] = mot
-            doc["statistics"]["confidence_level"] = cl
+            doc["statistics"].update(confidence_level=cl, background=bkg)
             setups.append(doc)
         answers = [None] * 20
 
@@ -300,7 +300,7 @@ def test_twenty_concurrent_reach_requests_over_http():
             _same_intervals(res["intervals"], expected[i % 4].intervals)
         cache = app.state.reach_cache
         assert len(cache) == 4 and cache.misses == 4 and cache.hits == 16
-        assert cache.rescaled == 3  # one scan, the three other setups derived from it (muons, CL)
+        assert cache.rescaled == 3  # one scan, the three other setups derived from it (muons, CL, background)
     finally:
         server.should_exit = True
         thread.join(timeout=10)

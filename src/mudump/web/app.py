@@ -71,6 +71,7 @@ LIMITS: dict[str, int] = {
     "n_energies": 2000,
     "string_chars": 200,
     "cache_entries": 128,  # reach results kept in memory (~ n_masses x n_couplings floats each)
+    "stream_jobs": 32,  # streamed reach computations running or waiting at once (503 beyond)
 }
 
 #: (g-2) band resolution on the reach plot: masses, as in mudump.plotting.reach_figure.
@@ -595,6 +596,7 @@ def create_app(allowed_hosts: Optional[list[str]] = None) -> FastAPI:
     )
     cache = ReachCache()
     app.state.reach_cache = cache
+    stream_slots = threading.BoundedSemaphore(LIMITS["stream_jobs"])  # worker threads of /api/reach/stream
 
     # --- errors: one line and the fields, never a traceback -------------------------------
 
@@ -731,6 +733,9 @@ def create_app(allowed_hosts: Optional[list[str]] = None) -> FastAPI:
         """As /api/reach, streamed as NDJSON: {"progress": [done, total]} lines while production
         tables are computed, then one {"result": ...} (or {"error": ...}) line."""
         plan = ReachPlan(req)  # validation errors answer 4xx before the stream starts
+        if not stream_slots.acquire(blocking=False):
+            raise RequestError(f"busy: {LIMITS['stream_jobs']} reach computations are already waiting; retry shortly",
+                               status=503)
         q: queue.Queue = queue.Queue()
         last = [0.0]
 
@@ -750,6 +755,8 @@ def create_app(allowed_hosts: Optional[list[str]] = None) -> FastAPI:
             except Exception as exc:  # noqa: BLE001 - reported to the client, logged here
                 log.exception("reach stream failed")
                 q.put({"error": f"internal error ({type(exc).__name__})", "fields": []})
+            finally:
+                stream_slots.release()
 
         threading.Thread(target=work, name="mudump-reach", daemon=True).start()
 
