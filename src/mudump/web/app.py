@@ -88,8 +88,6 @@ class _Request(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-Name = Field(max_length=LIMITS["string_chars"])
-
 ExperimentSpec = Union[str, dict[str, Any]]
 
 
