@@ -388,17 +388,10 @@ def _write_reach_output(path: str, results) -> None:
         payload = [r.to_dict() for r in results]
         p.write_text(json.dumps(_finite(payload if len(payload) > 1 else payload[0]), allow_nan=False, indent=1) + "\n")
     elif p.suffix.lower() == ".csv":
-        import csv
+        from .reachio import write_reach_csv
 
         with p.open("w", newline="") as fh:
-            w = csv.writer(fh)
-            w.writerow(["experiment", "model", "method", "cl", "m_S_GeV", "interval", "g_mu_low", "g_mu_high",
-                        "g_mu_low_open", "g_mu_high_open"])
-            for r in results:
-                for m, ivs, opens in zip(r.masses, r.intervals, r.open_ends):
-                    for k, ((lo, hi), (lo_open, hi_open)) in enumerate(zip(ivs, opens)):
-                        w.writerow([r.experiment.name, r.model, r.method, r.cl, f"{m:.8g}", k, f"{lo:.6g}", f"{hi:.6g}",
-                                    lo_open, hi_open])
+            write_reach_csv(fh, results)
     else:
         raise MudumpError(f"--output = {path!r}: the file name must end in .csv or .json")
 
@@ -711,6 +704,10 @@ def ratio(
     if plot:
         t.caption = f"map written to {plot}"
     _emit(payload, as_json, t)
+
+
+from ._cli_serve import register as _register_serve  # noqa: E402
+_register_serve(app)
 
 
 def main(argv: list[str] | None = None) -> None:
