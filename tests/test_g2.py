@@ -319,3 +319,31 @@ def test_cpz2017_band_reproduces_the_papers_band(edge, key):
     keep = (m > 2e-3) & (m < 1.0)
     b = g2.band(m[keep], "cpz2017")
     np.testing.assert_allclose(b[key], g[keep], rtol=5e-3)
+
+
+# --- issue 11: (g-2)_e for models that couple to electrons --------------------------------------
+
+
+def test_electron_presets_and_limits():
+    """Delta a_e with alpha from Cs (Parker et al. 2018) and Rb (Morel et al. 2020) against
+    a_e of Fan et al. 2023: -102(26) and +34(16) x 1e-14 (recomputed here at leading order,
+    Delta a_e = a_e (1/alpha(atom) - 1/alpha(a_e)) alpha, from the inputs the preset cites)."""
+    a_e, inv_ae = 1.15965218059e-3, 137.035999166
+    for name, inv_atom, s_atom in (("cs2018", 137.035999046, 27e-9), ("rb2020", 137.035999206, 11e-9)):
+        p = g2.get_electron_preset(name)
+        assert p.delta_a_mu == pytest.approx(a_e * (inv_atom - inv_ae) / inv_ae, abs=0.6e-14)
+        assert p.sigma == pytest.approx(a_e * math.hypot(s_atom, 15e-9) / inv_ae, abs=0.6e-14)
+    assert g2.get_electron_preset().name == "rb2020"
+    m = np.array([0.003, 0.03, 0.3])
+    assert g2.electron_limit(m, "B") is None  # no electron coupling
+    for preset in ("cs2018", "rb2020"):
+        p = g2.get_electron_preset(preset)
+        lim = g2.electron_limit(m, "A", preset)
+        # at the limit the model's Delta a_e uses up exactly the room the measurement leaves
+        room = g2.allowed_shift(p.delta_a_mu, p.sigma, +1)
+        from mudump.models import get_model
+
+        assert np.allclose(get_model("A").delta_a(m, lim, "e"), room, rtol=1e-10)
+    # Rb: 34 + 2 x 16 = 66e-14 of room; Cs lies 3.9 sigma below the SM: 2 sigma = 52e-14
+    assert g2.allowed_shift(34e-14, 16e-14, +1) == pytest.approx(66e-14)
+    assert g2.allowed_shift(-102e-14, 26e-14, +1) == pytest.approx(52e-14)

@@ -90,7 +90,8 @@ def test_reach_figure(results_a, reach_fig, preset, tmp_path):
     fig = reach_fig("A", preset)
     _check_reach_axes(fig, results_a)
     texts = [t.get_text() for t in _legend(fig).get_texts()]
-    assert len(texts) == len(results_a) + 1  # one per experiment + the (g-2) entry
+    # one per experiment, the (g-2)_mu entry and, model A coupling to electrons, the (g-2)_e one
+    assert len(texts) == len(results_a) + 2 and "(g-2)_e" in texts[3]
     assert texts[:2] == [r.experiment.legend for r in results_a]
     p = g2.get_preset(preset)
     assert p.label in texts[2] and "(g-2)" in texts[2]

@@ -44,13 +44,15 @@ from typing import Mapping
 import numpy as np
 import platformdirs
 
+from .errors import MudumpWarning
+
 #: Temporary files older than this (seconds since their last write) are left over by killed runs.
 STALE_TMP_SECONDS = 600.0
 #: Temporary files of entries and of mulder-table checksums (:mod:`mudump.materials`).
 _TMP_GLOBS = ("*.tmp.npz", "*.sha256.*.tmp")
 
 
-class CacheWarning(UserWarning):
+class CacheWarning(MudumpWarning):
     """A cache problem mudump worked around (damaged entry rebuilt, unusable directory replaced)."""
 
 

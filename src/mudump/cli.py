@@ -43,7 +43,7 @@ err = Console(stderr=True)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout instead of a table.")]
 ExperimentArg = Annotated[str, typer.Argument(help="Experiment preset or path to a TOML file.")]
-ModelOpt = Annotated[str, typer.Option("--model", help="A or leptophilic (g_l proportional to m_l), B or muonphilic (g_mu only).")]
+ModelOpt = Annotated[str, typer.Option("--model", help="A preset (A or leptophilic, B or muonphilic, muonphilic-ps, muonphilic-vector, lmu-ltau, lmu-ltau-dm, muonphilic-dm) or a path to a model TOML file.")]
 MassOpt = Annotated[float, typer.Option("--mass", help="S mass in GeV.")]
 CouplingOpt = Annotated[float, typer.Option("--coupling", help="Muon coupling g_mu.")]
 DpiOpt = Annotated[int, typer.Option("--dpi", min=50, max=1200, help="Resolution of a PNG plot (dots per inch; the figure is one journal column, 3.4 in wide).")]
@@ -101,14 +101,14 @@ def _columns_table(title: str, headers: tuple[str, str], xs, ys, caption: str) -
 
 @app.command()
 def decay(
-    model: Annotated[str, typer.Argument(help="Model: A or leptophilic (g_l proportional to m_l), B or muonphilic (g_mu only).")],
-    mass: Annotated[float, typer.Option("--mass", help="S mass in GeV (1e-3 to 1).")],
-    coupling: Annotated[float, typer.Option("--coupling", help="Muon coupling g_mu.")],
-    plot: Annotated[Optional[str], typer.Option("--plot", help="Write the lab decay length against E_S (png, pdf, svg).")] = None,
+    model: Annotated[str, typer.Argument(help="A preset (A or leptophilic, B or muonphilic, muonphilic-ps, muonphilic-vector, lmu-ltau, lmu-ltau-dm, muonphilic-dm) or a path to a model TOML file.")],
+    mass: Annotated[float, typer.Option("--mass", help="Mediator mass in GeV (1e-3 to 1).")],
+    coupling: Annotated[float, typer.Option("--coupling", help="Muon coupling g_mu (g' for L_mu - L_tau).")],
+    plot: Annotated[Optional[str], typer.Option("--plot", help="Write the lab decay length against the mediator's energy (png, pdf, svg).")] = None,
     dpi: DpiOpt = 300,
     as_json: JsonOpt = False,
 ):
-    """Partial widths, branching ratios and c*tau of S (and, with --plot, the decay length)."""
+    """Partial widths, branching ratios and c*tau of the mediator (and, with --plot, the decay length)."""
     from .models import get_model
 
     from ._checks import check_range
@@ -120,26 +120,36 @@ def decay(
         _check_out_path(plot, "--plot", _plot_formats())
     widths = {k: float(v) for k, v in m.widths(mass, coupling).items()}
     total = sum(widths.values())
+    stable = total <= 0.0
+    if stable and plot:
+        raise MudumpError(f"--plot: model {m.name} has no open decay channel at mass_GeV = {mass:g}: "
+                          "it is stable at tree level, there is no decay length to draw")
     brs = {k: float(v) for k, v in m.branching_ratios(mass, coupling).items()}
-    ctau = float(m.ctau(mass, coupling))
+    ctau = None if stable else float(m.ctau(mass, coupling))
+    vis = None if stable else float(m.visible_fraction(mass, coupling))
     payload = {
         "model": m.name,
         "model_name": m.alias,
+        "kind": m.kind,
         "mass_GeV": mass,
         "coupling": coupling,
         "widths_GeV": widths,
         "total_width_GeV": total,
         "branching_ratios": brs,
+        "visible_fraction": vis,
         "ctau_m": ctau,
+        "stable": stable,
     }
-    t = Table(title=f"S decays, model {m.label}: {m.description}, m_S = {mass:g} GeV, g_mu = {coupling:g}")
+    g_name = m.coupling_label
+    t = Table(title=f"{m.kind} decays, model {m.label}: {m.description}, m_X = {mass:g} GeV, {g_name} = {coupling:g}")
     t.add_column("channel")
     t.add_column("width [GeV]", justify="right")
     t.add_column("BR", justify="right")
     for k in widths:
-        t.add_row(k, _fmt(widths[k]), _fmt(brs[k]))
-    t.add_row("total", _fmt(total), _fmt(sum(brs.values())), end_section=True)
-    t.caption = f"c tau = {ctau:.4g} m"
+        t.add_row(k, _fmt(widths[k]), _fmt(brs[k]) if not stable else "-")
+    t.add_row("total", _fmt(total), _fmt(sum(brs.values())) if not stable else "-", end_section=True)
+    t.caption = ("stable at tree level: no decay channel is open at this mass" if stable
+                 else f"c tau = {ctau:.4g} m; visible (charged leptons, photons): {100 * vis:.4g}%")
     if plot:
         from . import plotting
 
@@ -294,12 +304,12 @@ def _edge():
     import warnings
 
     from . import progress
-    from .cache import CacheWarning
+    from .errors import MudumpWarning
 
     shown = warnings.showwarning
 
     def one_line(message, category, filename, lineno, file=None, line=None):
-        if issubclass(category, CacheWarning):
+        if issubclass(category, MudumpWarning):
             err.print(f"warning: {message}", markup=False, highlight=False, soft_wrap=True)
         else:
             shown(message, category, filename, lineno, file, line)
@@ -378,17 +388,10 @@ def _write_reach_output(path: str, results) -> None:
         payload = [r.to_dict() for r in results]
         p.write_text(json.dumps(_finite(payload if len(payload) > 1 else payload[0]), allow_nan=False, indent=1) + "\n")
     elif p.suffix.lower() == ".csv":
-        import csv
+        from .reachio import write_reach_csv
 
         with p.open("w", newline="") as fh:
-            w = csv.writer(fh)
-            w.writerow(["experiment", "model", "method", "cl", "m_S_GeV", "interval", "g_mu_low", "g_mu_high",
-                        "g_mu_low_open", "g_mu_high_open"])
-            for r in results:
-                for m, ivs, opens in zip(r.masses, r.intervals, r.open_ends):
-                    for k, ((lo, hi), (lo_open, hi_open)) in enumerate(zip(ivs, opens)):
-                        w.writerow([r.experiment.name, r.model, r.method, r.cl, f"{m:.8g}", k, f"{lo:.6g}", f"{hi:.6g}",
-                                    lo_open, hi_open])
+            write_reach_csv(fh, results)
     else:
         raise MudumpError(f"--output = {path!r}: the file name must end in .csv or .json")
 
@@ -399,9 +402,11 @@ def reach(
     model: ModelOpt,
     method: Annotated[Optional[list[str]], typer.Option("--method", help="Production method: etl (default), ww, or iww; once for all experiments, or once per experiment in their order.")] = None,
     preset: Annotated[Optional[str], typer.Option("--preset", help="Delta a_mu preset for the (g-2) band of the plot.")] = None,
+    preset_e: Annotated[Optional[str], typer.Option("--preset-e", help="Delta a_e preset (cs2018 or rb2020, the default) for models that couple to electrons.")] = None,
     band: Annotated[bool, typer.Option("--band", help="Also scan the other theory choices (etl/ww x tsai/helm form factors) and shade their spread.")] = False,
     compare: Annotated[Optional[str], typer.Option("--compare", help="Overlay another method's contour, dashed (e.g. iww).")] = None,
     form_factor: Annotated[str, typer.Option("--form-factor", help="Form factor: tsai (default) or helm.")] = "tsai",
+    overlay: Annotated[Optional[list[str]], typer.Option("--overlay", help="A constraint from another paper (TOML overlay file, see docs/overlays.md), drawn in grey; repeatable.")] = None,
     acceptance: Annotated[str, typer.Option("--acceptance", help="none (default) or mc: fold in the event generator's geometric acceptance.")] = "none",
     mc_events: Annotated[int, typer.Option("--mc-events", min=1000, max=10_000_000, help="Events per coupling for --acceptance mc.")] = 20_000,
     plot: Annotated[Optional[str], typer.Option("--plot", help="Write the reach plot (png, pdf, svg).")] = None,
@@ -436,11 +441,26 @@ def reach(
     check_form_factor(form_factor)
     if compare is not None:
         compare = check_method(compare)
+    from .overlays import load_overlay
+
+    overlays = [load_overlay(f) for f in (overlay or [])]
+    skipped = [ov for ov in overlays if not ov.applies_to(mdl)]
+    overlays = [ov for ov in overlays if ov.applies_to(mdl)]
+    if skipped:
+        import warnings
+
+        from .errors import MudumpWarning
+
+        for ov in skipped:
+            warnings.warn(f"overlay {ov.source_file}: it is for {', '.join(ov.models)}, not model {mdl.name}: not drawn",
+                          MudumpWarning, stacklevel=1)
     _check_out_path(output, "--output", (".csv", ".json"))
     if plot:
         _check_out_path(plot, "--plot", _plot_formats())
     if preset is not None:
         g2mod.get_preset(preset)
+    if preset_e is not None:
+        g2mod.get_electron_preset(preset_e)
     check_range("mass_min_GeV", mass_min, *MASS_RANGE_GEV, unit="GeV")
     check_range("mass_max_GeV", mass_max, *MASS_RANGE_GEV, unit="GeV")
     check_range("coupling_min", coupling_min, 0.0, 1.0, lo_open=True)
@@ -474,10 +494,13 @@ def reach(
         from . import plotting
 
         fig = plotting.reach_figure(results, preset=preset, bands=bands if band else None,
-                                    compare=compared if compare else None)
+                                    compare=compared if compare else None, overlays=overlays, preset_e=preset_e)
         _save_plot(fig, plot, dpi)
     if as_json:
         payload = [r.to_dict() for r in results]
+        for d in payload:
+            d["overlays"] = [{"label": ov.label, "citation": ov.citation, "confidence_level": ov.confidence_level,
+                              "file": ov.source_file} for ov in overlays]
         for d, vs, c in zip(payload, bands, compared):
             if band:
                 d["band"] = [{"method": v.method, "form_factor": v.form_factor, "intervals": v.to_dict()["intervals"]} for v in vs]
@@ -486,7 +509,8 @@ def reach(
         sys.stdout.write(json.dumps(_finite(payload if len(payload) > 1 else payload[0]), allow_nan=False) + "\n")
         return
     t = Table(title=f"Projected reach, model {mdl.label}: {mdl.description}")
-    for col in ("experiment", "muons", "method", "CL", "best g_mu", "at m_S [GeV]", "excluded up to g_mu",
+    g_name = mdl.coupling_label
+    for col in ("experiment", "muons", "method", "CL", f"best {g_name}", "at mass [GeV]", f"excluded up to {g_name}",
                 "sensitive masses [GeV]"):
         t.add_column(col, justify="right" if col != "experiment" else "left")
     any_open = False
@@ -508,6 +532,8 @@ def reach(
              + ", ".join(f"{m_} = {METHOD_NAMES[m_]}" for m_ in dict.fromkeys(r.method for r in results))]
     if any_open:
         notes.append("open: the exclusion reaches the edge of the scanned couplings and continues beyond it")
+    for ov in overlays:
+        notes.append(f"overlay: {ov.label}, {ov.citation}")
     if output:
         notes.append(f"intervals written to {output}")
     if plot:
@@ -580,7 +606,8 @@ def events(
     seed: Annotated[Optional[int], typer.Option("--seed", min=0, max=2**63 - 1, help="Random seed, 0 to 2^63-1 (default: a random one, recorded in the file so the run can be repeated).")] = None,
     no_acceptance: Annotated[bool, typer.Option("--no-acceptance", help="Keep every decay in the fiducial length, regardless of transverse geometry.")] = False,
     method: Annotated[str, typer.Option("--method", help="Production method: etl (default) or ww.")] = "etl",
-    s_pdgid: Annotated[int, typer.Option("--s-pdgid", help="PDG ID given to S (default 54).")] = 54,
+    s_pdgid: Annotated[Optional[int], typer.Option("--s-pdgid", help="PDG ID given to the mediator (default 54 for spin 0, 55 for spin 1).")] = None,
+    chi_pdgid: Annotated[int, typer.Option("--chi-pdgid", help="PDG ID given to the dark-matter fermion chi (default 52).")] = 52,
     as_json: JsonOpt = False,
 ):
     """Generate weighted signal events and write them to a HepMC3, LHE or Parquet file."""
@@ -599,7 +626,7 @@ def events(
     with _progress() as bar:
         task = bar.add_task(f"{exp.name}, model {mdl.label}", total=n)
         batch = generate(exp, mdl, mass, coupling, n, seed=seed, method=method, acceptance=not no_acceptance,
-                         s_pdgid=s_pdgid, progress=lambda i, tot: bar.update(task, completed=i))
+                         s_pdgid=s_pdgid, chi_pdgid=chi_pdgid, progress=lambda i, tot: bar.update(task, completed=i))
     with _writing("--output", output):
         evio.write_events(batch, output)
     import numpy as np
@@ -677,6 +704,10 @@ def ratio(
     if plot:
         t.caption = f"map written to {plot}"
     _emit(payload, as_json, t)
+
+
+from ._cli_serve import register as _register_serve  # noqa: E402
+_register_serve(app)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -21,3 +21,9 @@ class UnknownNameError(MudumpError, KeyError):
 
 class ConfigError(MudumpError, ValueError):
     """A malformed or inconsistent configuration (TOML file, option combination)."""
+
+
+class MudumpWarning(UserWarning):
+    """Something the user should know that does not stop the computation (a cache entry
+    rebuilt, a decay channel closed by the model's own parameters). The CLI shows each as one
+    ``warning: ...`` line."""

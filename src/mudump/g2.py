@@ -19,23 +19,61 @@ from .constants import LEPTONS
 from .errors import UnknownNameError
 
 
-def _loop_integral_scalar(r: float) -> float:
-    """I(r) = int_0^1 dz (1-z)^2 (1+z) / [(1-z)^2 + z r^2], r = m_S/m_l, by adaptive quadrature.
+#: The one-loop integrands of Delta a_l for exchange of a neutral boson X of each kind, in
+#: z in (0, 1) and r = m_X / m_l, such that Delta a_l = g^2 / (8 pi^2) int_0^1 dz I(z):
+#:   scalar        (1-z)^2 (1+z) / D
+#:   pseudoscalar  -(1-z)^3 / D
+#:   vector        2 z (1-z)^2 / D
+#:   axial-vector  [-2 z (1-z) (3+z) - 4 (1-z)^3 / r^2] / D,      D = (1-z)^2 + z r^2.
+#: Leveille, Nucl. Phys. B137 (1978) 63, for a neutral boson and an internal lepton of the same
+#: flavour, as collected by Queiroz and Shepherd, arXiv:1403.2309 (their Feynman-parameter forms
+#: with x = 1 - z and lambda = m_l / m_X) and Jegerlehner and Nyffeler, Phys. Rept. 477 (2009) 1,
+#: section 7. Limits (checked in tests/test_g2.py): light X, 3 g^2/(16 pi^2) (scalar),
+#: g^2/(8 pi^2) (vector); heavy X, g^2 m_l^2/(8 pi^2 m_X^2) [ln(m_X^2/m_l^2) - 7/6] (scalar),
+#: g^2 m_l^2/(12 pi^2 m_X^2) (vector), -5 g^2 m_l^2/(12 pi^2 m_X^2) (axial vector). A
+#: pseudoscalar or an axial vector lowers a_l.
+_INTEGRANDS = {
+    "scalar": lambda z, r2: (1.0 - z) ** 2 * (1.0 + z),
+    "pseudoscalar": lambda z, r2: -((1.0 - z) ** 3),
+    "vector": lambda z, r2: 2.0 * z * (1.0 - z) ** 2,
+    "axial-vector": lambda z, r2: -2.0 * z * (1.0 - z) * (3.0 + z) - 4.0 * (1.0 - z) ** 3 / r2,
+}
 
-    The integrand is positive, with a dip of width ~ r just below z = 1 for light S and a
-    feature of width ~ 1/r^2 near z = 0 for heavy S; break points at both scales are handed to
-    QUADPACK.
+
+def _loop_integral(kind: str, r: float) -> float:
+    """int_0^1 dz I_kind(z) (see _INTEGRANDS), r = m_X/m_l, by adaptive quadrature.
+
+    The denominator D = (1-z)^2 + z r^2 has a dip of width ~ r just below z = 1 for a light X
+    and the integrand a feature of width ~ 1/r^2 near z = 0 for a heavy X; break points at both
+    scales are handed to QUADPACK.
     """
+    num = _INTEGRANDS[kind]
     if r == 0.0:
-        return 1.5
+        if kind in ("scalar", "pseudoscalar", "vector"):
+            return {"scalar": 1.5, "pseudoscalar": -0.5, "vector": 1.0}[kind]
+        raise ValueError("the axial-vector contribution diverges as m_X -> 0")
     r2 = r * r
-    f = lambda z: (1.0 - z) ** 2 * (1.0 + z) / ((1.0 - z) ** 2 + z * r2)  # noqa: E731
+    f = lambda z: num(z, r2) / ((1.0 - z) ** 2 + z * r2)  # noqa: E731
     pts = sorted({min(1.0 / r2, 0.5)} | {1.0 - k * r for k in (100.0, 10.0, 1.0, 0.1) if k * r < 0.5})
     val, _ = quad(f, 0.0, 1.0, points=pts, epsabs=0.0, epsrel=1e-11, limit=400)
     return val
 
 
-_loop_integral_vec = np.vectorize(_loop_integral_scalar, otypes=[float])
+def _loop_integral_scalar(r: float) -> float:
+    """I(r) = int_0^1 dz (1-z)^2 (1+z) / [(1-z)^2 + z r^2], r = m_S/m_l (the scalar case)."""
+    return _loop_integral("scalar", r)
+
+
+_loop_integral_vec = np.vectorize(_loop_integral, otypes=[float], excluded={0})
+
+
+def delta_a_kind(kind: str, m_X, g_l, m_l):
+    """One-loop Delta a_l = g_l^2/(8 pi^2) int_0^1 dz I_kind(z) from a neutral boson X of kind
+    ``kind`` with coupling g_l to lepton l (see _INTEGRANDS for the integrands and sources).
+    m_X, m_l in GeV (arrays broadcast); g_l dimensionless."""
+    m_X = np.asarray(m_X, dtype=float)
+    r = m_X / np.asarray(m_l, dtype=float)
+    return np.asarray(g_l, dtype=float) ** 2 / (8.0 * np.pi**2) * _loop_integral_vec(kind, r)
 
 
 def delta_a(m_S, g_l, m_l):
@@ -48,9 +86,7 @@ def delta_a(m_S, g_l, m_l):
 
     m_S, m_l in GeV (arrays broadcast); g_l dimensionless.
     """
-    m_S = np.asarray(m_S, dtype=float)
-    r = m_S / np.asarray(m_l, dtype=float)
-    return np.asarray(g_l, dtype=float) ** 2 / (8.0 * np.pi**2) * _loop_integral_vec(r)
+    return delta_a_kind("scalar", m_S, g_l, m_l)
 
 
 def delta_a_lepton(m_S, g_l, lepton: str = "mu"):
@@ -88,6 +124,50 @@ def presets() -> dict[str, G2Preset]:
     }
 
 
+@cache
+def electron_presets() -> dict[str, G2Preset]:
+    """The Delta a_e presets by name, from ``data/g2_presets.toml`` (``delta_a_mu`` holds Delta a_e)."""
+    raw = data.load("g2_presets.toml")["electron_presets"]
+    return {k: G2Preset(k, v["label"], v["delta_a_1e14"] * 1e-14, v["sigma_1e14"] * 1e-14, v["source"])
+            for k, v in raw.items()}
+
+
+def get_electron_preset(name: str | None = None) -> G2Preset:
+    """A Delta a_e preset by name (None: the default, see ``data/g2_presets.toml``)."""
+    name = data.load("g2_presets.toml")["electron_default"] if name is None else name
+    try:
+        return electron_presets()[name]
+    except KeyError:
+        raise UnknownNameError(f"electron preset = {name!r} is unknown: allowed {', '.join(electron_presets())}") from None
+
+
+def allowed_shift(delta: float, sigma: float, sign: int) -> float:
+    """How far (in |Delta a|) a contribution of sign ``sign`` may move a_l before the measurement
+    excludes it at 2 sigma: delta + 2 sigma for a positive one (minus: 2 sigma - delta), or, when
+    that is not positive (the measurement already lies more than 2 sigma on the other side of
+    the Standard Model), 2 sigma: the deficit may not grow by more than the 2 sigma the
+    measurement allows (mudump's convention, the same for a_mu and a_e)."""
+    room = delta + 2.0 * sigma if sign > 0 else 2.0 * sigma - delta
+    return room if room > 0 else 2.0 * sigma
+
+
+def electron_limit(m_X, model, preset: str | G2Preset | None = None):
+    """The g_mu above which the model's contribution to a_e is excluded at 2 sigma by a Delta a_e
+    preset (arrays over m_X in GeV), or None for a model that does not couple to electrons."""
+    from .models import get_model
+
+    mdl = get_model(model)
+    m_X = check_range("mass_GeV", m_X, 0.0, lo_open=True, unit="GeV")
+    unit = np.asarray(mdl.delta_a(m_X, 1.0, "e"), dtype=float)
+    if not np.any(unit != 0):
+        return None
+    p = preset if isinstance(preset, G2Preset) else get_electron_preset(preset)
+    sign = 1 if np.all(unit >= 0) else -1
+    room = allowed_shift(p.delta_a_mu, p.sigma, sign)
+    with np.errstate(divide="ignore"):
+        return np.where(unit != 0, np.sqrt(room / np.abs(np.where(unit != 0, unit, 1.0))), np.inf)
+
+
 def default_preset_name() -> str:
     """Name of the default Delta a_mu preset (see ``data/g2_presets.toml``)."""
     return data.load("g2_presets.toml")["default"]
@@ -111,30 +191,45 @@ def coupling_for_delta_a(m_S, delta_a_target, m_l):
     return np.sqrt(np.clip(np.asarray(delta_a_target, dtype=float), 0.0, None) / unit)
 
 
-def band(m_S, preset: str | G2Preset | None = None, g_ratio_mu: float = 1.0) -> dict:
-    """The g_mu values that reproduce a Delta a_mu preset, per mass (GeV).
+def band(m_S, preset: str | G2Preset | None = None, g_ratio_mu: float = 1.0, model=None) -> dict:
+    """The g_mu values that reproduce a Delta a_mu preset, per mass (GeV), for a model (default:
+    a scalar coupled to the muon with g_mu; ``model`` a name or :class:`mudump.models.Model`,
+    whose kind and muon coupling set Delta a_mu(g_mu)).
 
     Returns a dict of arrays over ``m_S``: ``central``, ``lo1``/``hi1`` (1 sigma),
-    ``lo2``/``hi2`` (2 sigma), and ``upper_limit`` (the g_mu where Delta a_mu reaches
-    central + 2 sigma: above it the scalar is excluded at about 95% CL by (g-2)_mu itself).
-    A coupling below zero Delta a is reported as 0. For a preset without anomaly
-    (``anomalous`` False) only ``upper_limit`` is meaningful: the band becomes a
-    "still allowed" region g_mu < upper_limit.
+    ``lo2``/``hi2`` (2 sigma), and ``upper_limit`` (above it the model is excluded at about 95%
+    CL by (g-2)_mu itself). ``sign`` is +1 when the model raises a_mu, -1 when it lowers it.
 
-    ``g_ratio_mu`` is g_mu / g_mu (1 for the models here, where Delta a_mu depends only on g_mu).
+    * Raising a_mu (scalar, vector): the band is where Delta a_mu(g) lies within 1 or 2 sigma
+      of the preset; ``upper_limit`` is where it reaches central + 2 sigma. A coupling below
+      zero Delta a is reported as 0. For a preset without anomaly (``anomalous`` False) only
+      ``upper_limit`` is meaningful: the band becomes a "still allowed" region.
+    * Lowering a_mu (pseudoscalar, axial vector): no coupling explains an anomaly (``favoured``
+      False, the band entries are 0); the model is excluded where it pulls a_mu more than 2 sigma
+      below the measurement, -Delta a_X > 2 sigma - Delta a_mu, or, when the measurement sits
+      more than 2 sigma above the Standard Model already, where -Delta a_X > 2 sigma (the
+      deficit may not grow by more than the 2 sigma the measurement allows).
+
+    ``g_ratio_mu`` is kept for compatibility: the model's own ratio is used when ``model`` is
+    given.
     """
     p = preset if isinstance(preset, G2Preset) else get_preset(preset)
     m_S = check_range("mass_GeV", m_S, 0.0, lo_open=True, unit="GeV")
-    g = lambda target: coupling_for_delta_a(m_S, target, LEPTONS["mu"]) / g_ratio_mu  # noqa: E731
+    if model is None:
+        unit = delta_a(m_S, 1.0, LEPTONS["mu"]) * g_ratio_mu**2
+    else:
+        from .models import get_model
+
+        unit = np.asarray(get_model(model).delta_a(m_S, 1.0, "mu"), dtype=float)
+    sign = 1.0 if np.all(unit >= 0) else -1.0
     d, s = p.delta_a_mu, p.sigma
-    return {
-        "preset": p.name,
-        "label": p.label,
-        "anomalous": p.anomalous,
-        "central": g(d),
-        "lo1": g(d - s),
-        "hi1": g(d + s),
-        "lo2": g(d - 2 * s),
-        "hi2": g(d + 2 * s),
-        "upper_limit": g(d + 2 * s),
-    }
+    g = lambda target: np.sqrt(np.clip(np.asarray(target, dtype=float), 0.0, None) / np.abs(unit))  # noqa: E731
+    if sign > 0:
+        out = {"central": g(d), "lo1": g(d - s), "hi1": g(d + s), "lo2": g(d - 2 * s), "hi2": g(d + 2 * s),
+               "upper_limit": g(d + 2 * s)}
+    else:
+        room = allowed_shift(d, s, -1)
+        zero = np.zeros_like(m_S)
+        out = {"central": zero, "lo1": zero, "hi1": zero, "lo2": zero, "hi2": zero, "upper_limit": g(room)}
+    return {"preset": p.name, "label": p.label, "anomalous": p.anomalous, "favoured": bool(p.anomalous and sign > 0),
+            "sign": int(sign), **out}

@@ -37,7 +37,7 @@ from . import cache as _cache
 from .constants import ALPHA, G_CM3_TO_KG_M3, M_MU, N_AVOGADRO
 from .errors import ConfigError, MudumpError, UnknownNameError
 from .progress import task
-from .production.formfactors import Nucleus, nucleus
+from .nuclei import Nucleus, nucleus
 
 
 @dataclass(frozen=True)

@@ -75,7 +75,8 @@ def _tex_number(x: float) -> str:
 
 def _mathify(text: str) -> str:
     """Plain-text couplings and masses (g_mu, m_l, ...) of model descriptions as mathtext."""
-    return re.sub(r"\b([gm])_(mu|l|e|tau)\b", lambda m: f"${m.group(1)}_{_SUBSCRIPT[m.group(2)]}$", text)
+    text = re.sub(r"\b([gmLa])_(mu|l|e|tau)\b", lambda m: f"${m.group(1)}_{_SUBSCRIPT[m.group(2)]}$", text)
+    return re.sub(r"\balpha\b", r"$\\alpha$", text)
 
 
 def _artist_paths(artist) -> list:
@@ -142,14 +143,15 @@ def _exclusion_general(masses, intervals, couplings):
     return lines, paths
 
 
-def _g2_band(ax, masses, preset, top):
-    """Draw the (g-2)_mu band or limit of a Delta a_mu preset (mudump.g2.band) over ``masses``
-    (GeV); returns (legend handle, label, drawn artists)."""
+def _g2_band(ax, masses, preset, top, model=None):
+    """Draw the (g-2)_mu band or limit of a Delta a_mu preset (mudump.g2.band) for ``model``
+    over ``masses`` (GeV); returns (legend handle, label, drawn artists). A model that lowers
+    a_mu (pseudoscalar, axial vector) can only be excluded: its limit is drawn hatched."""
     from . import g2
 
-    b = g2.band(masses, preset)
+    b = g2.band(masses, preset, model=model)
     tiny = 1e-300
-    if b["anomalous"]:
+    if b["favoured"]:
         a2 = ax.fill_between(masses, np.maximum(b["lo2"], tiny), b["hi2"], color=G2_COLOUR, alpha=0.18, lw=0, zorder=1)
         a1 = ax.fill_between(masses, np.maximum(b["lo1"], tiny), b["hi1"], color=G2_COLOUR, alpha=0.40, lw=0, zorder=1)
         (c,) = ax.plot(masses, b["central"], color=G2_COLOUR, lw=0.9, zorder=2)
@@ -161,8 +163,14 @@ def _g2_band(ax, masses, preset, top):
     h = ax.fill_between(masses, up, top, facecolor="none", edgecolor="0.55", hatch="////", lw=0, zorder=1)
     (c,) = ax.plot(masses, up, color="0.45", lw=0.9, zorder=2)
     handle = (Patch(facecolor="none", edgecolor="0.55", hatch="////", lw=0), Line2D([], [], color="0.45", lw=0.9))
-    label = f"$(g-2)_\\mu$ excluded ($2\\sigma$):\n{b['label']}"
+    lowers = " (it lowers $a_\\mu$)" if b["sign"] < 0 else ""
+    label = f"$(g-2)_\\mu$ excluded ($2\\sigma$){lowers}:\n{b['label']}"
     return handle, label, [h, c]
+
+
+def coupling_tex(label: str) -> str:
+    """A model's coupling name ("g_mu", "g'") as mathtext."""
+    return "$" + label.replace("_mu", "_\\mu").replace("_tau", "_\\tau") + "$"
 
 
 def _edge_strips(ax, variants, colour):
@@ -244,6 +252,8 @@ def reach_figure(
     title: str | None = None,
     bands: list | None = None,
     compare: list | None = None,
+    overlays: list | None = None,
+    preset_e: str | None = None,
 ) -> Figure:
     """The sensitivity plot in the (m_S [GeV], g_mu) plane, log-log, as in Chen, Pospelov,
     Zhong, arXiv:1701.07437.
@@ -262,6 +272,10 @@ def reach_figure(
     method, form factor) on the same masses; the spread of each contour edge is shaded (the
     theory uncertainty). ``compare``: results drawn as dashed outlines only, one per result
     (e.g. IWW, to show how far the approximation of older studies overstates the reach).
+    ``overlays``: :class:`mudump.overlays.Overlay` constraints from other papers, drawn as grey
+    regions under mudump's contours (a "limit" is excluded above its curve), each named in the
+    legend with its confidence level. ``preset_e``: the Delta a_e preset (None: the default)
+    whose exclusion is drawn for a model that couples to electrons.
     """
     from .models import get_model
 
@@ -319,6 +333,8 @@ def reach_figure(
         label = r.experiment.legend + (f", model {get_model(r.model).label}" if mixed else "")
         if len(methods) > 1:  # the methods differ between results: say which made each
             label += f", {_method_name(r.method)}"
+        if not any(r.intervals):
+            label += ": no reach"
         handles.append(Patch(facecolor=(colour, FILL_ALPHA), edgecolor=colour, linestyle=ls, lw=1.2))
         labels.append(label)
 
@@ -363,13 +379,38 @@ def reach_figure(
             i = labels.index(band_note)
             labels[i] = band_note.replace(":\n", ", narrower than the outlines:\n")
 
+    greys = ("0.55", "0.7", "0.4", "0.8")
+    for k, ov in enumerate(overlays or []):
+        grey = greys[k % len(greys)]
+        if ov.shape == "limit":
+            art = ax.fill_between(ov.mass_GeV, ov.coupling, 10.0 * y_hi, color=grey, alpha=0.35, lw=0, zorder=0.5)
+            ax.plot(ov.mass_GeV, ov.coupling, color=grey, lw=0.8, zorder=0.6)
+        else:
+            art = Polygon(np.column_stack([ov.mass_GeV, ov.coupling]), closed=True, facecolor=grey, alpha=0.35,
+                          edgecolor=grey, lw=0.8, zorder=0.5)
+            ax.add_patch(art)
+        handles.append(Patch(facecolor=grey, alpha=0.35, edgecolor=grey, lw=0.8))
+        labels.append(f"{ov.label} ({100 * ov.confidence_level:g}% CL)")
+
     band_masses = np.geomspace(m_lo, m_hi, 200)
-    g2_handle, g2_label, g2_artists = _g2_band(ax, band_masses, preset, top=10.0 * y_hi)
+    g2_handle, g2_label, g2_artists = _g2_band(ax, band_masses, preset, top=10.0 * y_hi, model=models[0])
     handles.append(g2_handle)
     labels.append(g2_label)
+    # (g-2)_e, for a model that couples to electrons, where it reaches into the plot
+    from . import g2 as g2mod
 
-    ax.set_xlabel("$m_S$ [GeV]", fontsize=FONT_LABEL)
-    ax.set_ylabel("$g_\\mu$", fontsize=FONT_LABEL)
+    e_lim = g2mod.electron_limit(band_masses, models[0], preset_e)
+    if e_lim is not None and np.any(e_lim < y_hi):
+        pe = g2mod.get_electron_preset(preset_e)
+        ax.fill_between(band_masses, np.minimum(e_lim, 10.0 * y_hi), 10.0 * y_hi, facecolor="none", edgecolor="0.35",
+                        hatch="\\\\\\\\", lw=0, zorder=1)
+        ax.plot(band_masses, e_lim, color="0.3", lw=0.8, ls=":", zorder=2)
+        handles.append((Patch(facecolor="none", edgecolor="0.35", hatch="\\\\\\\\", lw=0),
+                        Line2D([], [], color="0.3", lw=0.8, ls=":")))
+        labels.append(f"$(g-2)_e$ excluded ($2\\sigma$):\n{_mathify(pe.label)}")
+
+    ax.set_xlabel("$m_S$ [GeV]" if get_model(models[0]).spin == 0 else "$m_X$ [GeV]", fontsize=FONT_LABEL)
+    ax.set_ylabel(coupling_tex(get_model(models[0]).coupling_label), fontsize=FONT_LABEL)
     if title is None:
         if mixed:
             title = "Models " + ", ".join(get_model(m).label for m in models)
@@ -472,7 +513,7 @@ def decay_length_figure(model, m_S: float, coupling: float, energies=None) -> Fi
     ax.set_xscale("log")
     ax.set_yscale("log")
     _style_axes(ax)
-    label = f"model {mdl.label}, $m_S$ = {_tex_number(m_S)} GeV, $g_\\mu = {_tex_number(coupling)}$"
+    label = f"model {mdl.label}, $m$ = {_tex_number(m_S)} GeV, {coupling_tex(mdl.coupling_label)[:-1]} = {_tex_number(coupling)}$"
     ax.plot(energies, length, color=COLOURS[0], lw=1.4, label=label)
     ax.set_xlim(min(energies[0], m_S), energies[-1])
     ax.set_xlabel("$E_S$ [GeV]", fontsize=FONT_LABEL)

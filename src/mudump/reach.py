@@ -17,7 +17,6 @@ from typing import Callable, Optional
 
 import numpy as np
 from scipy.optimize import brentq
-from scipy.special import gammaincc
 
 from ._checks import check_range
 from .experiments import Experiment, load_experiment
@@ -25,35 +24,11 @@ from .models import COUPLING_MAX, MASS_RANGE_GEV, get_model
 from .production import DEFAULT_METHOD, check_method
 from .production.formfactors import DEFAULT_FORM_FACTOR, check_form_factor
 from .signal import experiment_yield
+from .statistics import Limit, poisson_upper_limit  # noqa: F401 (poisson_upper_limit: the 0.1 name)
 
 #: Default grids of `mudump reach`: masses 1 MeV - 1 GeV, couplings 1e-8 - 1 (issue 3).
 DEFAULT_MASSES = (1e-3, 1.0, 100)
 DEFAULT_COUPLINGS = (1e-8, 1.0, 200)
-
-
-def poisson_upper_limit(cl: float = 0.9, background: float = 0.0, observed: Optional[int] = None) -> float:
-    """Classical (Neyman) upper limit on the signal mean s: the s at which observing
-    ``observed`` events or fewer has probability 1 - CL, i.e. P(n <= n_obs; s + b) = 1 - CL
-    (PDG Review of Particle Physics, 'Statistics', section on Poisson upper limits; with b = 0
-    and n_obs = 0: s = -ln(1 - CL) = 2.30 at 90% CL, 3.00 at 95%).
-
-    For a projection, ``observed`` defaults to the median number of background events,
-    floor(b + 1/3 - 0.02/b) (close to the Poisson median; 0 for b = 0). The limit is clipped at
-    a tiny positive number if the background alone already exceeds the observation.
-    """
-    check_range("confidence_level", cl, 0.0, 1.0, lo_open=True)
-    if cl >= 1.0:
-        raise ValueError("confidence_level must be below 1")
-    b = float(check_range("background", background, 0.0))
-    n = int(np.floor(b + 1.0 / 3.0 - 0.02 / b)) if observed is None and b > 0 else (observed or 0)
-    n = max(n, 0)
-    # P(n_obs or fewer | mu) = Q(n+1, mu) (regularised upper incomplete gamma), decreasing in mu
-    f = lambda mu: gammaincc(n + 1, mu) - (1.0 - cl)  # noqa: E731
-    hi = max(10.0, 2.0 * (n + 10))
-    while f(hi) > 0:
-        hi *= 2
-    mu = brentq(f, 0.0, hi, xtol=1e-12, rtol=1e-12)
-    return max(mu - b, 1e-12)
 
 
 @dataclass
@@ -71,6 +46,8 @@ class ReachResult:
     intervals: list = field(default_factory=list)  # per mass: [(g_lo, g_hi), ...]
     form_factor: str = DEFAULT_FORM_FACTOR
     acceptance: str = "none"
+    limit: Optional[Limit] = None
+    intervals_band: Optional[dict] = None  # projections with background: intervals at the -1, +1 sigma limits
 
     @property
     def open_ends(self) -> list:
@@ -78,6 +55,24 @@ class ReachResult:
         of the coupling grid, so the exclusion goes on beyond what was scanned."""
         g_lo, g_hi = float(np.min(self.couplings)), float(np.max(self.couplings))
         return [[(bool(lo <= g_lo), bool(hi >= g_hi)) for lo, hi in iv] for iv in self.intervals]
+
+    @property
+    def contours(self) -> list[dict]:
+        """The excluded region as polylines: for each run of consecutive masses that have a k-th
+        interval, {"interval": k, "mass_GeV": [...], "g_low": [...], "g_high": [...]}; the
+        region lies between the two lines (so others can overlay mudump's result)."""
+        out = []
+        depth = max((len(iv) for iv in self.intervals), default=0)
+        for k in range(depth):
+            run = []
+            for m, iv in list(zip(self.masses, self.intervals)) + [(None, [])]:
+                if len(iv) > k:
+                    run.append((float(m), float(iv[k][0]), float(iv[k][1])))
+                elif run:
+                    ms, lo, hi = zip(*run)
+                    out.append({"interval": k, "mass_GeV": list(ms), "g_low": list(lo), "g_high": list(hi)})
+                    run = []
+        return out
 
     def to_dict(self) -> dict:
         """The JSON form of issue 3: experiment, model, method, cl, masses_GeV, intervals."""
@@ -91,10 +86,14 @@ class ReachResult:
             "cl": self.cl,
             "muons_on_target": self.experiment.beam.muons_on_target,
             "signal_events_limit": self.n_up,
+            **({k: v for k, v in self.limit.to_dict().items() if k != "signal_events_limit"} if self.limit else {}),
             "masses_GeV": self.masses.tolist(),
             "couplings_scanned": [float(np.min(self.couplings)), float(np.max(self.couplings))],
             "intervals": [[[float(a), float(b)] for a, b in iv] for iv in self.intervals],
             "intervals_open": [[[a, b] for a, b in iv] for iv in self.open_ends],
+            "contours": self.contours,
+            **({"intervals_expected_band": {k: [[[float(a), float(b)] for a, b in iv] for iv in ivs]
+                                            for k, ivs in self.intervals_band.items()}} if self.intervals_band else {}),
         }
 
 
@@ -203,7 +202,9 @@ def reach(
     check_range("mass_GeV", masses, *MASS_RANGE_GEV, unit="GeV")
     check_range("coupling", couplings, 0.0, COUPLING_MAX, lo_open=True)
     couplings = np.sort(couplings)
-    n_up = poisson_upper_limit(exp.statistics.confidence_level, exp.statistics.background)
+    limit = exp.statistics.limit()
+    n_up = limit.n_up
+    band = {"minus_1sigma": [], "plus_1sigma": []} if limit.expected and limit.n_up_hi > limit.n_up_lo else None
     ev = np.zeros((masses.size, couplings.size))
     intervals = []
     for i, m in enumerate(masses):
@@ -213,9 +214,12 @@ def reach(
             n_of_g = (lambda f, a: (lambda g: f(g) * a(g)))(n_of_g, factor)
         ev[i] = n_of_g(couplings)
         intervals.append(_intervals(couplings, ev[i], n_up, lambda g: n_of_g(g)[0]))
+        if band is not None:  # the expected limit's +-1 sigma: fewer events to exclude is the stronger
+            band["minus_1sigma"].append(_intervals(couplings, ev[i], limit.n_up_lo, lambda g: n_of_g(g)[0]))
+            band["plus_1sigma"].append(_intervals(couplings, ev[i], limit.n_up_hi, lambda g: n_of_g(g)[0]))
         if progress is not None:
             progress(i + 1, masses.size)
     return ReachResult(
         exp, mdl.name, method, exp.statistics.confidence_level, n_up, masses, couplings, ev, intervals, form_factor,
-        acceptance,
+        acceptance, limit, band,
     )

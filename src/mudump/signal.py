@@ -1,19 +1,24 @@
-"""Signal yields: how many S an experiment sees, for every coupling at once.
+"""Signal yields: how many mediators X an experiment sees, for every coupling at once.
 
-For a production table (quadrature points z_i, E_S,ij with weights w_ij in S per muon per g^2,
+For a production table (quadrature points z_i, E_X,ij with weights w_ij in X per muon per g^2,
 :mod:`mudump.production.tables`), the expected number of signal events at coupling g is
 
-    N(g) = N_mu g^2 sum_ij w_ij P(z_i, E_S,ij; l_ij(g)),   l(g) = l(g=1) / g^2,
+    N(g) = N_mu g^2 sum_ij w_ij P(z_i, E_X,ij; g),
 
-because production goes as g^2 and every width as g^2 (physics.md section 6). With L_T the
-target length, L_sh the shield and L_R the region after it (physics.md section 6):
+production going as g^2. The total width is Gamma(g) = g^2 Gamma_1 + Gamma_dark, where
+Gamma_1 (visible: charged leptons, photons; invisible: neutrinos) scales with g^2 and
+Gamma_dark (X -> chi chi-bar) goes with alpha_D instead (:meth:`mudump.models.Model.width_parts`);
+the lab decay length is l(g) = (p/m) hbar c / Gamma(g), and BR_vis(g) = g^2 Gamma_vis / Gamma(g).
+With L_T the target length, L_sh the shield and L_R the region after it (physics.md section 6;
+issue 10 for the invisible channels):
 
-* displaced decay:  P = exp(-(L_T - z + L_sh)/l) (1 - exp(-L_R/l)) BR_visible
-* missing energy:   P = exp(-(L_T - z + L_sh + L_R)/l)
+* displaced decay: X decays visibly inside the region,
+  P = BR_vis exp(-(L_T - z + L_sh)/l) (1 - exp(-L_R/l));
+* missing energy: X decays invisibly anywhere, or visibly beyond the detector,
+  P = (1 - BR_vis) + BR_vis exp(-(L_T - z + L_sh + L_R)/l).
 
-The E_S cut of the signature is built into the production table (its x range), not applied as
-a mask, so the quadrature stays exact. Every channel of the scalar models here is visible
-(e+e-, mu+mu-, gamma gamma), so BR_visible = 1.
+The E_X cut of the signature is built into the production table (its x range), not applied as
+a mask, so the quadrature stays exact.
 
 Units: GeV and metres; couplings dimensionless; events are expected counts.
 """
@@ -23,8 +28,8 @@ from __future__ import annotations
 import numpy as np
 
 from . import transport
-from .models import ScalarModel, get_model
-from .models.scalar import lab_decay_length
+from .models import Model, get_model
+from .models.widths import lab_decay_length
 from .production import DEFAULT_METHOD
 from .production.formfactors import DEFAULT_FORM_FACTOR
 from .production.tables import ProductionTable, production_table
@@ -51,27 +56,31 @@ def check_signal_possible(experiment, m_S: float) -> None:
         )
 
 
-def decay_length_g1(model: ScalarModel, table: ProductionTable) -> np.ndarray:
-    """Lab decay length (m) at g_mu = 1 of every production point of the table."""
-    width = model.total_width(table.m_S, 1.0)
-    return lab_decay_length(table.e_s, table.m_S, width)
+def decay_length_g1(model: Model, table: ProductionTable) -> np.ndarray:
+    """Lab decay length (m) of every production point of the table from the g^2-scaling part
+    of the width alone, at g_mu = 1 (Gamma_1 of the module docstring)."""
+    vis, inv, _ = model.width_parts(table.m_S)
+    return lab_decay_length(table.e_s, table.m_S, vis + inv)
 
 
-def probability(kind: str, distance_before, region_length, decay_length):
-    """Probability that an S with lab decay length ``decay_length`` (m) gives the signal:
+def probability(kind: str, distance_before, region_length, decay_length, br_visible=1.0):
+    """Probability that a mediator with lab decay length ``decay_length`` (m) and visible
+    branching fraction ``br_visible`` gives the signal:
 
     * ``displaced-decay``: it survives ``distance_before`` metres (rest of the target and the
-      shield) and decays within the next ``region_length`` metres;
-    * ``missing-energy``: it survives both (it leaves the detector undecayed).
+      shield) and decays visibly within the next ``region_length`` metres;
+    * ``missing-energy``: it decays invisibly (anywhere), or it survives both and decays
+      visibly beyond the detector.
 
     Pure function of arrays (physics.md section 6)."""
     with np.errstate(divide="ignore", over="ignore"):
         inv = 1.0 / np.asarray(decay_length, dtype=float)
         survive = np.exp(-np.asarray(distance_before) * inv)
+        br = np.asarray(br_visible, dtype=float)
         if kind == DISPLACED:
-            return survive * -np.expm1(-np.asarray(region_length) * inv)
+            return br * survive * -np.expm1(-np.asarray(region_length) * inv)
         if kind == MISSING:
-            return survive * np.exp(-np.asarray(region_length) * inv)
+            return (1.0 - br) + br * survive * np.exp(-np.asarray(region_length) * inv)
     raise ValueError(f"signature kind {kind!r}")
 
 
@@ -79,11 +88,14 @@ class Yield:
     """Expected signal events N(g) of one production table under one model and geometry.
 
     Built once per mass; calling it with an array of couplings is cheap. Writing x = g^2,
-    a = (distance before the region)/l(g=1) and b = (region length)/l(g=1), the probability is
-    exp(-a x) (1 - exp(-b x)) (displaced) or exp(-(a + b) x) (missing energy). Where (a + b) x
-    < 1e-4 at every point (long-lived S) the sum over points uses the exact second-order
-    expansion with precomputed moments (error < 1e-8 relatively); where min(a) x > 745 every
-    term underflows to zero; in between it is summed point by point.
+    a = (distance before the region)/l_1 and b = (region length)/l_1 with l_1 the decay length
+    of the g^2-scaling width at g = 1, and f = Gamma_vis/Gamma_1, the probability without a dark
+    sector is f exp(-a x) (1 - exp(-b x)) (displaced) or (1 - f) + f exp(-(a + b) x) (missing
+    energy). Where (a + b) x < 1e-4 at every point (long-lived X) the sum over points uses the
+    exact second-order expansion with precomputed moments (error < 1e-8 relatively); where
+    min(a) x > 745 every decaying term underflows to zero; in between it is summed point by
+    point. With a dark sector (Gamma_dark > 0, independent of g) the probability of the module
+    docstring is summed point by point at every coupling.
     """
 
     SERIES = 1e-4
@@ -99,14 +111,24 @@ class Yield:
         self.w = w[keep]
         if self.w.size == 0:
             return
-        inv_l1 = 1.0 / decay_length_g1(get_model(model), table).ravel()[keep]
+        model = get_model(model)
+        vis, inv, dark = (float(v) for v in model.width_parts(table.m_S))
+        self.g_vis, self.g_1, self.g_dark = vis, vis + inv, dark
+        self.f_vis = vis / (vis + inv) if vis + inv > 0 else 0.0
+        e_s = table.e_s.ravel()[keep]
+        # 1/l per unit width: m / (p hbar c)
+        per_width = 1.0 / lab_decay_length(e_s, table.m_S, 1.0)
         z = np.broadcast_to(table.z[:, None], table.e_s.shape).ravel()[keep]
-        a = (target_length - z + shield_length) * inv_l1
-        b = region_length * inv_l1
+        before = target_length - z + shield_length
+        a = before * per_width * self.g_1
+        b = region_length * per_width * self.g_1
+        self.c = before * per_width * dark
+        self.d = region_length * per_width * dark
         if kind == MISSING:
             a, b = a + b, np.zeros_like(b)
+            self.c, self.d = self.c + self.d, np.zeros_like(self.d)
         self.a, self.b = a, b
-        self.x_series = self.SERIES / float(np.max(a + b))
+        self.x_series = self.SERIES / float(np.max(a + b)) if np.max(a + b) > 0 else np.inf
         self.x_zero = self.UNDERFLOW / float(np.min(a)) if np.min(a) > 0 else np.inf
         wa, wb = self.w * a, self.w * b
         if kind == DISPLACED:  # e^{-ax}(1 - e^{-bx}) = b x - (a b + b^2/2) x^2 + O(x^3)
@@ -120,6 +142,8 @@ class Yield:
         out = np.zeros(x.shape)
         if self.w.size == 0:
             return out
+        if self.g_dark > 0:
+            return self._with_dark(x)
         series = x < self.x_series
         if self.kind == DISPLACED:
             out[series] = self.m1 * x[series] - self.m2 * x[series] ** 2
@@ -132,6 +156,24 @@ class Yield:
             if self.kind == DISPLACED:
                 p = p * -np.expm1(-self.b * xf)
             out[full] = p @ self.w
+        # the visible fraction, and the invisible decays that always count as missing energy
+        out *= self.f_vis
+        if self.kind == MISSING:
+            out += (1.0 - self.f_vis) * self.w.sum()
+        return out
+
+    def _with_dark(self, x) -> np.ndarray:
+        """sum_i w_i P_i at every x with a coupling-independent dark width (see the docstring)."""
+        out = np.empty(x.shape)
+        wsum = self.w.sum()
+        for k, xk in enumerate(x):
+            br_vis = xk * self.g_vis / (xk * self.g_1 + self.g_dark)
+            p = np.exp(-(self.a * xk + self.c))
+            if self.kind == DISPLACED:
+                p = p * -np.expm1(-(self.b * xk + self.d))
+                out[k] = br_vis * (p @ self.w)
+            else:
+                out[k] = (1.0 - br_vis) * wsum + br_vis * (p @ self.w)
         return out
 
     def __call__(self, couplings) -> np.ndarray:
@@ -219,5 +261,5 @@ def experiment_spectrum(
     w = dsig * GEV2_TO_M2 / E * 0.5 * span[..., None] * gw * tr.dz[:, None, None]  # dx = dE_S / E
     l = lab_decay_length(es, m_S, model.total_width(m_S, coupling))
     before = e.target.length_m - tr.z[:, None, None] + e.downstream.shield_length_m
-    p = probability(e.signature.kind, before, e.downstream.length_m, l)
+    p = probability(e.signature.kind, before, e.downstream.length_m, l, model.visible_fraction(m_S, coupling))
     return e.beam.muons_on_target * coupling**2 * (w * p).sum(axis=(0, 2))

@@ -65,8 +65,38 @@ CHUNK = 100_000
 #: Worker threads for the chunks (numpy releases the GIL inside its kernels).
 THREADS = 2
 
+#: Default PDG ID of a spin-1 mediator: 55 (the same scheme's spin-1 mediator).
+DEFAULT_V_PDGID = 55
+#: Default PDG ID of the dark-matter fermion chi: 52 (the same scheme's spin-1/2 dark matter).
+DEFAULT_CHI_PDGID = 52
+
 _PRODUCTS = {"gamma gamma": ("gamma", "gamma"), "e+ e-": ("e-", "e+"), "mu+ mu-": ("mu-", "mu+"),
              "tau+ tau-": ("tau-", "tau+")}
+_NEUTRINO_PDG = {"nu_e": 12, "nu_mu": 14, "nu_tau": 16}
+
+
+def _final_states(mdl, m_S, brs, chi_pdgid):
+    """(pdg1, pdg2, product mass in GeV, branching ratio, visible) of every open decay: the
+    visible channels, then the neutrino flavours (split by their couplings squared) and
+    chi chi-bar (written with ``chi_pdgid``)."""
+    from ..models import DARK_CHANNEL, NEUTRINO_CHANNEL, NEUTRINOS, VISIBLE
+
+    out = []
+    for c in VISIBLE:
+        if brs.get(c, 0.0) > 0:
+            a, b = _PRODUCTS[c]
+            mass = 0.0 if a == "gamma" else LEPTONS[a[:-1]]
+            out.append((pdg_id(a), pdg_id(b), mass, brs[c], True))
+    if brs.get(NEUTRINO_CHANNEL, 0.0) > 0:
+        r2 = {nu: mdl.ratios.get(nu, 0.0) ** 2 for nu in NEUTRINOS}
+        tot = sum(r2.values())
+        for nu, w in r2.items():
+            if w > 0:
+                out.append((_NEUTRINO_PDG[nu], -_NEUTRINO_PDG[nu], 0.0, brs[NEUTRINO_CHANNEL] * w / tot, False))
+    if brs.get(DARK_CHANNEL, 0.0) > 0:
+        m_chi = float(mdl.dark_sector.chi_mass(m_S))
+        out.append((int(chi_pdgid), -int(chi_pdgid), m_chi, brs[DARK_CHANNEL], False))
+    return out
 
 
 def _d2sigma_u(E, x, U, m_S, flux, m_l):
@@ -211,7 +241,7 @@ def _sample_chunk(ctx: SimpleNamespace, rng, k: int, out: dict) -> None:
     nT, nv, nt = CELLS
     masses_nuc, m_l, m_S, width, kind, exp = c.masses_nuc, c.m_l, c.m_S, c.width, c.kind, c.exp
     L_T, L_sh, L_R = exp.target.length_m, exp.downstream.shield_length_m, exp.downstream.length_m
-    coupling, n, acceptance, br_cum, channels, prod_pdg = c.coupling, c.n, c.acceptance, c.br_cum, c.channels, c.prod_pdg
+    coupling, n, acceptance = c.coupling, c.n, c.acceptance
     cell = np.minimum(np.searchsorted(cum, rng.random(k)), cum.size - 1)
     ic, rest = np.divmod(cell, nT * nv * nt)
     iT, rest = np.divmod(rest, nv * nt)
@@ -305,17 +335,21 @@ def _sample_chunk(ctx: SimpleNamespace, rng, k: int, out: dict) -> None:
         fwd = np.ones(k, dtype=bool)
         kz_s = np.ones(k)
     u_d = rng.random(k)
+    br_vis = ctx.br_vis
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-        if kind == "displaced-decay":
+        if kind == "displaced-decay":  # a visible decay inside the region
             da = (L_T + L_sh - zp) / kz_s
             db = (L_T + L_sh + L_R - zp) / kz_s
             span = db - da
-            P = np.exp(-da / l) * -np.expm1(-span / l)
+            P = br_vis * np.exp(-da / l) * -np.expm1(-span / l)
             dist = da - l * np.log1p(u_d * np.expm1(-span / l))
-        else:
+            invisible = np.zeros(k, dtype=bool)
+        else:  # an invisible decay anywhere, or a visible one beyond the detector
             da = (L_T + L_sh + L_R - zp) / kz_s
-            P = np.exp(-da / l)
-            dist = da - l * np.log1p(-u_d)
+            p_vis = br_vis * np.exp(-da / l)
+            P = (1.0 - br_vis) + p_vis
+            invisible = rng.random(k) * P < (1.0 - br_vis)
+            dist = np.where(invisible, -l * np.log1p(-u_d), da - l * np.log1p(-u_d))
     P = np.where(fwd, np.nan_to_num(P), 0.0)
     dist = np.where(fwd & np.isfinite(dist), dist, 0.0)
     weight = exp.beam.muons_on_target * coupling**2 * f / (n * q) * P
@@ -329,8 +363,10 @@ def _sample_chunk(ctx: SimpleNamespace, rng, k: int, out: dict) -> None:
     beta_s = kk / Ek
     ct_prod = zp
     ct_dec = ct_prod + dist / np.maximum(beta_s, 1e-300)
-    ich = np.minimum(np.searchsorted(br_cum, rng.random(k)), len(channels) - 1)
-    m1 = np.array([0.0 if _PRODUCTS[c][0] == "gamma" else LEPTONS[_PRODUCTS[c][0][:-1]] for c in channels])[ich]
+    u_c = rng.random(k)
+    ich = np.where(invisible, ctx.n_vis + np.searchsorted(ctx.cum_inv, u_c), np.searchsorted(ctx.cum_vis, u_c))
+    ich = np.minimum(ich, len(ctx.final_pdg1) - 1)
+    m1 = ctx.final_mass[ich]
     pstar = np.sqrt(np.clip(0.25 * m_S**2 - m1**2, 0.0, None))
     cth = 2.0 * rng.random(k) - 1.0
     sth = np.sqrt(1.0 - cth**2)
@@ -362,8 +398,8 @@ def _sample_chunk(ctx: SimpleNamespace, rng, k: int, out: dict) -> None:
             s_ = np.where(fwd_m, (z_end - zp) / np.where(fwd_m, pz, 1.0), 0.0)
             ok = fwd_m & _inside(exp.downstream, vprod[:, :2] + s_[:, None] * mu_out[:, 1:3])
         keep &= ok
-    pdg1 = np.array([prod_pdg[_PRODUCTS[c][0]] for c in channels], dtype=np.int64)[ich]
-    pdg2 = np.array([prod_pdg[_PRODUCTS[c][1]] for c in channels], dtype=np.int64)[ich]
+    pdg1 = ctx.final_pdg1[ich]
+    pdg2 = ctx.final_pdg2[ich]
     out["keep"][:] = keep
     out["weight"][:] = weight
     out["pdg_d1"][:] = pdg1
@@ -385,7 +421,8 @@ def generate(
     method: str = DEFAULT_METHOD,
     form_factor: str = DEFAULT_FORM_FACTOR,
     acceptance: bool = True,
-    s_pdgid: int = DEFAULT_S_PDGID,
+    s_pdgid: int | None = None,
+    chi_pdgid: int = DEFAULT_CHI_PDGID,
     progress=None,
 ) -> EventBatch:
     """Generate ``n`` weighted signal events (see the module docstring).
@@ -401,6 +438,8 @@ def generate(
     """
     exp = load_experiment(experiment)
     mdl = get_model(model)
+    if s_pdgid is None:
+        s_pdgid = DEFAULT_S_PDGID if mdl.spin == 0 else DEFAULT_V_PDGID
     method = check_method(method)
     if method == "iww":
         raise ConfigError("method = 'iww' has no angular distribution to sample: use etl or ww")
@@ -416,10 +455,14 @@ def generate(
     mat = get_material(exp.target.material)
     m_l = LEPTONS[exp.beam.lepton]
     width = float(mdl.total_width(m_S, coupling))
-    brs = mdl.branching_ratios(m_S, coupling)
-    channels = [c for c in _PRODUCTS if brs[c] > 0]
-    br_cum = np.cumsum([float(brs[c]) for c in channels])
-    br_cum /= br_cum[-1]
+    brs = {c: float(v) for c, v in mdl.branching_ratios(m_S, coupling).items()}
+    final = _final_states(mdl, m_S, brs, chi_pdgid)  # visible channels first, then invisible ones
+    if not final:
+        raise DomainError(f"model {mdl.name} has no open decay channel at mass_GeV = {m_S:g} (stable at tree level): "
+                          "the event generator needs a decaying mediator; use reach or spectrum for its yield")
+    vis = [f for f in final if f[4]]
+    inv = [f for f in final if not f[4]]
+    br_vis = float(sum(f[3] for f in vis))
     L_T, L_sh, L_R = exp.target.length_m, exp.downstream.shield_length_m, exp.downstream.length_m
     kind = exp.signature.kind
     # cell probabilities: production x decay probability at the cell centres (+ defensive part)
@@ -432,7 +475,7 @@ def generate(
     lc = lab_decay_length(np.maximum(xc * (Tc + m_l)[:, None], m_S * (1 + 1e-12)), m_S, width)
     before = L_T - zc[:, None] + L_sh
     with np.errstate(invalid="ignore"):
-        pc = np.nan_to_num(probability(kind, before, L_R, lc))
+        pc = np.nan_to_num(probability(kind, before, L_R, lc, br_vis))
     wp = w_cells * pc[None, :, :, None]
     flat_w = w_cells.ravel()
     flat_wp = wp.ravel()
@@ -451,10 +494,17 @@ def generate(
     masses_nuc = np.array([ATOMIC_MASS_UNIT_GEV * nu.A for nu in nucs])
     pdg_nuc = [int(1000000000 + nu.Z * 10000 + round(nu.A) * 10) for nu in nucs]
     mu_pdg = pdg_id("mu+" if exp.beam.charge == "+" else "mu-")
-    prod_pdg = {name: pdg_id(name) for pair in _PRODUCTS.values() for name in pair}
+    def cumulative(group):
+        c = np.cumsum([f[3] for f in group]) if group else np.ones(1)
+        return c / c[-1] if c[-1] > 0 else np.linspace(1.0 / len(c), 1.0, len(c))
+
     ctx = SimpleNamespace(tab=tab, cum=cum, prob=prob, vol=vol, fluxes=fluxes, ndens=ndens, masses_nuc=masses_nuc,
                           nucs=nucs, m_l=m_l, m_S=m_S, width=width, kind=kind, exp=exp, coupling=coupling, n=n,
-                          acceptance=acceptance, br_cum=br_cum, channels=channels, prod_pdg=prod_pdg)
+                          acceptance=acceptance, br_vis=br_vis, n_vis=len(vis),
+                          cum_vis=cumulative(vis), cum_inv=cumulative(inv),
+                          final_pdg1=np.array([f[0] for f in final], dtype=np.int64),
+                          final_pdg2=np.array([f[1] for f in final], dtype=np.int64),
+                          final_mass=np.array([f[2] for f in final], dtype=float))
     sizes = [min(CHUNK, n - i) for i in range(0, n, CHUNK)]
     if seed is None:  # a fresh seed, recorded in the metadata so that the run can be repeated
         import secrets
@@ -503,6 +553,7 @@ def generate(
         "mass_GeV": m_S, "coupling": coupling, "seed": int(seed), "method": method,
         "form_factor": form_factor, "signature": kind, "acceptance": bool(acceptance), "n_generated": n,
         "muons_on_target": exp.beam.muons_on_target, "beam_energy_GeV": exp.beam.energy_GeV,
-        "target": f"{exp.target.material} {exp.target.length_m:g} m", "s_pdgid": int(s_pdgid), "units": "GeV, m",
+        "target": f"{exp.target.material} {exp.target.length_m:g} m", "s_pdgid": int(s_pdgid),
+        "chi_pdgid": int(chi_pdgid), "kind": mdl.kind, "units": "GeV, m",
     }
     return out

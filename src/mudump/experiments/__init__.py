@@ -85,10 +85,24 @@ class Signature(_Strict):
 
 
 class Statistics(_Strict):
-    """Confidence level of the limit and the expected background (events)."""
+    """How the limit is set (:mod:`mudump.statistics`): the confidence level; the events
+    observed (a recast; none for a projection, which reports the expected limit); the expected
+    background (events) and its uncertainty; the signal efficiency and its uncertainty. With
+    an uncertainty the limit is CLs, else the classical Poisson limit."""
 
     confidence_level: float = Field(0.9, gt=0, lt=1, allow_inf_nan=False)
+    observed: Optional[int] = Field(None, ge=0, description="events observed (a recast); none for a projection")
     background: float = Field(0.0, ge=0, allow_inf_nan=False)
+    background_uncertainty: float = Field(0.0, ge=0, allow_inf_nan=False, description="standard deviation, events")
+    efficiency: float = Field(1.0, gt=0, le=1, allow_inf_nan=False, description="signal efficiency")
+    efficiency_uncertainty: float = Field(0.0, ge=0, allow_inf_nan=False, description="standard deviation")
+
+    def limit(self):
+        """The event limit of these statistics (:func:`mudump.statistics.event_limit`)."""
+        from ..statistics import event_limit
+
+        return event_limit(self.confidence_level, self.background, self.observed, self.background_uncertainty,
+                           self.efficiency, self.efficiency_uncertainty)
 
 
 class Experiment(_Strict):
@@ -141,7 +155,9 @@ def _format_validation(where: str, exc: ValidationError) -> str:
         msg = "is required"
     elif e["type"] == "extra_forbidden":
         msg = "is not a known field"
-    elif e["type"] in ("float_type", "int_type"):
+    elif e["type"] == "int_type":
+        msg = f"must be a whole number, not {e['input']!r}"
+    elif e["type"] == "float_type":
         msg = f"must be a number, not {e['input']!r}"
     elif e["type"] == "string_type":
         msg = f"must be a string, not {e['input']!r}"

@@ -1,50 +1,97 @@
-"""Models of the dark scalar: data (couplings per lepton) plus the width kernels of
-:mod:`mudump.models.scalar`.
+"""Models of the light mediator X as data: its kind, its coupling to each lepton as a ratio to
+g_mu, an optional kinetic mixing with the photon and an optional dark sector; the width kernels
+of :mod:`mudump.models.widths` turn that into widths, branching ratios and decay lengths.
 
-A model is a :class:`ScalarModel`: the ratio of each lepton's coupling to g_mu. New models
-(other ratios, or invisible channels later) are new data, not new kernels.
+A model is a TOML file (presets in ``mudump/models/presets/``; a user's file by path) with the
+same fields as :class:`Model`; :func:`get_model` takes a preset name, a letter, a descriptive
+name or a path. The study's models keep their paper's letters (Chen, Pospelov, Zhong,
+arXiv:1701.07437, section II): ``A`` = ``leptophilic`` (g_l = g_mu m_l/m_mu), ``B`` =
+``muonphilic`` (g_mu only). mudump 0.1.0 had the two letters the other way round.
 
-Units: m_S and widths in GeV, couplings dimensionless, lengths in metres, energies total in GeV.
+Units: m_X and widths in GeV, couplings dimensionless, lengths in metres, energies total in GeV.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import tomllib
+import warnings
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
 from types import MappingProxyType
-from typing import Mapping
+from typing import Literal, Mapping, Optional
 
 import numpy as np
 
 from .._checks import check_range
 from ..constants import LEPTONS
-from ..errors import DomainError, UnknownNameError
-from . import scalar
+from ..errors import ConfigError, DomainError, MudumpWarning, UnknownNameError
+from . import scalar, widths
+from .widths import KINDS
 
-#: Range of S masses (GeV) over which the models are validated: 1 MeV to 1 GeV (issue 2).
-#: Below 1 MeV the e+e- channel closes and S is stable against visible decays in model A except
-#: through photons; above 1 GeV hadronic physics (absent here) would matter for a realistic model.
+#: Range of mediator masses (GeV) over which the models are validated: 1 MeV to 1 GeV (issue 2).
+#: Below 1 MeV the e+e- channel closes and a scalar of model A decays only to photons; above
+#: 1 GeV hadronic physics (absent here) would matter for a realistic model.
 MASS_RANGE_GEV: tuple[float, float] = (1e-3, 1.0)
 
 #: Largest coupling accepted: perturbativity, g^2/(4 pi) < 1.
 COUPLING_MAX: float = float(np.sqrt(4.0 * np.pi))
 
+#: Charged leptons and neutrinos a model may couple to.
+CHARGED = ("e", "mu", "tau")
+NEUTRINOS = ("nu_e", "nu_mu", "nu_tau")
+
 #: Decay channels, in a fixed order, with the lepton of each l+l- channel.
 LEPTON_CHANNELS: dict[str, str] = {"e+ e-": "e", "mu+ mu-": "mu", "tau+ tau-": "tau"}
 PHOTON_CHANNEL = "gamma gamma"
-CHANNELS: tuple[str, ...] = (PHOTON_CHANNEL, *LEPTON_CHANNELS)
+NEUTRINO_CHANNEL = "nu nu-bar"
+DARK_CHANNEL = "chi chi-bar"
+#: Channels seen by a detector (charged leptons, photons) and channels that escape it.
+VISIBLE: tuple[str, ...] = (PHOTON_CHANNEL, *LEPTON_CHANNELS)
+INVISIBLE: tuple[str, ...] = (NEUTRINO_CHANNEL, DARK_CHANNEL)
+CHANNELS: tuple[str, ...] = VISIBLE + INVISIBLE
 
 
 @dataclass(frozen=True)
-class ScalarModel:
-    """A CP-even scalar coupled to charged leptons, g_l = ratio_l * g_mu.
+class DarkSector:
+    """A Dirac fermion chi that X decays to, X -> chi chi-bar, with the same Lorentz structure
+    as X's coupling to leptons and coupling g_chi = sqrt(4 pi alpha_D). Its mass is absolute
+    (``chi_mass_GeV``) or a fixed ratio to m_X (``chi_mass_ratio``)."""
+
+    alpha_D: float
+    chi_mass_GeV: Optional[float] = None
+    chi_mass_ratio: Optional[float] = None
+
+    def chi_mass(self, m_X):
+        """m_chi in GeV for mediator masses m_X (GeV)."""
+        if self.chi_mass_ratio is not None:
+            return self.chi_mass_ratio * np.asarray(m_X, dtype=float)
+        return np.full(np.shape(m_X), float(self.chi_mass_GeV))
+
+    @property
+    def g_chi(self) -> float:
+        return float(np.sqrt(4.0 * np.pi * self.alpha_D))
+
+
+@dataclass(frozen=True)
+class Model:
+    """A light mediator X: kind, couplings g_l = ratio_l * g_mu, optional kinetic mixing and
+    dark sector.
 
     Attributes
     ----------
-    name: short name, the letter of the paper ("A", "B") for the presets.
-    alias: a descriptive name accepted wherever a model is named ("leptophilic", "muonphilic").
-    description: one line for tables and plot legends.
-    ratios: g_l / g_mu for each lepton ("e", "mu", "tau"); missing leptons do not couple.
+    name: short name ("A", "B", "lmu-ltau", ...).
+    description: one line for tables and plot titles.
+    ratios: g_l / g_mu for each lepton ("e", "mu", "tau", and for the vector kinds "nu_e",
+        "nu_mu", "nu_tau"); missing leptons do not couple.
     reference: where the model comes from.
+    alias: a descriptive name accepted wherever a model is named ("leptophilic", ...).
+    kind: "scalar", "pseudoscalar", "vector" or "axial-vector".
+    kinetic_mixing: None; "lmu-ltau" (the loop-induced mixing of the gauged L_mu - L_tau boson,
+        :func:`mudump.models.widths.lmu_ltau_mixing`); or a number, eps/g_mu.
+    dark_sector: None or a :class:`DarkSector`.
+    coupling_label: how the model's papers name the scanned coupling ("g_mu", "g'").
     """
 
     name: str
@@ -52,77 +99,269 @@ class ScalarModel:
     ratios: Mapping[str, float]
     reference: str = ""
     alias: str = ""
+    kind: str = "scalar"
+    kinetic_mixing: "str | float | None" = None
+    dark_sector: Optional[DarkSector] = None
+    coupling_label: str = "g_mu"
+    source_file: str = field(default="", compare=False)
 
     def __post_init__(self):
-        unknown = set(self.ratios) - set(LEPTONS)
+        if self.kind not in KINDS:
+            raise UnknownNameError(f"model {self.name}: kind = {self.kind!r} is unknown: allowed {', '.join(KINDS)}")
+        allowed = CHARGED + (NEUTRINOS if widths.SPIN[self.kind] == 1 else ())
+        unknown = set(self.ratios) - set(allowed)
         if unknown:
-            raise UnknownNameError(f"model {self.name}: unknown lepton(s) {sorted(unknown)}; allowed: e, mu, tau")
+            raise UnknownNameError(
+                f"model {self.name}: couplings.{sorted(unknown)[0]} is not a lepton this {self.kind} can couple to: "
+                f"allowed {', '.join(allowed)}"
+            )
         object.__setattr__(self, "ratios", MappingProxyType(dict(self.ratios)))
 
     @property
     def label(self) -> str:
-        """The letter with the descriptive name, e.g. "A (leptophilic)", for tables and titles."""
+        """The name with the descriptive name, e.g. "A (leptophilic)", for tables and titles."""
         return f"{self.name} ({self.alias})" if self.alias and self.alias != self.name else self.name
 
-    def couplings(self, g_mu) -> dict[str, np.ndarray]:
-        """Coupling of each lepton (dimensionless) for a muon coupling ``g_mu`` (array ok)."""
-        g_mu = np.asarray(g_mu, dtype=float)
-        return {l: r * g_mu for l, r in self.ratios.items() if r != 0.0}
+    @property
+    def spin(self) -> int:
+        return widths.SPIN[self.kind]
 
-    def widths(self, m_S, g_mu) -> dict[str, np.ndarray]:
-        """Partial widths in GeV by channel name (see :data:`CHANNELS`), broadcast over m_S, g_mu."""
-        m_S = check_range("mass_GeV", m_S, *MASS_RANGE_GEV, unit="GeV")
-        g_mu = check_range("coupling", g_mu, 0.0, COUPLING_MAX)
-        g = self.couplings(g_mu)
-        zero = np.zeros(np.broadcast(m_S, g_mu).shape)
-        out = {PHOTON_CHANNEL: zero + scalar.width_to_photons(m_S, list(g.values()), [LEPTONS[l] for l in g])}
-        for channel, lep in LEPTON_CHANNELS.items():
-            out[channel] = zero + (scalar.width_to_leptons(m_S, g[lep], LEPTONS[lep]) if lep in g else 0.0)
+    # -- couplings --------------------------------------------------------------------------
+
+    def mixing(self, m_X):
+        """|eps| / g_mu at q^2 = m_X^2 (0 without kinetic mixing)."""
+        if self.kinetic_mixing is None:
+            return np.zeros(np.shape(m_X))
+        if self.kinetic_mixing == "lmu-ltau":
+            return widths.lmu_ltau_mixing(m_X, LEPTONS["mu"], LEPTONS["tau"])
+        return np.full(np.shape(m_X), float(self.kinetic_mixing))
+
+    def couplings(self, g_mu, m_X=None) -> dict[str, np.ndarray]:
+        """Coupling of each charged lepton (dimensionless) for a muon coupling ``g_mu`` (array
+        ok). With kinetic mixing eps, a charged lepton without a direct coupling couples with
+        e eps (its electric charge times eps; needs ``m_X``, eps runs with q^2 = m_X^2); for
+        leptons that couple directly the correction (below 0.5% for L_mu - L_tau) is left out."""
+        g_mu = np.asarray(g_mu, dtype=float)
+        out = {l: r * g_mu for l, r in self.ratios.items() if r != 0.0 and l in CHARGED}
+        if self.kinetic_mixing is not None and m_X is not None:
+            from ..constants import ALPHA
+
+            e_eps = np.sqrt(4.0 * np.pi * ALPHA) * self.mixing(m_X) * g_mu
+            for l in CHARGED:
+                out.setdefault(l, e_eps)
         return out
 
-    def total_width(self, m_S, g_mu) -> np.ndarray:
-        """Total width in GeV."""
-        return sum(self.widths(m_S, g_mu).values())
+    # -- widths -----------------------------------------------------------------------------
 
-    def branching_ratios(self, m_S, g_mu=1.0) -> dict[str, np.ndarray]:
-        """Branching ratio of each channel (independent of g_mu: every width scales as g_mu^2)."""
-        w = self.widths(m_S, g_mu)
+    @property
+    def channels(self) -> tuple[str, ...]:
+        """The channels this model has (widths may still vanish below thresholds)."""
+        out = list(VISIBLE)
+        if any(self.ratios.get(n, 0.0) for n in NEUTRINOS):
+            out.append(NEUTRINO_CHANNEL)
+        if self.dark_sector is not None:
+            out.append(DARK_CHANNEL)
+        return tuple(out)
+
+    def widths(self, m_X, g_mu) -> dict[str, np.ndarray]:
+        """Partial widths in GeV by channel name (:attr:`channels`), broadcast over m_X, g_mu."""
+        m_X = check_range("mass_GeV", m_X, *MASS_RANGE_GEV, unit="GeV")
+        g_mu = check_range("coupling", g_mu, 0.0, COUPLING_MAX)
+        g = self.couplings(g_mu, m_X)
+        zero = np.zeros(np.broadcast(m_X, g_mu).shape)
+        out = {PHOTON_CHANNEL: zero + widths.width_to_photons(self.kind, m_X, list(g.values()), [LEPTONS[l] for l in g])}
+        for channel, lep in LEPTON_CHANNELS.items():
+            out[channel] = zero + (widths.width_to_fermions(self.kind, m_X, g[lep], LEPTONS[lep]) if lep in g else 0.0)
+        if NEUTRINO_CHANNEL in self.channels:
+            out[NEUTRINO_CHANNEL] = zero + sum(
+                widths.width_to_neutrinos(m_X, self.ratios.get(n, 0.0) * g_mu) for n in NEUTRINOS
+            )
+        if self.dark_sector is not None:
+            d = self.dark_sector
+            out[DARK_CHANNEL] = zero + widths.width_to_fermions(self.kind, m_X, d.g_chi, d.chi_mass(m_X))
+        return out
+
+    def total_width(self, m_X, g_mu) -> np.ndarray:
+        """Total width in GeV."""
+        return sum(self.widths(m_X, g_mu).values())
+
+    def branching_ratios(self, m_X, g_mu=1.0) -> dict[str, np.ndarray]:
+        """Branching ratio of each channel. Without a dark sector every width scales as g_mu^2
+        and the ratios do not depend on g_mu; X -> chi chi-bar goes with alpha_D instead."""
+        w = self.widths(m_X, g_mu)
         tot = sum(w.values())
         return {k: np.divide(v, tot, out=np.zeros_like(tot), where=tot > 0) for k, v in w.items()}
 
-    def ctau(self, m_S, g_mu) -> np.ndarray:
+    def visible_fraction(self, m_X, g_mu=1.0) -> np.ndarray:
+        """BR(visible) = BR to charged leptons and photons (what a displaced-decay search sees)."""
+        br = self.branching_ratios(m_X, g_mu)
+        return sum(br[c] for c in VISIBLE)
+
+    def width_parts(self, m_X) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(Gamma_visible, Gamma_invisible at g_mu = 1, Gamma_dark) in GeV: at coupling g the
+        total width is g^2 (Gamma_visible + Gamma_invisible) + Gamma_dark; Gamma_dark (X ->
+        chi chi-bar) does not scale with g_mu."""
+        w = self.widths(m_X, 1.0)
+        vis = sum(w[c] for c in VISIBLE)
+        inv = w.get(NEUTRINO_CHANNEL, np.zeros_like(vis))
+        dark = w.get(DARK_CHANNEL, np.zeros_like(vis))
+        return vis, inv, dark
+
+    def ctau(self, m_X, g_mu) -> np.ndarray:
         """Proper decay length c*tau in metres."""
-        return scalar.proper_decay_length(self.total_width(m_S, g_mu))
+        return widths.proper_decay_length(self.total_width(m_X, g_mu))
 
-    def decay_length(self, energy, m_S, g_mu) -> np.ndarray:
-        """Mean lab decay length in metres of an S of total energy ``energy`` (GeV)."""
-        m_S = check_range("mass_GeV", m_S, *MASS_RANGE_GEV, unit="GeV")
+    def decay_length(self, energy, m_X, g_mu) -> np.ndarray:
+        """Mean lab decay length in metres of an X of total energy ``energy`` (GeV)."""
+        m_X = check_range("mass_GeV", m_X, *MASS_RANGE_GEV, unit="GeV")
         energy = check_range("energy_GeV", energy, 0.0, lo_open=True, unit="GeV")
-        if np.any(energy < m_S):
-            raise DomainError(f"energy_GeV = {float(np.min(energy)):g} is below the S mass: need energy_GeV >= mass_GeV")
-        return scalar.lab_decay_length(energy, m_S, self.total_width(m_S, g_mu))
+        if np.any(energy < m_X):
+            raise DomainError(f"energy_GeV = {float(np.min(energy)):g} is below the mediator mass: need energy_GeV >= mass_GeV")
+        return widths.lab_decay_length(energy, m_X, self.total_width(m_X, g_mu))
+
+    # -- (g-2) ------------------------------------------------------------------------------
+
+    def delta_a(self, m_X, g_mu, lepton: str = "mu"):
+        """One-loop Delta a_l of this model for lepton ``lepton`` (see :mod:`mudump.g2`)."""
+        from .. import g2
+
+        g = self.couplings(np.asarray(g_mu, dtype=float), m_X).get(lepton, 0.0 * np.asarray(g_mu, dtype=float))
+        return g2.delta_a_kind(self.kind, m_X, g, LEPTONS[lepton])
 
 
-#: The study's models, labelled as in its paper (Chen, Pospelov, Zhong, arXiv:1701.07437,
-#: PRD 95 (2017) 115005, section II) and its talk (model A drawn with S -> e+e-, model B with
-#: S -> gamma gamma). mudump 0.1.0 had the two letters the other way round.
-MODELS: dict[str, ScalarModel] = {
-    "A": ScalarModel(
-        "A",
-        "g_l = g_mu m_l / m_mu",
-        {l: m / LEPTONS["mu"] for l, m in LEPTONS.items()},
-        "Chen, Pospelov, Zhong, arXiv:1701.07437, section II, model A ('mass proportionality'); "
-        "minimal flavour violation as in Batell, Lange, McKeen, Pospelov, Ritz, arXiv:1606.04943",
-        alias="leptophilic",
-    ),
-    "B": ScalarModel(
-        "B",
-        "g_mu only",
-        {"mu": 1.0},
-        "Chen, Pospelov, Zhong, arXiv:1701.07437, section II, model B ('coupling exclusively to muons')",
-        alias="muonphilic",
-    ),
-}
+#: The model of 0.1, kept as a name: every model is now a :class:`Model`.
+ScalarModel = Model
+
+
+# ---------------------------------------------------------------------------------------------
+# model files
+
+
+def _schema():
+    from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+    class _S(BaseModel):
+        model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    class Couplings(_S):
+        mass_proportional: bool = False
+        e: Optional[float] = Field(None, allow_inf_nan=False)
+        mu: Optional[float] = Field(None, allow_inf_nan=False)
+        tau: Optional[float] = Field(None, allow_inf_nan=False)
+        nu_e: Optional[float] = Field(None, allow_inf_nan=False)
+        nu_mu: Optional[float] = Field(None, allow_inf_nan=False)
+        nu_tau: Optional[float] = Field(None, allow_inf_nan=False)
+
+        @model_validator(mode="after")
+        def _mu_is_one(self):
+            if self.mu is not None and self.mu != 1.0:
+                raise ValueError(f"couplings.mu = {self.mu:g}: the muon's ratio is 1 by definition (the scanned coupling is g_mu)")
+            if self.mass_proportional and any(getattr(self, l) is not None for l in ("e", "tau")):
+                raise ValueError("couplings: mass_proportional = true fixes e and tau; give either, not both")
+            return self
+
+    class KineticMixing(_S):
+        loop: Optional[Literal["lmu-ltau"]] = None
+        epsilon_over_g: Optional[float] = Field(None, ge=0, le=1, allow_inf_nan=False)
+
+        @model_validator(mode="after")
+        def _one(self):
+            if (self.loop is None) == (self.epsilon_over_g is None):
+                raise ValueError("kinetic_mixing: give exactly one of loop = 'lmu-ltau' or epsilon_over_g")
+            return self
+
+    class Dark(_S):
+        alpha_D: float = Field(gt=0, le=4 * np.pi, allow_inf_nan=False, description="g_chi^2 / 4 pi")
+        chi_mass_GeV: Optional[float] = Field(None, gt=0, allow_inf_nan=False)
+        chi_mass_ratio: Optional[float] = Field(None, gt=0, allow_inf_nan=False, description="m_chi / m_X")
+
+        @model_validator(mode="after")
+        def _one(self):
+            if (self.chi_mass_GeV is None) == (self.chi_mass_ratio is None):
+                raise ValueError("dark_sector: give exactly one of chi_mass_GeV or chi_mass_ratio")
+            return self
+
+    class ModelFile(_S):
+        name: str = Field(min_length=1)
+        alias: str = ""
+        description: str = ""
+        reference: str = ""
+        kind: Literal["scalar", "pseudoscalar", "vector", "axial-vector"]
+        coupling_label: str = "g_mu"
+        couplings: Couplings = Couplings()
+        kinetic_mixing: Optional[KineticMixing] = None
+        dark_sector: Optional[Dark] = None
+
+        @model_validator(mode="after")
+        def _neutrinos_need_spin_1(self):
+            if self.kind in ("scalar", "pseudoscalar"):
+                for n in NEUTRINOS:
+                    if getattr(self.couplings, n) is not None:
+                        raise ValueError(f"couplings.{n}: a {self.kind} does not couple to neutrinos (only the vector kinds do)")
+                if self.kinetic_mixing is not None:
+                    raise ValueError(f"kinetic_mixing: a {self.kind} cannot mix with the photon (only the vector kinds can)")
+            return self
+
+    return ModelFile
+
+
+def parse_model(data: dict, where: str = "model") -> Model:
+    """A :class:`Model` from a parsed TOML document; a mistake raises ConfigError naming the field."""
+    from pydantic import ValidationError
+
+    from ..experiments import _format_validation
+
+    try:
+        f = _schema().model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_format_validation(where, exc)) from None
+    c = f.couplings
+    ratios: dict[str, float] = {"mu": 1.0}
+    if c.mass_proportional:
+        ratios.update({l: LEPTONS[l] / LEPTONS["mu"] for l in CHARGED})
+    for l in (*CHARGED, *NEUTRINOS):
+        v = getattr(c, l)
+        if v is not None:
+            ratios[l] = float(v)
+    mixing = None
+    if f.kinetic_mixing is not None:
+        mixing = f.kinetic_mixing.loop or float(f.kinetic_mixing.epsilon_over_g)
+    dark = None
+    if f.dark_sector is not None:
+        d = f.dark_sector
+        dark = DarkSector(d.alpha_D, d.chi_mass_GeV, d.chi_mass_ratio)
+        closed = (d.chi_mass_ratio is not None and d.chi_mass_ratio >= 0.5) or (
+            d.chi_mass_GeV is not None and 2.0 * d.chi_mass_GeV >= MASS_RANGE_GEV[1])
+        if closed:
+            warnings.warn(f"{where}: dark_sector: chi is heavier than m_X/2 at every mass: there is no invisible "
+                          "chi chi-bar channel", MudumpWarning, stacklevel=2)
+        elif d.chi_mass_GeV is not None and 2.0 * d.chi_mass_GeV > MASS_RANGE_GEV[0]:
+            warnings.warn(f"{where}: dark_sector: chi chi-bar is closed for m_X <= {2 * d.chi_mass_GeV:g} GeV "
+                          "(no invisible channel there)", MudumpWarning, stacklevel=2)
+    try:
+        return Model(f.name, f.description, ratios, f.reference, f.alias, f.kind, mixing, dark, f.coupling_label,
+                     source_file=where)
+    except UnknownNameError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+
+
+def _read_toml(raw: bytes, where: str) -> dict:
+    try:
+        return tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{where}: not valid TOML: {exc}") from None
+
+
+@cache
+def presets() -> dict[str, Model]:
+    """The shipped models by name (``mudump/models/presets/*.toml``), in a fixed order."""
+    out = {}
+    folder = resources.files(__package__).joinpath("presets")
+    for f in sorted(folder.iterdir(), key=lambda p: p.name):
+        if f.name.endswith(".toml"):
+            m = parse_model(_read_toml(f.read_bytes(), f"model preset {f.name[:-5]}"), f"model preset {f.name[:-5]}")
+            out[m.name] = m
+    return out
 
 
 def _normalise(name: str) -> str:
@@ -130,21 +369,47 @@ def _normalise(name: str) -> str:
 
 
 def model_names() -> list[str]:
-    """Every accepted model name: the letters and the descriptive names."""
-    return [n for m in MODELS.values() for n in (m.name, m.alias) if n]
+    """Every accepted preset name: the names and the descriptive names."""
+    return [n for m in presets().values() for n in (m.name, m.alias) if n]
 
 
-def get_model(name: "str | ScalarModel") -> ScalarModel:
-    """Look a model up by letter ("A", "B") or descriptive name ("leptophilic", "muonphilic";
-    case, hyphens and underscores ignored); a ScalarModel is returned unchanged."""
-    if isinstance(name, ScalarModel):
+def get_model(name: "str | Path | Model") -> Model:
+    """A model by preset name or letter ("A", "B", "lmu-ltau", ...), by descriptive name
+    ("leptophilic", "muonphilic"; case, hyphens and underscores ignored), or by path to a TOML
+    model file; a Model is returned unchanged."""
+    if isinstance(name, Model):
         return name
-    key = _normalise(name)
-    for m in MODELS.values():
+    text = str(name)
+    path = Path(text)
+    if path.suffix == ".toml" or (len(text) > 2 and path.exists()):
+        if not path.is_file():
+            raise ConfigError(f"model file {text!r} does not exist")
+        return parse_model(_read_toml(path.read_bytes(), str(path)), str(path))
+    key = _normalise(text)
+    for m in presets().values():
         if key in (_normalise(m.name), _normalise(m.alias)):
             return m
-    accepted = ", ".join(f"{m.name} or {m.alias}" for m in MODELS.values())
-    raise UnknownNameError(f"model = {name!r} is unknown: allowed {accepted}")
+    accepted = ", ".join(f"{m.name} or {m.alias}" if m.alias else m.name for m in presets().values())
+    raise UnknownNameError(f"model = {text!r} is unknown: allowed {accepted}, or a path to a .toml model file")
 
 
-__all__ = ["ScalarModel", "MODELS", "get_model", "model_names", "CHANNELS", "MASS_RANGE_GEV", "COUPLING_MAX", "scalar"]
+class _Models(Mapping):
+    """``MODELS[name]``: the preset models by name (read on first use)."""
+
+    def __getitem__(self, key):
+        return presets()[key]
+
+    def __iter__(self):
+        return iter(presets())
+
+    def __len__(self):
+        return len(presets())
+
+
+MODELS: Mapping[str, Model] = _Models()
+
+
+__all__ = [
+    "Model", "ScalarModel", "DarkSector", "MODELS", "get_model", "model_names", "parse_model", "presets",
+    "CHANNELS", "VISIBLE", "INVISIBLE", "MASS_RANGE_GEV", "COUPLING_MAX", "KINDS", "scalar", "widths",
+]

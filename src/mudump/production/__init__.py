@@ -26,7 +26,9 @@ from ..constants import GEV2_TO_M2, LEPTONS
 from ..errors import DomainError, UnknownNameError
 from . import etl_table, iww, ww
 from .flux import photon_flux
-from .formfactors import DEFAULT_FORM_FACTOR, Nucleus, check_form_factor
+from ..materials import get_material
+from ..nuclei import Nucleus
+from .formfactors import DEFAULT_FORM_FACTOR, check_form_factor
 from .kinds import DEFAULT_KIND, KINDS, check_kind
 from .kinematics import x_range
 
@@ -64,8 +66,6 @@ def _components(target) -> list[tuple[Nucleus, float]]:
     """(nucleus, weight) pairs: a Nucleus has weight 1; a material its atom number fractions."""
     if isinstance(target, Nucleus):
         return [(target, 1.0)]
-    from ..materials import get_material  # materials depends on production, not the reverse
-
     mat = get_material(target)
     return list(zip(mat.nuclei, mat.number_fractions))
 

@@ -1,0 +1,306 @@
+"""The web API of the reach explorer (mudump.web.app) through FastAPI's test client, plus one
+real uvicorn server for the concurrency check.
+
+Reference numbers are the library's own (mudump.reach.reach, mudump.signal.experiment_spectrum,
+ScalarModel.decay_length, the CLI's CSV writer and figures), computed here in the same process:
+the API must hand back exactly what the library computes. Tolerances: 1e-6 relative (the
+project's floor for anything that goes through scipy numerics), although the numbers are
+expected to be identical.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+import tomllib
+
+import numpy as np
+import pytest
+
+pytest.importorskip("fastapi")
+from fastapi.testclient import TestClient  # noqa: E402
+
+from mudump import reach as reachmod  # noqa: E402
+from mudump.errors import ConfigError  # noqa: E402
+from mudump.experiments import load_experiment, parse_experiment  # noqa: E402
+from mudump.models import get_model  # noqa: E402
+from mudump.web.app import LIMITS, create_app  # noqa: E402
+
+#: A small grid keeps the tests fast: NA64-mu's tables are cheap (0.2 m Pb).
+GRID = {"mass_min_GeV": 0.005, "mass_max_GeV": 0.5, "n_masses": 8, "coupling_min": 1e-7, "coupling_max": 1.0, "n_couplings": 40}
+REL = 1e-6
+
+
+@pytest.fixture(scope="module")
+def client():
+    with TestClient(create_app()) as c:
+        yield c
+
+
+def _grid():
+    return np.geomspace(GRID["mass_min_GeV"], GRID["mass_max_GeV"], GRID["n_masses"]), np.geomspace(
+        GRID["coupling_min"], GRID["coupling_max"], GRID["n_couplings"])
+
+
+def _doc(name="na64mu"):
+    return load_experiment(name).model_dump(mode="json", exclude_none=True)
+
+
+def _same_intervals(api, lib):
+    assert len(api) == len(lib)
+    for a, b in zip(api, lib):
+        assert len(a) == len(b)
+        for (lo_a, hi_a), (lo_b, hi_b) in zip(a, b):
+            assert lo_a == pytest.approx(lo_b, rel=REL) and hi_a == pytest.approx(hi_b, rel=REL)
+
+
+def test_lists(client):
+    exps = client.get("/api/experiments").json()["presets"]
+    assert {"fnal-mu", "na64mu"} <= {e["name"] for e in exps}
+    models = client.get("/api/models").json()["models"]
+    assert {(m["name"], m["alias"]) for m in models} == {("A", "leptophilic"), ("B", "muonphilic")}
+    methods = client.get("/api/methods").json()
+    assert {m["name"] for m in methods["methods"]} == {"etl", "ww", "iww"} and methods["default"] == "etl"
+    g2 = client.get("/api/g2/presets").json()
+    assert g2["default"] in {p["name"] for p in g2["presets"]}
+    schema = client.get("/api/schema/experiment").json()
+    assert {"beam", "target", "downstream", "signature", "statistics"} <= set(schema["properties"])
+    assert client.get("/api/experiments/na64mu").json() == _doc()
+    assert client.get("/api/experiments/nope").status_code == 422
+    page = client.get("/")
+    assert page.status_code == 200 and "/static/vendor/plotly.min.js" in page.text
+    assert "cdn" not in page.text.lower() and "https://" not in page.text
+    assert client.get("/static/vendor/plotly.min.js").status_code == 200
+
+
+@pytest.mark.parametrize("models", [["A"], ["B", "leptophilic"]])
+def test_reach_matches_library(client, models):
+    doc = _doc()
+    doc["beam"]["muons_on_target"] = 4e12
+    r = client.post("/api/reach", json={"experiment": doc, "models": models, **GRID})
+    assert r.status_code == 200, r.text
+    out = r.json()
+    masses, couplings = _grid()
+    exp = parse_experiment(doc)
+    assert [res["model"] for res in out["results"]] == [get_model(m).name for m in models]
+    for res in out["results"]:
+        lib = reachmod.reach(exp, res["model"], masses, couplings)
+        assert res["masses_GeV"] == pytest.approx(lib.masses.tolist(), rel=REL)  # the grid and the decay thresholds
+        assert res["muons_on_target"] == 4e12
+        _same_intervals(res["intervals"], lib.intervals)
+        # the contour is mudump.plotting's outline of those intervals: every lower edge is a vertex
+        ys = np.concatenate([c["g_mu"] for c in res["contours"]])
+        for iv in lib.intervals:
+            if iv:
+                assert np.min(np.abs(ys / iv[0][0] - 1)) < REL
+    assert out["g2"]["preset"] == client.get("/api/g2/presets").json()["default"]
+
+
+def test_reach_csv_and_png_are_the_clis(client, tmp_path, capsys):
+    from mudump.cli import main
+
+    body = {"experiment": "na64mu", "models": ["A"], **GRID}
+    csv_api = client.post("/api/reach.csv", json=body)
+    assert csv_api.status_code == 200 and csv_api.headers["content-type"].startswith("text/csv")
+    out = tmp_path / "cli.csv"
+    plot = tmp_path / "cli.png"
+    args = ["reach", "na64mu", "--model", "A", "--output", str(out), "--plot", str(plot),
+            "--mass-min", str(GRID["mass_min_GeV"]), "--mass-max", str(GRID["mass_max_GeV"]), "--n-masses", str(GRID["n_masses"]),
+            "--coupling-min", str(GRID["coupling_min"]), "--coupling-max", str(GRID["coupling_max"]),
+            "--n-couplings", str(GRID["n_couplings"])]
+    with pytest.raises(SystemExit) as exc:
+        main(args)
+    assert exc.value.code == 0, capsys.readouterr().err
+    assert csv_api.text.replace("\r\n", "\n") == out.read_text().replace("\r\n", "\n")
+    png_api = client.post("/api/reach.png", json=body)
+    assert png_api.status_code == 200 and png_api.content[:8] == b"\x89PNG\r\n\x1a\n"
+    import matplotlib.image as mpimg
+
+    a = mpimg.imread(tmp_path.joinpath("api.png").write_bytes(png_api.content) and tmp_path / "api.png")
+    b = mpimg.imread(plot)
+    assert a.shape == b.shape and np.array_equal(a, b)
+
+
+def test_stream_gives_progress_then_the_result(client):
+    body = {"experiment": "na64mu", "models": ["A"], **GRID, "n_masses": 5}
+    with client.stream("POST", "/api/reach/stream", json=body) as s:
+        assert s.status_code == 200
+        lines = [json.loads(x) for x in s.iter_lines() if x.strip()]
+    assert all("progress" in x for x in lines[:-1]) and "result" in lines[-1]
+    done = [x["progress"][0] for x in lines[:-1]]
+    assert done == sorted(done) and lines[-2]["progress"] == [5, 5]
+    plain = client.post("/api/reach", json=body).json()
+    assert lines[-1]["result"]["results"][0]["intervals"] == plain["results"][0]["intervals"]
+
+
+def test_toml_download_is_read_unchanged_by_the_cli(client, tmp_path, capsys):
+    from mudump.cli import main
+
+    doc = _doc()
+    doc.update(name="my-setup", label="my setup")
+    doc["target"]["length_m"] = 0.35
+    doc["downstream"].update(shield_length_m=1.0, shape="cylinder", radius_m=0.4)
+    doc["statistics"]["background"] = 0.5
+    r = client.post("/api/experiment.toml", json={"experiment": doc})
+    assert r.status_code == 200 and 'filename="my-setup.toml"' in r.headers["content-disposition"]
+    path = tmp_path / "my-setup.toml"
+    path.write_text(r.text)
+    assert load_experiment(path) == parse_experiment(doc)
+    assert tomllib.loads(r.text)["downstream"]["radius_m"] == 0.4
+    with pytest.raises(SystemExit) as exc:
+        main(["reach", str(path), "--model", "B", "--n-masses", "2", "--n-couplings", "20", "--mass-min", "0.01",
+              "--mass-max", "0.1", "--json"])
+    cap = capsys.readouterr()
+    assert exc.value.code == 0, cap.err
+    assert json.loads(cap.out)["experiment"] == "my-setup"
+
+
+@pytest.mark.parametrize("section, key, value, field", [
+    ("target", "length_m", -0.2, "experiment.target.length_m"),
+    ("signature", "e_cut_GeV", 200.0, "experiment.signature.e_cut_GeV"),  # above the 160 GeV beam
+    ("target", "material", "unobtainium", "experiment.target.material"),
+    ("beam", "muons_on_target", "lots", "experiment.beam.muons_on_target"),
+])
+def test_invalid_experiment_is_refused_like_the_cli(client, section, key, value, field):
+    doc = _doc()
+    doc[section][key] = value
+    with pytest.raises(ConfigError) as cli_error:
+        parse_experiment(doc)
+    for url in ("/api/reach", "/api/experiment/validate", "/api/experiment.toml", "/api/reach.csv"):
+        r = client.post(url, json={"experiment": doc} | ({**GRID} if "reach" in url else {}))
+        assert r.status_code == 422, url
+        body = r.json()
+        assert body["error"] == str(cli_error.value)  # the same one line as `mudump reach file.toml`
+        assert [f["field"] for f in body["fields"]] == [field]
+
+
+def test_bounds_and_bad_requests_get_4xx_and_the_server_carries_on(client):
+    bad = [
+        ({"n_masses": LIMITS["n_masses"] + 1}, 422, "n_masses"),
+        ({"n_couplings": LIMITS["n_couplings"] + 1}, 422, "n_couplings"),
+        ({"models": ["A", "B", "A"]}, 422, "models"),
+        ({"models": []}, 422, "models"),
+        ({"models": ["C"]}, 422, "model"),
+        ({"method": "magic"}, 422, "method"),
+        ({"mass_min_GeV": 2.0}, 422, "mass_min_GeV"),
+        ({"mass_min_GeV": 0.5, "mass_max_GeV": 0.1}, 422, "mass_max_GeV"),
+        ({"coupling_min": 0.0}, 422, "coupling_min"),
+        ({"experiment": "/etc/passwd"}, 422, "experiment"),  # a preset name, never a server path
+        ({"experiment": "../src/mudump/experiments/presets/na64mu.toml"}, 422, "experiment"),
+        ({"experiment": 3}, 422, "experiment"),
+        ({"unknown_option": 1}, 422, "unknown_option"),
+        ({"preset": "nope"}, 422, "preset"),
+    ]
+    for body, status, field in bad:
+        r = client.post("/api/reach", json=body)
+        assert r.status_code == status, (body, r.text)
+        assert field in r.json()["error"] or field in [f["field"] for f in r.json()["fields"]], (body, r.json())
+    r = client.post("/api/reach", content=b'{"n_masses": NaN}', headers={"content-type": "application/json"})
+    assert r.status_code == 422
+    r = client.post("/api/reach", content=b"{not json", headers={"content-type": "application/json"})
+    assert r.status_code == 400
+    big = json.dumps({"experiment": {"name": "x" * (LIMITS["body_bytes"] + 10)}}).encode()
+    r = client.post("/api/reach", content=big, headers={"content-type": "application/json"})
+    assert r.status_code == 413
+    r = client.post("/api/reach", content=iter([big[:40000], big[40000:]]), headers={"content-type": "application/json"})
+    assert r.status_code == 413  # chunked, no Content-Length
+    r = client.post("/api/spectrum", json={"experiment": "na64mu", "mass_GeV": 0.1, "coupling": 1e-4, "bins": LIMITS["bins"] + 1})
+    assert r.status_code == 422
+    r = client.post("/api/decay-length", json={"mass_GeV": 3.0, "coupling": 1e-4})
+    assert r.status_code == 422 and r.json()["fields"][0]["field"] == "mass_GeV"
+    assert client.get("/api/nothing-here").status_code == 404
+    assert client.get("/static/../../pyproject.toml").status_code == 404
+    assert client.post("/api/reach", json={"experiment": "na64mu", **GRID}).status_code == 200
+
+
+def test_spectrum_and_decay_length_match_library(client):
+    from mudump import signal
+
+    r = client.post("/api/spectrum", json={"experiment": "na64mu", "model": "B", "mass_GeV": 0.1, "coupling": 3e-4, "bins": 7})
+    assert r.status_code == 200
+    d = r.json()
+    exp = load_experiment("na64mu")
+    edges = np.linspace(exp.signature.e_cut_GeV, exp.beam.energy_GeV, 8)
+    lib = signal.experiment_spectrum(exp, "B", 0.1, 3e-4, edges)
+    assert d["bin_edges_GeV"] == pytest.approx(edges.tolist(), rel=REL)
+    assert d["events"] == pytest.approx(lib.tolist(), rel=REL)
+    r = client.post("/api/decay-length", json={"model": "A", "mass_GeV": 0.05, "coupling": 1e-3, "n_energies": 5})
+    d = r.json()
+    assert d["decay_length_m"] == pytest.approx(get_model("A").decay_length(np.array(d["E_S_GeV"]), 0.05, 1e-3).tolist(), rel=REL)
+    for url in ("/api/spectrum.png", "/api/decay-length.png"):
+        body = {"experiment": "na64mu", "mass_GeV": 0.1, "coupling": 3e-4} if "spectrum" in url else {"mass_GeV": 0.1, "coupling": 3e-4}
+        r = client.post(url, json=body)
+        assert r.status_code == 200 and r.content[:4] == b"\x89PNG"
+
+
+def test_host_header_checked_when_asked():
+    with TestClient(create_app(allowed_hosts=["127.0.0.1", "localhost"]), base_url="http://127.0.0.1") as c:
+        assert c.get("/api/health").status_code == 200
+        assert c.get("/api/health", headers={"host": "attacker.example"}).status_code == 400
+
+
+def test_serve_binds_loopback_by_default():
+    from mudump._cli_serve import is_loopback, serve
+
+    import inspect
+
+    assert inspect.signature(serve).parameters["host"].default == "127.0.0.1"
+    assert is_loopback("127.0.0.1") and is_loopback("localhost") and is_loopback("::1")
+    assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.4")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_twenty_concurrent_reach_requests_over_http():
+    """20 requests at once on a real server (4 distinct setups, 5 times each): every answer is
+    the library's for its setup, and each setup is computed once (the cache's in-flight sharing)."""
+    import httpx
+    import uvicorn
+
+    app = create_app()
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        for _ in range(200):
+            if server.started:
+                break
+            time.sleep(0.05)
+        setups = []
+        for mot, cl, bkg in ((1e12, 0.9, 0.0), (2e12, 0.9, 0.0), (1e12, 0.95, 2.5), (5e11, 0.68, 0.0)):
+            doc = _doc()
+            doc["beam"]["muons_on_target"] = mot
+            doc["statistics"].update(confidence_level=cl, background=bkg)
+            setups.append(doc)
+        answers = [None] * 20
+
+        def ask(i):
+            with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120) as c:
+                answers[i] = c.post("/api/reach", json={"experiment": setups[i % 4], "models": ["A"], **GRID})
+
+        threads = [threading.Thread(target=ask, args=(i,)) for i in range(20)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        masses, couplings = _grid()
+        expected = [reachmod.reach(parse_experiment(d), "A", masses, couplings) for d in setups]
+        for i, r in enumerate(answers):
+            assert r is not None and r.status_code == 200
+            res = r.json()["results"][0]
+            assert res["muons_on_target"] == setups[i % 4]["beam"]["muons_on_target"]
+            assert res["cl"] == setups[i % 4]["statistics"]["confidence_level"]
+            _same_intervals(res["intervals"], expected[i % 4].intervals)
+        cache = app.state.reach_cache
+        assert len(cache) == 4 and cache.misses == 4 and cache.hits == 16
+        assert cache.rescaled == 3  # one scan, the three other setups derived from it (muons, CL, background)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

@@ -1,0 +1,135 @@
+"""The reach explorer in a real browser: `mudump serve` on a free port, Debian's Chromium driven
+by Playwright. Skipped when /usr/bin/chromium is missing, unless the environment variable CI is
+set (then it must run: .ci/run installs Chromium).
+
+Reference numbers: the library's own reach (mudump.reach.reach) for the edited experiment.
+Tolerance 1e-5 relative: the CSV carries 6 significant digits.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+if not CHROMIUM.exists() and not os.environ.get("CI"):
+    pytest.skip("Chromium is not installed at /usr/bin/chromium (set CI to make this a failure)", allow_module_level=True)
+
+pytestmark = pytest.mark.browser
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server():
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "mudump.cli", "serve", "--port", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy())
+    try:
+        line = proc.stdout.readline()  # "mudump reach explorer: http://127.0.0.1:PORT/ ..."
+        m = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
+        assert m and int(m.group(1)) == port, (line, proc.stderr.read() if proc.poll() is not None else "")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    assert CHROMIUM.exists(), "CI is set but /usr/bin/chromium is missing (apt-get install chromium)"
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield b
+        b.close()
+
+
+def _revision(page) -> int:
+    return int(page.get_attribute("#plot", "data-revision"))
+
+
+def _wait_new_plot(page, after: int, timeout=90_000):
+    page.wait_for_function(f"Number(document.getElementById('plot').dataset.revision) > {after}", timeout=timeout)
+
+
+def _contour_edges(page, model: str):
+    """(lowest and highest g_mu) of the drawn excluded region of a model, read off the plot."""
+    ys = page.evaluate(
+        "(m) => document.getElementById('plot').data.filter(t => t.meta === 'model-' + m).flatMap(t => Array.from(t.y))", model)
+    assert ys, "no contour drawn"
+    return min(ys), max(ys)
+
+
+def test_explorer_in_chromium(server, browser, tmp_path):
+    from mudump.experiments import load_experiment, parse_experiment
+    from mudump.reach import DEFAULT_COUPLINGS, DEFAULT_MASSES, reach
+
+    page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    urls, errors = [], []
+    page.on("request", lambda r: urls.append(r.url))
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(server + "/")
+    _wait_new_plot(page, 0)
+    assert page.input_value("#preset") == "fnal-mu"
+    model = page.evaluate("document.querySelector('#model-checks input:checked').value")
+    lo_before, hi_before = _contour_edges(page, model)
+
+    # a 5x thinner target makes fewer S: the lower edge of the excluded region moves up (in the
+    # long-lived regime events go as g^4 x production, so the edge moves as production^(-1/4):
+    # here by a factor 1.46, the library's number below)
+    rev = _revision(page)
+    page.fill("#f-target-length_m", "0.3")
+    _wait_new_plot(page, rev)
+    lo_after, hi_after = _contour_edges(page, model)
+    assert lo_after > 1.2 * lo_before, (lo_before, lo_after)
+    doc = load_experiment("fnal-mu").model_dump()
+    doc["target"]["length_m"] = 0.3
+    lib = reach(parse_experiment(doc), model, np.geomspace(*DEFAULT_MASSES), np.geomspace(*DEFAULT_COUPLINGS))
+    assert lo_after == pytest.approx(min(iv[0][0] for iv in lib.intervals if iv), rel=1e-6)
+
+    # the CSV download is the library's reach of the edited experiment
+    with page.expect_download() as dl:
+        page.click("#dl-csv")
+    rows = list(csv.DictReader(io.StringIO(Path(dl.value.path()).read_text())))
+    expected = [(m, k, lo, hi) for m, ivs in zip(lib.masses, lib.intervals) for k, (lo, hi) in enumerate(ivs)]
+    assert len(rows) == len(expected) > 10
+    for row, (m, k, lo, hi) in zip(rows, expected):
+        assert row["model"] == model and int(row["interval"]) == k
+        assert float(row["m_S_GeV"]) == pytest.approx(m, rel=1e-5)
+        assert float(row["g_mu_low"]) == pytest.approx(lo, rel=1e-5)
+        assert float(row["g_mu_high"]) == pytest.approx(hi, rel=1e-5)
+
+    # an invalid value: the message beside the field, the last good plot stays
+    rev = _revision(page)
+    page.fill("#f-target-length_m", "-1")
+    msg = page.locator('.msg[data-for="experiment.target.length_m"]')
+    msg.wait_for(state="visible", timeout=10_000)
+    assert "greater than 0" in msg.inner_text()
+    assert _revision(page) == rev and _contour_edges(page, model) == (lo_after, hi_after)
+    page.screenshot(path=str(tmp_path / "explorer.png"), full_page=True)
+
+    assert not errors, errors
+    outside = [u for u in urls if not (u.startswith(server + "/") or u.startswith("blob:" + server + "/") or u.startswith("data:"))]
+    assert not outside, outside
+    page.close()
