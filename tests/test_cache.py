@@ -180,7 +180,7 @@ def fake_ratio(monkeypatch):
 
     calls = []
 
-    def compute(nuc, m_l, form_factor="tsai", progress=None):
+    def compute(nuc, m_l, form_factor="tsai", progress=None, kind="scalar"):
         calls.append(nuc.symbol)
         return np.ones((etl_table.GRID_LN_M.size, etl_table.GRID_EPS.size, etl_table.GRID_V.size))
 

@@ -18,9 +18,12 @@ from mudump.production.formfactors import nucleus
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.slow
 def test_derivation_script_checks_and_generated_code_is_current():
-    """scripts/derive_etl_amplitude.py re-derives |M|^2 with sympy, checks gauge invariance
-    (symbolic and numeric) and the Dirac-matrix trace, and that the generated file matches."""
+    """scripts/derive_etl_amplitude.py re-derives |M|^2 with sympy for every kind of X, checks
+    gauge invariance (symbolic and numeric), the Dirac-matrix trace, the 2->2 amplitudes and
+    IWW u integrals of mudump.production.ww/iww and the Klein-Nishina limit, and that the
+    generated file matches (about 10 s of sympy)."""
     proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "derive_etl_amplitude.py"), "--check"],
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
