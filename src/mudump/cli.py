@@ -678,6 +678,9 @@ def ratio(
         t.caption = f"map written to {plot}"
     _emit(payload, as_json, t)
 
+from ._cli_scan import register as _register_scan  # noqa: E402
+_register_scan(app)
+
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app; a MudumpError or a malformed command line becomes one line
