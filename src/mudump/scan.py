@@ -48,6 +48,7 @@ import os
 import types
 import typing
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Mapping, Optional, Sequence
 
@@ -66,11 +67,12 @@ from .reach import DEFAULT_COUPLINGS, DEFAULT_MASSES, reach
 
 #: Format of the rows and of the key hash; bump it when either changes meaning.
 SCAN_VERSION = 1
-#: Work estimate for task sizing (seconds, measured on one core for fnal-mu, see
-#: benchmarks/bench_scan.py): one production table computed from scratch, and the reach of one
-#: (point, model) at one mass once the table exists (200 couplings).
-SECONDS_PER_TABLE = 0.12
-SECONDS_PER_REACH = 0.004
+#: Work estimate for task sizing (seconds on one core of the development machine, fnal-mu, etl):
+#: one production table computed from scratch (its PUMAS tables already loaded), and the reach
+#: of one (point, model) at one mass once the table exists (200 couplings). Only the task size
+#: depends on them, never a result.
+SECONDS_PER_TABLE = 0.03
+SECONDS_PER_REACH = 0.006
 #: Figures of merit in every row (besides the contour lists).
 FIGURES_OF_MERIT = ("best_g_mu", "best_mass_GeV", "mass_low_GeV", "mass_high_GeV", "excluded_fraction")
 
@@ -479,7 +481,10 @@ def run_scan(
             idx, models, sl = futures[fut]
             try:
                 res = fut.result()
-            except Exception as exc:  # noqa: BLE001 - e.g. a worker lost: recorded per row
+            except BrokenProcessPool:
+                res = ["task failed: a worker process died (out of memory, killed, or a script without the "
+                       "`if __name__ == '__main__':` guard that process pools need); rerun to retry"] * len(idx)
+            except Exception as exc:  # noqa: BLE001 - e.g. a Dask worker lost: recorded per row
                 res = [f"task failed: {type(exc).__name__}: {exc}"] * len(idx)
             for i, r in zip(idx, res):
                 for k, m in enumerate(models):
