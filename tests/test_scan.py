@@ -65,8 +65,9 @@ def test_rows_match_direct_reach(serial_rows):
                 k += 1
                 assert (row["target.length_m"], row["downstream.length_m"], row["model"]) == (lt, ld, model)
                 assert row["error"] is None
-                r = reach(exp, model, MASSES, COUPLINGS)
-                flat = [(m, lo, hi) for m, ivs in zip(MASSES, r.intervals) for lo, hi in ivs]
+                r = reach(exp, model, MASSES, COUPLINGS)  # as `mudump reach`: threshold points added
+                assert np.array_equal(r.masses, plan().masses)
+                flat = [(m, lo, hi) for m, ivs in zip(r.masses, r.intervals) for lo, hi in ivs]
                 assert flat, "FNAL-mu excludes couplings at these masses"
                 # same function, same numbers: only float round-trip through Python lists
                 assert row["mass_GeV"] == [f[0] for f in flat]

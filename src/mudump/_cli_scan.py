@@ -147,7 +147,15 @@ def _arrow_table(rows: list[dict], fields: list[str], metadata: dict):
 
 
 def write_outputs(path: Path, rows: list[dict], fields: list[str], metadata: dict, csv_path: Optional[Path]) -> None:
-    """Write the rows to Parquet (atomically: a temporary file then a rename) and CSV."""
+    """Write the rows to Parquet (atomically: a temporary file then a rename) and CSV; a write
+    error is one MudumpError line."""
+    try:
+        _write_outputs(path, rows, fields, metadata, csv_path)
+    except OSError as exc:
+        raise MudumpError(f"--output = {str(path)!r}: could not be written ({exc.strerror or exc})") from None
+
+
+def _write_outputs(path, rows, fields, metadata, csv_path) -> None:
     import pyarrow.parquet as pq
 
     table = _arrow_table(rows, fields, metadata)
@@ -250,6 +258,7 @@ def register(app: typer.Typer) -> None:
         scheduler_timeout: Annotated[float, typer.Option("--scheduler-timeout", min=0.1, max=600, help="Seconds to wait for the scheduler.")] = 10.0,
         plot: Annotated[Optional[str], typer.Option("--plot", help="Plot a figure of merit against the scanned field(s) (png, pdf, svg).")] = None,
         fom: Annotated[str, typer.Option("--fom", help="Figure of merit to plot: excluded_fraction, best_g_mu, best_mass_GeV, mass_low_GeV, mass_high_GeV.")] = "excluded_fraction",
+        dpi: Annotated[int, typer.Option("--dpi", min=50, max=1200, help="Resolution of a PNG plot (dots per inch).")] = 300,
         as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object (metadata and rows) on stdout instead of a table.")] = False,
     ):
         """Design scan: the reach over a grid of experiment fields, one row per point and model."""
@@ -310,6 +319,8 @@ def register(app: typer.Typer) -> None:
             cli.err.print(f"note: {dropped} rows of {output} belong to another scan and are replaced", markup=False,
                           highlight=False)
         csv_path = None if no_csv else out_path.with_suffix(".csv")
+        if csv_path is not None:
+            cli._check_out_path(str(csv_path), "--output (its CSV copy)", (".csv",))
         metadata = plan.metadata()
         new_rows: dict[str, dict] = {}
         last = [time.monotonic()]
@@ -344,9 +355,9 @@ def register(app: typer.Typer) -> None:
         if plot:
             from . import plotting
 
-            plotting.save(plotting.scan_figure(
+            cli._save_plot(plotting.scan_figure(
                 rows, plan.fields, fom, title=f"{plan.base.get('label') or plan.base['name']} design scan ({plan.method})",
-                region=plan.region.description), plot)
+                region=plan.region.description), plot, dpi)
         title = (f"Design scan of {plan.base['name']} ({plan.method}): {len(rows)} rows, "
                  f"{len(kept)} from the earlier run; written to {output}")
         payload = {"metadata": metadata, "output": output, "resumed_rows": len(kept), "rows": rows}

@@ -600,7 +600,7 @@ def _axis_scale(values) -> str:
     return "log" if v.size > 2 and v.min() > 0 and v.max() / v.min() >= 20 else "linear"
 
 
-def scan_figure(rows: Sequence[dict], fields: Sequence[str], fom: str = "excluded_fraction", title: str | None = None,
+def scan_figure(rows: "list[dict]", fields: "list[str]", fom: str = "excluded_fraction", title: str | None = None,
                 region: str | None = None) -> Figure:
     """A figure of merit of a design scan (rows of :func:`mudump.scan.run_scan`) against one
     scanned field (a line per model) or two (a colour map per model, with labelled contours).

@@ -63,7 +63,7 @@ from .experiments import Experiment, load_experiment, parse_experiment
 from .models import COUPLING_MAX, MASS_RANGE_GEV, get_model
 from .production import DEFAULT_METHOD, check_method
 from .production.formfactors import DEFAULT_FORM_FACTOR, check_form_factor
-from .reach import DEFAULT_COUPLINGS, DEFAULT_MASSES, reach
+from .reach import DEFAULT_COUPLINGS, DEFAULT_MASSES, reach, with_thresholds
 
 #: Format of the rows and of the key hash; bump it when either changes meaning.
 SCAN_VERSION = 1
@@ -254,7 +254,8 @@ def plan_scan(
     """Check the inputs and lay out the design points (Cartesian product of the grid, the first
     field varying slowest). ``experiment``: preset name, path or Experiment; ``models``:
     letters or names; ``masses`` (GeV) and ``couplings``: the reach grids (defaults as
-    ``mudump reach``); ``preset``: Delta a_mu preset of the reference region; ``reference``:
+    ``mudump reach``; like it, the masses get a point just below each two-lepton decay
+    threshold of the models, :func:`mudump.reach.with_thresholds`); ``preset``: Delta a_mu preset of the reference region; ``reference``:
     (g_lo, g_hi) to use a fixed coupling strip instead."""
     exp = load_experiment(experiment)
     grid = check_grid(grid)
@@ -273,7 +274,9 @@ def plan_scan(
     check_range("coupling", couplings, 0.0, COUPLING_MAX, lo_open=True)
     if masses.size < 2 or couplings.size < 2:
         raise ConfigError("a scan needs at least 2 masses and 2 couplings")
-    masses, couplings = np.sort(masses), np.sort(couplings)
+    # the points just below the two-lepton thresholds that `mudump reach` adds for each model
+    masses = np.unique(np.concatenate([with_thresholds(masses, m) for m in letters]))
+    couplings = np.sort(couplings)
     region = reference_region(masses, couplings, preset, reference)
     base = exp.model_dump(mode="json")
     plan = ScanPlan(base, grid, letters, masses, couplings, method, form_factor, region)
@@ -289,11 +292,25 @@ def plan_scan(
     return plan
 
 
-def target_key(exp: Experiment, method: str, form_factor: str) -> tuple:
-    """The inputs of an experiment's production tables (:func:`mudump.signal.table_for`):
-    points with equal keys share every table."""
-    return (exp.beam.lepton, exp.beam.energy_GeV, exp.target.material, exp.target.length_m,
-            exp.signature.e_cut_GeV, method, form_factor)
+#: Fields that do not enter the production tables (:func:`mudump.signal.table_for` takes only
+#: beam, target and the E_S cut): design points that differ only in these share every table.
+DOWNSTREAM_OF_TARGET = ("name", "label", "description", "source", "downstream", "statistics",
+                        "beam.muons_on_target", "signature.kind")
+
+
+def target_key(exp: Experiment, method: str, form_factor: str) -> str:
+    """A key equal for experiments whose production tables are equal: the whole experiment
+    except the fields of DOWNSTREAM_OF_TARGET, with the method and form factor. Conservative by
+    construction (a new target-side field of the schema splits groups without being listed
+    here); grouping only decides which points share a task, never a result."""
+    doc = exp.model_dump(mode="json")
+    for path in DOWNSTREAM_OF_TARGET:
+        *parents, leaf = path.split(".")
+        d = doc
+        for p in parents:
+            d = d.get(p, {})
+        d.pop(leaf, None)
+    return _canonical([doc, method, form_factor])
 
 
 # ----------------------------------------------------------------------------------------------
@@ -308,7 +325,7 @@ def _run_task(experiments: list, models: list, masses: np.ndarray, couplings: np
     out = []
     for exp in experiments:
         try:
-            out.append([reach(exp, m, masses, couplings, method, form_factor=form_factor).intervals for m in models])
+            out.append([reach(exp, m, masses, couplings, method, form_factor=form_factor, refine_thresholds=False).intervals for m in models])
         except Exception as exc:  # noqa: BLE001 - a failing point is recorded in its row, the scan goes on
             out.append(str(exc) if isinstance(exc, MudumpError) else f"{type(exc).__name__}: {exc}")
     return out
