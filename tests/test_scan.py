@@ -251,3 +251,17 @@ def test_cli_refused_value_is_per_point(capsys, tmp_path):
     assert code == 0, err
     rows = json.loads(o)["rows"]
     assert "greater than 0" in rows[0]["error"] and rows[1]["error"] is None and rows[1]["best_g_mu"] > 0
+
+
+def test_cli_scheduler_runs_on_dask(capsys, tmp_path):
+    """`--scheduler ADDRESS` runs the scan on that Dask cluster: the rows are those of a serial run."""
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as c:
+        code, o, err = run(capsys, "scan", "fnal-mu", "--model", "B", "--grid", "downstream.length_m=1,3",
+                           "--output", str(tmp_path / "d.parquet"), "--json", "--scheduler", c.scheduler_address,
+                           *CLI_GRID[:-2])
+    assert code == 0, err
+    expected = S.run_scan(S.plan_scan("fnal-mu", {"downstream.length_m": [1.0, 3.0]}, ["B"],
+                                      masses=np.geomspace(0.005, 0.3, 4), couplings=np.geomspace(1e-7, 1e-2, 40)),
+                          S.serial_executor())
+    assert json.loads(o)["rows"] == expected  # JSON keeps floats exactly (shortest repr round trip)
