@@ -265,3 +265,17 @@ def test_cli_scheduler_runs_on_dask(capsys, tmp_path):
                                       masses=np.geomspace(0.005, 0.3, 4), couplings=np.geomspace(1e-7, 1e-2, 40)),
                           S.serial_executor())
     assert json.loads(o)["rows"] == expected  # JSON keeps floats exactly (shortest repr round trip)
+
+
+def test_cli_extended_grid_reuses_rows(capsys, tmp_path):
+    """Rows are keyed per point, not per grid: adding a value to a field computes only the new
+    points (what an interrupted scan's checkpoint file also relies on)."""
+    base = ["scan", "fnal-mu", "--model", "A", "--output", str(tmp_path / "e.parquet"), "--json", *CLI_GRID]
+    code, o, err = run(capsys, *base, "--grid", "downstream.length_m=1,3")
+    assert code == 0, err
+    first = json.loads(o)["rows"]
+    code, o, err = run(capsys, *base, "--grid", "downstream.length_m=1,2,3")
+    assert code == 0, err
+    d = json.loads(o)
+    assert d["resumed_rows"] == 2 and [r["downstream.length_m"] for r in d["rows"]] == [1.0, 2.0, 3.0]
+    assert d["rows"][0] == first[0] and d["rows"][2] == first[1]
