@@ -193,7 +193,7 @@ def test_reach_gaps_and_several_intervals(results_a, tmp_path):
     nothing = dataclasses.replace(r, intervals=[[] for _ in r.intervals])
     fig = plotting.reach_figure([nothing])
     assert _exclusion_lines(fig) == []
-    assert len(_legend(fig).get_texts()) == 2
+    assert len(_legend(fig).get_texts()) == 3  # the experiment, (g-2)_mu and (g-2)_e (model A couples to e)
 
 
 def test_spectrum_figure(tmp_path):

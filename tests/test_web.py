@@ -60,7 +60,7 @@ def test_lists(client):
     exps = client.get("/api/experiments").json()["presets"]
     assert {"fnal-mu", "na64mu"} <= {e["name"] for e in exps}
     models = client.get("/api/models").json()["models"]
-    assert {(m["name"], m["alias"]) for m in models} == {("A", "leptophilic"), ("B", "muonphilic")}
+    assert {("A", "leptophilic"), ("B", "muonphilic")} <= {(m["name"], m["alias"]) for m in models}
     methods = client.get("/api/methods").json()
     assert {m["name"] for m in methods["methods"]} == {"etl", "ww", "iww"} and methods["default"] == "etl"
     g2 = client.get("/api/g2/presets").json()
@@ -180,7 +180,8 @@ def test_bounds_and_bad_requests_get_4xx_and_the_server_carries_on(client):
     bad = [
         ({"n_masses": LIMITS["n_masses"] + 1}, 422, "n_masses"),
         ({"n_couplings": LIMITS["n_couplings"] + 1}, 422, "n_couplings"),
-        ({"models": ["A", "B", "A"]}, 422, "models"),
+        ({"models": ["A", "B", "lmu-ltau", "muonphilic-ps", "muonphilic-vector"]}, 422, "models"),
+        ({"models": ["/etc/passwd.toml"]}, 422, "model"),
         ({"models": []}, 422, "models"),
         ({"models": ["C"]}, 422, "model"),
         ({"method": "magic"}, 422, "method"),

@@ -705,6 +705,9 @@ def ratio(
         t.caption = f"map written to {plot}"
     _emit(payload, as_json, t)
 
+from ._cli_scan import register as _register_scan  # noqa: E402
+_register_scan(app)
+
 
 from ._cli_serve import register as _register_serve  # noqa: E402
 _register_serve(app)

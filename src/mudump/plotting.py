@@ -600,3 +600,132 @@ def save(fig: Figure, path, dpi: int = DEFAULT_DPI) -> Path:
 
 
 __all__ = ["reach_figure", "spectrum_figure", "decay_length_figure", "save"]
+
+
+# ----------------------------------------------------------------------------------------------
+# design scans
+
+#: Axis labels of the commonly scanned experiment fields (others: built from the field name).
+_SCAN_FIELD_LABELS = {
+    "beam.energy_GeV": "beam energy $E_\\mu$ [GeV]",
+    "beam.muons_on_target": "muons on target",
+    "target.length_m": "target length [m]",
+    "downstream.shield_length_m": "shield length [m]",
+    "downstream.length_m": "decay region / detector length [m]",
+    "signature.e_cut_GeV": "cut $E_S^{\\min}$ [GeV]",
+    "statistics.background": "background [events]",
+    "statistics.confidence_level": "confidence level",
+}
+#: Axis labels and scales of the figures of merit of :mod:`mudump.scan`.
+_FOM_LABELS = {
+    "excluded_fraction": ("excluded fraction", "linear"),
+    "best_g_mu": ("best excluded $g_\\mu$", "log"),
+    "best_mass_GeV": ("$m_S$ of the best $g_\\mu$ [GeV]", "log"),
+    "mass_low_GeV": ("lowest excluded $m_S$ [GeV]", "log"),
+    "mass_high_GeV": ("highest excluded $m_S$ [GeV]", "log"),
+}
+
+
+def _scan_field_label(name: str) -> str:
+    if name in _SCAN_FIELD_LABELS:
+        return _SCAN_FIELD_LABELS[name]
+    section, _, leaf = name.rpartition(".")
+    for suffix, unit in (("_GeV", "GeV"), ("_m", "m")):
+        if leaf.endswith(suffix):
+            return f"{section} {leaf[: -len(suffix)].replace('_', ' ')} [{unit}]".strip()
+    return f"{section} {leaf.replace('_', ' ')}".strip()
+
+
+def _axis_scale(values) -> str:
+    v = np.asarray(values, dtype=float)
+    return "log" if v.size > 2 and v.min() > 0 and v.max() / v.min() >= 20 else "linear"
+
+
+def scan_figure(rows: "list[dict]", fields: "list[str]", fom: str = "excluded_fraction", title: str | None = None,
+                region: str | None = None) -> Figure:
+    """A figure of merit of a design scan (rows of :func:`mudump.scan.run_scan`) against one
+    scanned field (a line per model) or two (a colour map per model, with labelled contours).
+    Rows with an error or without the figure of merit (nothing excluded) are left blank.
+    ``region`` (the reference region's description) is noted under the title when the figure
+    of merit is ``excluded_fraction``."""
+    from matplotlib.colors import LogNorm, Normalize
+
+    from .models import get_model
+
+    if fom not in _FOM_LABELS:
+        raise ConfigError(f"fom = {fom!r} is unknown: allowed {', '.join(_FOM_LABELS)}")
+    if not 1 <= len(fields) <= 2:
+        raise ConfigError(f"a scan plot shows 1 or 2 scanned fields, not {len(fields)}")
+    models = list(dict.fromkeys(r["model"] for r in rows))
+    label, scale = _FOM_LABELS[fom]
+    value = lambda r: np.nan if r.get(fom) is None else float(r[fom])  # noqa: E731
+    note = region if (fom == "excluded_fraction" and region) else None
+    if len(fields) == 1:
+        (f,) = fields
+        fig = _new_figure((3.6, 2.8))
+        ax = fig.add_subplot()
+        _style_axes(ax)
+        for k, m in enumerate(models):
+            sel = sorted((r[f], value(r)) for r in rows if r["model"] == m)
+            x, y = np.array(sel).T if sel else (np.array([]), np.array([]))
+            mdl = get_model(m)
+            ax.plot(x, y, color=COLOURS[k % len(COLOURS)], ls=LINESTYLES[k % len(LINESTYLES)], marker="o", ms=3,
+                    lw=1.3, label=f"model {mdl.label}")
+        ax.set_xscale(_axis_scale([r[f] for r in rows]))
+        ax.set_yscale(scale)
+        if fom == "excluded_fraction":
+            ax.set_ylim(0.0, 1.02)
+        ax.set_xlabel(_scan_field_label(f), fontsize=FONT_LABEL)
+        ax.set_ylabel(label, fontsize=FONT_LABEL)
+        ax.legend(fontsize=FONT_SMALL, frameon=False, loc="best")
+        axes = [ax]
+    else:
+        fx, fy = fields
+        xs = np.unique([r[fx] for r in rows])
+        ys = np.unique([r[fy] for r in rows])
+        vals = np.array([value(r) for r in rows], dtype=float)
+        finite = vals[np.isfinite(vals)]
+        if scale == "log" and finite.size and finite.min() > 0:
+            norm = LogNorm(finite.min(), finite.max()) if finite.max() > finite.min() else LogNorm(finite.min() / 2, finite.min() * 2)
+        else:
+            norm = Normalize(*(finite.min(), finite.max()) if finite.size else (0.0, 1.0))
+        fig = _new_figure((3.2 * len(models) + 0.6, 2.9))
+        axes = fig.subplots(1, len(models), squeeze=False, sharey=True)[0]
+        mesh = None
+        for k, (ax, m) in enumerate(zip(axes, models)):
+            _style_axes(ax)
+            z = np.full((ys.size, xs.size), np.nan)
+            for r in rows:
+                if r["model"] == m:
+                    z[np.searchsorted(ys, r[fy]), np.searchsorted(xs, r[fx])] = value(r)
+            zm = np.ma.masked_invalid(z)
+            mesh = ax.pcolormesh(xs, ys, zm, shading="nearest", cmap="viridis", norm=norm, rasterized=True)
+            if xs.size > 1 and ys.size > 1 and np.isfinite(z).sum() >= 4:
+                levels = norm.inverse(np.linspace(0.1, 0.9, 5)) if finite.size else []
+                levels = np.unique(np.asarray(levels, dtype=float))
+                if len(levels):
+                    cs = ax.contour(xs, ys, zm, levels=levels, colors="w", linewidths=0.6)
+                    ax.clabel(cs, fontsize=FONT_SMALL - 1, fmt=lambda v: f"{v:.2g}")
+            ax.set_xscale(_axis_scale(xs))
+            ax.set_yscale(_axis_scale(ys))
+            mdl = get_model(m)
+            ax.set_title(f"model {mdl.label}", fontsize=FONT_SMALL + 1)
+            ax.set_xlabel(_scan_field_label(fx), fontsize=FONT_LABEL)
+            if k == 0:
+                ax.set_ylabel(_scan_field_label(fy), fontsize=FONT_LABEL)
+        cb = fig.colorbar(mesh, ax=list(axes), pad=0.02)
+        cb.set_label(label, fontsize=FONT_LABEL)
+        cb.ax.tick_params(labelsize=FONT_SMALL)
+    if title or note:
+        import textwrap
+
+        if note:
+            width = 60 if len(fields) == 1 else 60 * len(models)
+            note = "\n".join(textwrap.wrap("reference region: " + note, width))
+            note = note.replace("(g-2)_mu", "$(g-2)_\\mu$").replace("g_mu", "$g_\\mu$")
+        text = "\n".join(t for t in (title, note) if t)
+        fig.suptitle(text, fontsize=FONT_LABEL if not note else FONT_SMALL + 1)
+    return fig
+
+
+__all__ = [*__all__, "scan_figure"]

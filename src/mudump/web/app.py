@@ -66,7 +66,7 @@ LIMITS: dict[str, int] = {
     "body_bytes": 64 * 1024,  # a whole experiment document is < 2 kB
     "n_masses": 400,  # CLI: 2000; 400 log-spaced masses resolve any contour on screen
     "n_couplings": 1000,  # CLI: 5000; edges are root-found, so the grid only has to bracket them
-    "models": len(MODELS),
+    "models": 4,  # models drawn at once in one plot
     "bins": 1000,
     "n_energies": 2000,
     "string_chars": 200,
@@ -324,13 +324,25 @@ class ReachCache:
                 self._bases.popitem(last=False)
 
 
+def _preset_model(name: str):
+    """A shipped model by name or descriptive name. Never a path: the server reads no file a
+    request names (a user's own model file is for the CLI)."""
+    from ..models import _normalise, presets
+
+    key = _normalise(name)
+    if not any(key in (_normalise(m.name), _normalise(m.alias)) for m in presets().values()):
+        accepted = ", ".join(presets())
+        raise UnknownNameError(f"model = {name!r} is unknown: allowed {accepted}")
+    return get_model(name)
+
+
 class ReachPlan:
     """A validated reach request: the experiment, the models, the scans to run."""
 
     def __init__(self, req: ReachRequest):
         self.req = req
         self.experiment = resolve_experiment(req.experiment)
-        self.models = [get_model(m) for m in dict.fromkeys(req.models)]
+        self.models = [_preset_model(m) for m in dict.fromkeys(req.models)]
         self.method = check_method(req.method)
         self.form_factor = check_form_factor(req.form_factor)
         self.compare = check_method(req.compare) if req.compare else None
@@ -793,10 +805,11 @@ def create_app(allowed_hosts: Optional[list[str]] = None) -> FastAPI:
 
     def _spectrum(req: SpectrumRequest):
         exp = resolve_experiment(req.experiment)
-        mdl = get_model(req.model)
+        mdl = _preset_model(req.model)
         method = check_method(req.method)
         check_range("mass_GeV", req.mass_GeV, *MASS_RANGE_GEV, unit="GeV")
         check_range("coupling", req.coupling, 0.0, COUPLING_MAX, lo_open=True)
+        signal.check_signal_possible(exp, req.mass_GeV)
         lo = max(req.mass_GeV, exp.signature.e_cut_GeV)
         edges = np.linspace(lo, exp.beam.energy_GeV, req.bins + 1)
         with cache.compute_lock:
@@ -818,12 +831,13 @@ def create_app(allowed_hosts: Optional[list[str]] = None) -> FastAPI:
         with _figure_lock:
             fig = plotting.spectrum_figure(
                 [(f"model {mdl.label}, $m_S$ = {req.mass_GeV:g} GeV, $g_\\mu$ = {req.coupling:g}", edges, ev)],
-                title=f"{exp.label or exp.name}: signal S energy")
+                title=f"{exp.label or exp.name}: energy of the signal S",
+                note=f"{exp.legend.split(', ', 1)[-1]} on target, total {float(ev.sum()):.3g} events")
             data = png_bytes(fig)
         return Response(data, media_type="image/png")
 
     def _energies(req: DecayLengthRequest):
-        mdl = get_model(req.model)
+        mdl = _preset_model(req.model)
         check_range("mass_GeV", req.mass_GeV, *MASS_RANGE_GEV, unit="GeV")
         check_range("coupling", req.coupling, 0.0, COUPLING_MAX, lo_open=True)
         e_lo = 1.001 * req.mass_GeV if req.energy_min_GeV is None else req.energy_min_GeV

@@ -1,0 +1,540 @@
+"""Design scans: the reach of many variants of one experiment, one row per (design point, model).
+
+A scan takes a base experiment, a grid over some of its numeric fields (``target.length_m``,
+``downstream.length_m``, ``beam.energy_GeV``, ...; the Cartesian product of the values is the
+set of design points) and one or more models. Each design point is the base experiment's
+dict with the scanned values put in, validated again by
+:func:`mudump.experiments.parse_experiment` (a value the schema refuses becomes that point's
+``error``, not a failure of the scan). For each point and model it computes the reach
+(:func:`mudump.reach.reach`, the same numbers as ``mudump reach``) and reduces it to figures of
+merit:
+
+* ``best_g_mu``, ``best_mass_GeV``: the smallest excluded g_mu and the mass where it is reached;
+* ``mass_low_GeV``, ``mass_high_GeV``: the lowest and highest mass of the grid with an
+  excluded interval;
+* ``excluded_fraction``: the fraction of a reference region of the (m_S, g_mu) plane that the
+  reach excludes, measured as an area in (ln m_S, ln g_mu) (:func:`region_fraction`). For a
+  Delta a_mu preset with an anomaly the region is the 2-sigma (g-2)_mu-favoured band
+  (:func:`mudump.g2.band`: ``lo2`` to ``hi2``); for a preset without one (the default ``wp25``)
+  it is the region still allowed by (g-2)_mu, from the lowest coupling of the grid up to the
+  preset's upper limit (``upper_limit``); or a coupling strip (g_lo, g_hi) the user gives.
+  The region is clipped to the coupling grid (the reach says nothing outside it);
+* the contour itself: ``mass_GeV``, ``g_low``, ``g_high`` (one entry per excluded interval; a
+  mass with two intervals appears twice).
+
+Work is grouped so that production tables are shared: design points that differ only
+downstream of the target (decay or detector length, shield, muons on target, statistics) have
+the same tables (:func:`target_key`). One task is (one group of points, a chunk of the
+masses): it computes each table once (the in-memory cache of
+:func:`mudump.production.tables.production_table`) and evaluates every point and model of the
+group on it; chunks are sized to about ``task_seconds`` of work. Tasks run on any
+:class:`concurrent.futures.Executor` (a local process pool by default, or a Dask cluster's
+``client.get_executor()``); the results do not depend on the executor or on the chunking.
+
+The module is pure: no printing and no files. ``progress(done, total)`` is called as rows
+complete and ``on_row(row)`` with each finished row (the command line writes checkpoints with
+it); rows whose ``key`` is in ``skip`` are not computed (resuming a scan).
+
+Units: GeV and metres, as in the experiment files; couplings g_mu dimensionless.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import math
+import os
+import types
+import typing
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Mapping, Optional, Sequence
+
+import numpy as np
+from pydantic import BaseModel
+from scipy.integrate import trapezoid
+
+from . import g2 as g2mod
+from ._checks import check_range
+from .errors import ConfigError, MudumpError
+from .experiments import Experiment, load_experiment, parse_experiment
+from .models import COUPLING_MAX, MASS_RANGE_GEV, get_model
+from .production import DEFAULT_METHOD, check_method
+from .production.formfactors import DEFAULT_FORM_FACTOR, check_form_factor
+from .reach import DEFAULT_COUPLINGS, DEFAULT_MASSES, reach, with_thresholds
+
+#: Format of the rows and of the key hash; bump it when either changes meaning.
+SCAN_VERSION = 1
+#: Work estimate for task sizing (seconds on one core of the development machine, fnal-mu, etl):
+#: one production table computed from scratch (its PUMAS tables already loaded), and the reach
+#: of one (point, model) at one mass once the table exists (200 couplings). Only the task size
+#: depends on them, never a result.
+SECONDS_PER_TABLE = 0.03
+SECONDS_PER_REACH = 0.006
+#: Figures of merit in every row (besides the contour lists).
+FIGURES_OF_MERIT = ("best_g_mu", "best_mass_GeV", "mass_low_GeV", "mass_high_GeV", "excluded_fraction")
+
+
+# ----------------------------------------------------------------------------------------------
+# the scannable fields of an experiment
+
+
+def _numeric_annotation(ann) -> bool:
+    if ann in (float, int):
+        return True
+    if typing.get_origin(ann) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(ann) if a is not type(None)]
+        return len(args) == 1 and args[0] in (float, int)
+    return False
+
+
+def numeric_fields() -> list[str]:
+    """Every numeric field of the experiment schema as a dotted path (``target.length_m``):
+    the fields a scan may vary."""
+    out = []
+
+    def walk(model: type[BaseModel], prefix: str):
+        for name, info in model.model_fields.items():
+            ann = info.annotation
+            if isinstance(ann, type) and issubclass(ann, BaseModel):
+                walk(ann, f"{prefix}{name}.")
+            elif _numeric_annotation(ann):
+                out.append(prefix + name)
+
+    walk(Experiment, "")
+    return out
+
+
+def check_grid(grid: Mapping[str, Iterable[float]]) -> dict[str, np.ndarray]:
+    """Validate a grid {dotted field: values}: every field a numeric field of the experiment
+    schema, every value list non-empty and finite. Values are returned as float arrays in the
+    given order. (Whether the schema accepts a value is checked per point.)"""
+    if not grid:
+        raise ConfigError("the scan grid is empty: give at least one field with values (e.g. target.length_m=0.5,1,2)")
+    allowed = numeric_fields()
+    out = {}
+    for name, values in grid.items():
+        if name not in allowed:
+            raise ConfigError(f"scan field {name!r} is not a numeric field of the experiment: allowed {', '.join(allowed)}")
+        try:
+            arr = np.asarray(list(values) if not isinstance(values, np.ndarray) else values, dtype=float).ravel()
+        except (TypeError, ValueError):
+            raise ConfigError(f"scan field {name!r}: the values must be numbers") from None
+        if arr.size == 0:
+            raise ConfigError(f"scan field {name!r} has no values: give at least one")
+        check_range(name, arr)
+        out[name] = arr
+    return out
+
+
+def _set_path(doc: dict, path: str, value: float) -> None:
+    *parents, leaf = path.split(".")
+    for p in parents:
+        doc = doc.setdefault(p, {})
+    doc[leaf] = value
+
+
+def _canonical(obj) -> str:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=repr)
+
+
+# ----------------------------------------------------------------------------------------------
+# the plan: points, rows and their keys
+
+
+@dataclass(frozen=True)
+class ReferenceRegion:
+    """The region of the (m_S, g_mu) plane behind ``excluded_fraction``: per mass a coupling
+    interval (lo, hi) over the scanned masses. ``kind`` is "g2-band" (the 2-sigma band of an
+    anomalous preset), "g2-allowed" (below the upper limit of a preset without anomaly, down to
+    the lowest coupling of the grid) or "couplings" (a fixed strip given by the user)."""
+
+    kind: str
+    description: str
+    lo: np.ndarray  # (n_masses,)
+    hi: np.ndarray  # (n_masses,)
+
+
+def reference_region(masses, couplings, preset: Optional[str] = None, strip: Optional[Sequence[float]] = None) -> ReferenceRegion:
+    """The reference region for ``excluded_fraction`` (see the module docstring), clipped to
+    the coupling grid [couplings.min(), couplings.max()]."""
+    masses = np.asarray(masses, dtype=float)
+    g_min, g_max = float(np.min(couplings)), float(np.max(couplings))
+    if strip is not None:
+        lo, hi = (float(v) for v in strip)
+        check_range("reference_g_low", lo, 0.0, COUPLING_MAX, lo_open=True)
+        check_range("reference_g_high", hi, 0.0, COUPLING_MAX, lo_open=True)
+        if hi <= lo:
+            raise ConfigError(f"reference region: g_high = {hi:g} must be above g_low = {lo:g}")
+        lo_a, hi_a = np.full(masses.shape, lo), np.full(masses.shape, hi)
+        kind, desc = "couplings", f"{lo:g} < g_mu < {hi:g}"
+    else:
+        b = g2mod.band(masses, preset)
+        if b["anomalous"]:
+            lo_a, hi_a = b["lo2"], b["hi2"]
+            kind, desc = "g2-band", f"(g-2)_mu 2-sigma band, preset {b['preset']}"
+        else:
+            lo_a, hi_a = np.full(masses.shape, g_min), b["upper_limit"]
+            kind, desc = "g2-allowed", f"below the (g-2)_mu upper limit of preset {b['preset']}, down to g_mu = {g_min:g}"
+    lo_a = np.clip(lo_a, g_min, g_max)
+    hi_a = np.clip(hi_a, g_min, g_max)
+    return ReferenceRegion(kind, desc + f", {masses.min():g} - {masses.max():g} GeV", lo_a, np.maximum(hi_a, lo_a))
+
+
+@dataclass
+class ScanPlan:
+    """Everything a scan computes, fixed before it starts (built by :func:`plan_scan`)."""
+
+    base: dict  # the base experiment as a validated dict (model_dump)
+    grid: dict  # field -> np.ndarray of values
+    models: list  # model letters
+    masses: np.ndarray
+    couplings: np.ndarray
+    method: str
+    form_factor: str
+    region: ReferenceRegion
+    points: list = field(default_factory=list)  # per point: (values tuple, Experiment or error str)
+
+    @property
+    def fields(self) -> list[str]:
+        return list(self.grid)
+
+    def key(self, values, model) -> str:
+        """Hash of everything that fixes a row: base experiment, point values, model, method,
+        form factor, mass and coupling grids, reference region, scan format version."""
+        doc = {
+            "v": SCAN_VERSION,
+            "base": self.base,
+            "point": {f: repr(float(v)) for f, v in zip(self.fields, values)},
+            "model": model,
+            "method": self.method,
+            "form_factor": self.form_factor,
+            "masses": [repr(float(m)) for m in self.masses],
+            "couplings": [repr(float(g)) for g in self.couplings],
+            "region": [self.region.kind, self.region.description],
+        }
+        return hashlib.sha256(_canonical(doc).encode()).hexdigest()[:24]
+
+    def keys(self) -> list[str]:
+        """Row keys in row order (point-major, then model)."""
+        return [self.key(v, m) for v, _ in self.points for m in self.models]
+
+    def metadata(self) -> dict:
+        """What the Parquet key-value metadata records about the scan (JSON-able)."""
+        from . import __version__
+
+        return {
+            "mudump_version": __version__,
+            "scan_version": SCAN_VERSION,
+            "base_experiment": self.base,
+            "grid": {f: v.tolist() for f, v in self.grid.items()},
+            "models": self.models,
+            "method": self.method,
+            "form_factor": self.form_factor,
+            "masses_GeV": self.masses.tolist(),
+            "couplings": self.couplings.tolist(),
+            "reference_region": {"kind": self.region.kind, "description": self.region.description},
+        }
+
+
+def plan_scan(
+    experiment,
+    grid: Mapping[str, Iterable[float]],
+    models: Sequence[str],
+    *,
+    masses=None,
+    couplings=None,
+    method: str = DEFAULT_METHOD,
+    form_factor: str = DEFAULT_FORM_FACTOR,
+    preset: Optional[str] = None,
+    reference: Optional[Sequence[float]] = None,
+) -> ScanPlan:
+    """Check the inputs and lay out the design points (Cartesian product of the grid, the first
+    field varying slowest). ``experiment``: preset name, path or Experiment; ``models``:
+    letters or names; ``masses`` (GeV) and ``couplings``: the reach grids (defaults as
+    ``mudump reach``; like it, the masses get a point just below each two-lepton decay
+    threshold of the models, :func:`mudump.reach.with_thresholds`); ``preset``: Delta a_mu preset of the reference region; ``reference``:
+    (g_lo, g_hi) to use a fixed coupling strip instead."""
+    exp = load_experiment(experiment)
+    grid = check_grid(grid)
+    if not models:
+        raise ConfigError("a scan needs at least one model (A or B)")
+    letters = []
+    for m in models:
+        name = get_model(m).name
+        if name not in letters:
+            letters.append(name)
+    method = check_method(method)
+    check_form_factor(form_factor)
+    masses = np.geomspace(*DEFAULT_MASSES) if masses is None else np.atleast_1d(np.asarray(masses, dtype=float))
+    couplings = np.geomspace(*DEFAULT_COUPLINGS) if couplings is None else np.atleast_1d(np.asarray(couplings, dtype=float))
+    check_range("mass_GeV", masses, *MASS_RANGE_GEV, unit="GeV")
+    check_range("coupling", couplings, 0.0, COUPLING_MAX, lo_open=True)
+    if masses.size < 2 or couplings.size < 2:
+        raise ConfigError("a scan needs at least 2 masses and 2 couplings")
+    # the points just below the two-lepton thresholds that `mudump reach` adds for each model
+    masses = np.unique(np.concatenate([with_thresholds(masses, m) for m in letters]))
+    couplings = np.sort(couplings)
+    region = reference_region(masses, couplings, preset, reference)
+    base = exp.model_dump(mode="json")
+    plan = ScanPlan(base, grid, letters, masses, couplings, method, form_factor, region)
+    for values in itertools.product(*grid.values()):
+        doc = json.loads(json.dumps(base))
+        for f, v in zip(grid, values):
+            _set_path(doc, f, float(v))
+        where = "design point " + ", ".join(f"{f}={v:g}" for f, v in zip(grid, values))
+        try:
+            plan.points.append((tuple(float(v) for v in values), parse_experiment(doc, where)))
+        except MudumpError as exc:
+            plan.points.append((tuple(float(v) for v in values), str(exc)))
+    return plan
+
+
+#: Fields that do not enter the production tables (:func:`mudump.signal.table_for` takes only
+#: beam, target and the E_S cut): design points that differ only in these share every table.
+DOWNSTREAM_OF_TARGET = ("name", "label", "description", "source", "downstream", "statistics",
+                        "beam.muons_on_target", "signature.kind")
+
+
+def target_key(exp: Experiment, method: str, form_factor: str) -> str:
+    """A key equal for experiments whose production tables are equal: the whole experiment
+    except the fields of DOWNSTREAM_OF_TARGET, with the method and form factor. Conservative by
+    construction (a new target-side field of the schema splits groups without being listed
+    here); grouping only decides which points share a task, never a result."""
+    doc = exp.model_dump(mode="json")
+    for path in DOWNSTREAM_OF_TARGET:
+        *parents, leaf = path.split(".")
+        d = doc
+        for p in parents:
+            d = d.get(p, {})
+        d.pop(leaf, None)
+    return _canonical([doc, method, form_factor])
+
+
+# ----------------------------------------------------------------------------------------------
+# the work
+
+
+def _run_task(experiments: list, models: list, masses: np.ndarray, couplings: np.ndarray, method: str,
+              form_factor: str) -> list:
+    """One task: the reach of every (experiment, model) on a chunk of masses. The experiments
+    share their target, so each production table is computed once (in-memory cache).
+    Returns per experiment either per model the per-mass interval lists, or an error string."""
+    out = []
+    for exp in experiments:
+        try:
+            out.append([reach(exp, m, masses, couplings, method, form_factor=form_factor, refine_thresholds=False).intervals for m in models])
+        except Exception as exc:  # noqa: BLE001 - a failing point is recorded in its row, the scan goes on
+            out.append(str(exc) if isinstance(exc, MudumpError) else f"{type(exc).__name__}: {exc}")
+    return out
+
+
+def _merge_intervals(ivs: list) -> list:
+    """Union of coupling intervals (sorted, overlapping ones merged)."""
+    out = []
+    for lo, hi in sorted(ivs):
+        if out and lo <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], hi)
+        else:
+            out.append([lo, hi])
+    return out
+
+
+def region_fraction(masses, intervals, region: ReferenceRegion) -> float:
+    """Fraction of the reference region covered by the excluded intervals, as an area in the
+    (ln m_S, ln g_mu) plane: per grid mass the length in ln g of (region strip) x (union of the
+    excluded intervals), integrated over ln m_S with the trapezoidal rule, divided by the same
+    integral of the strip's length. 0 for an empty region. The trapezoidal rule on the mass grid
+    is the resolution of the answer (the contour edges themselves are root-found)."""
+    lm = np.log(np.asarray(masses, dtype=float))
+    covered = np.zeros(lm.size)
+    width = np.log(region.hi) - np.log(region.lo)
+    for i, ivs in enumerate(intervals):
+        for lo, hi in _merge_intervals(ivs):
+            a, b = max(lo, region.lo[i]), min(hi, region.hi[i])
+            if b > a:
+                covered[i] += math.log(b) - math.log(a)
+    total = float(trapezoid(width, lm)) if lm.size > 1 else float(width.sum())
+    if total <= 0:
+        return 0.0
+    part = float(trapezoid(covered, lm)) if lm.size > 1 else float(covered.sum())
+    return min(max(part / total, 0.0), 1.0)
+
+
+def figures_of_merit(masses, intervals, region: ReferenceRegion) -> dict:
+    """The figures of merit and the contour of one reach (``intervals``: per mass a list of
+    (g_lo, g_hi)). Values that do not exist (nothing excluded) are None, never NaN."""
+    masses = np.asarray(masses, dtype=float)
+    mass_col, lo_col, hi_col = [], [], []
+    for m, ivs in zip(masses, intervals):
+        for lo, hi in ivs:
+            mass_col.append(float(m))
+            lo_col.append(float(lo))
+            hi_col.append(float(hi))
+    row = dict.fromkeys(FIGURES_OF_MERIT)
+    if lo_col:
+        k = int(np.argmin(lo_col))
+        row.update(best_g_mu=lo_col[k], best_mass_GeV=mass_col[k], mass_low_GeV=min(mass_col), mass_high_GeV=max(mass_col))
+    row["excluded_fraction"] = region_fraction(masses, intervals, region)
+    row.update(mass_GeV=mass_col, g_low=lo_col, g_high=hi_col)
+    return row
+
+
+def _chunks(n_masses: int, n_points: int, n_models: int, task_seconds: float) -> list[slice]:
+    """Split the masses into chunks of about ``task_seconds`` of work for a group of n_points
+    points (each mass: one table plus n_points x n_models reaches, see SECONDS_PER_*)."""
+    per_mass = SECONDS_PER_TABLE + n_points * n_models * SECONDS_PER_REACH
+    size = min(n_masses, max(1, math.ceil(task_seconds / per_mass)))
+    n = math.ceil(n_masses / size)
+    edges = np.linspace(0, n_masses, n + 1).round().astype(int)  # near-equal chunks
+    return [slice(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:])]
+
+
+def default_executor(max_workers: Optional[int] = None) -> Executor:
+    """A local process pool over all cores (``os.process_cpu_count()`` where it exists). Workers
+    start from a fork server that has imported mudump once (POSIX), else by spawning."""
+    import multiprocessing as mp
+
+    n = max_workers or getattr(os, "process_cpu_count", os.cpu_count)() or 1
+    methods = mp.get_all_start_methods()
+    if "forkserver" in methods:
+        ctx = mp.get_context("forkserver")
+        ctx.set_forkserver_preload(["mudump.scan"])
+    else:
+        ctx = mp.get_context("spawn")
+    return ProcessPoolExecutor(max_workers=n, mp_context=ctx)
+
+
+class _Inline(Executor):
+    """Runs each task at submit time in this process (the serial reference)."""
+
+    def submit(self, fn, /, *args, **kwargs):
+        f = Future()
+        try:
+            f.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # noqa: BLE001
+            f.set_exception(exc)
+        return f
+
+
+def serial_executor() -> Executor:
+    """An executor that runs every task in the calling process, one after the other."""
+    return _Inline()
+
+
+def _row(plan: ScanPlan, i: int, model: str, result) -> dict:
+    values, exp = plan.points[i]
+    mdl = get_model(model)
+    row = {"key": plan.key(values, model), "experiment": plan.base["name"]}
+    row.update({f: v for f, v in zip(plan.fields, values)})
+    row.update(model=mdl.name, model_name=mdl.alias, method=plan.method, form_factor=plan.form_factor)
+    if isinstance(result, str):
+        row.update(dict.fromkeys(FIGURES_OF_MERIT), mass_GeV=[], g_low=[], g_high=[], error=result)
+    else:
+        row.update(figures_of_merit(plan.masses, result, plan.region), error=None)
+    return row
+
+
+def run_scan(
+    plan: ScanPlan,
+    executor: Optional[Executor] = None,
+    *,
+    skip: Iterable[str] = (),
+    progress: Optional[Callable[[int, int], None]] = None,
+    on_row: Optional[Callable[[dict], None]] = None,
+    task_seconds: float = 1.0,
+) -> list[dict]:
+    """Compute the rows of a plan that are not in ``skip`` (keys); return them in row order.
+
+    ``executor``: any :class:`concurrent.futures.Executor` (None: :func:`default_executor`,
+    shut down at the end; a given executor is left running). ``progress(done, total)`` counts
+    rows (skipped ones included as done); ``on_row(row)`` gets each row when it completes.
+    A point the schema refuses, or whose computation raises, gets its message in ``error``."""
+    skip = set(skip)
+    total = len(plan.points) * len(plan.models)
+    rows: dict[tuple, dict] = {}
+    todo = {}  # point index -> models to compute
+    for i, (values, exp) in enumerate(plan.points):
+        ms = [m for m in plan.models if plan.key(values, m) not in skip]
+        if not ms:
+            continue
+        if isinstance(exp, str):
+            for m in ms:
+                rows[(i, m)] = _row(plan, i, m, exp)
+        else:
+            todo[i] = ms
+    done = total - sum(len(v) for v in todo.values())
+    for r in rows.values():
+        if on_row:
+            on_row(r)
+    if progress:
+        progress(done, total)
+    # groups of points that share production tables; models per group: the union needed
+    groups: dict[tuple, list[int]] = {}
+    for i in todo:
+        groups.setdefault(target_key(plan.points[i][1], plan.method, plan.form_factor), []).append(i)
+    own = executor is None
+    ex = default_executor() if own else executor
+    try:
+        futures = {}
+        for idx in groups.values():
+            models = [m for m in plan.models if any(m in todo[i] for i in idx)]
+            exps = [plan.points[i][1] for i in idx]
+            for sl in _chunks(plan.masses.size, len(idx), len(models), task_seconds):
+                fut = ex.submit(_run_task, exps, models, plan.masses[sl], plan.couplings, plan.method, plan.form_factor)
+                futures[fut] = (tuple(idx), tuple(models), sl)
+        # per (point, model): per-mass intervals being filled, chunks outstanding
+        partial = {(i, m): [None] * plan.masses.size for i in todo for m in todo[i]}
+        failed: dict[tuple, str] = {}
+        remaining = {}
+        for idx, models, _ in futures.values():
+            for i in idx:
+                for m in models:
+                    if m in todo[i]:
+                        remaining[(i, m)] = remaining.get((i, m), 0) + 1
+        for fut in as_completed(futures):
+            idx, models, sl = futures[fut]
+            try:
+                res = fut.result()
+            except BrokenProcessPool:
+                res = ["task failed: a worker process died (out of memory, killed, or a script without the "
+                       "`if __name__ == '__main__':` guard that process pools need); rerun to retry"] * len(idx)
+            except Exception as exc:  # noqa: BLE001 - e.g. a Dask worker lost: recorded per row
+                res = [f"task failed: {type(exc).__name__}: {exc}"] * len(idx)
+            for i, r in zip(idx, res):
+                for k, m in enumerate(models):
+                    if m not in todo[i]:
+                        continue
+                    if isinstance(r, str):
+                        failed.setdefault((i, m), r)
+                    else:
+                        partial[(i, m)][sl] = r[k]
+                    remaining[(i, m)] -= 1
+                    if remaining[(i, m)] == 0:
+                        rows[(i, m)] = _row(plan, i, m, failed.get((i, m), partial.pop((i, m))))
+                        done += 1
+                        if on_row:
+                            on_row(rows[(i, m)])
+                        if progress:
+                            progress(done, total)
+    finally:
+        if own:
+            ex.shutdown(wait=True, cancel_futures=True)
+    order = {m: k for k, m in enumerate(plan.models)}
+    return [rows[k] for k in sorted(rows, key=lambda t: (t[0], order[t[1]]))]
+
+
+def scan(experiment, grid, models, executor: Optional[Executor] = None, **options) -> list[dict]:
+    """Plan and run a scan in one call (options: those of :func:`plan_scan`, and ``progress``,
+    ``on_row``, ``task_seconds`` of :func:`run_scan`). Returns the rows."""
+    run_opts = {k: options.pop(k) for k in ("progress", "on_row", "task_seconds", "skip") if k in options}
+    return run_scan(plan_scan(experiment, grid, models, **options), executor, **run_opts)
+
+
+__all__ = [
+    "FIGURES_OF_MERIT", "ReferenceRegion", "ScanPlan", "check_grid", "default_executor", "figures_of_merit",
+    "numeric_fields", "plan_scan", "reference_region", "region_fraction", "run_scan", "scan", "serial_executor",
+    "target_key",
+]
