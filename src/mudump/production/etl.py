@@ -21,11 +21,12 @@ and t between the roots t_- < t_+ of A (t - t_-)(t_+ - t) = 4|V|^2 |q|^2 - (D1 -
 A = c^2 - |V|^2/M^2 (t_- -> (u / 2E(1-x))^2, the WW t_min, for a heavy nucleus), and below
 2M (V^0 - m), where the outgoing lepton's energy V^0 - t/2M would drop below its mass.
 
-Numerics (shared by every kind): T is evaluated in a light-cone gauge, Pt -> Pt - (n.Pt / n.q) q with n = (1, 0, 0, 1),
-which leaves T unchanged (gauge invariance, which the derivation checks for each kind: only
-the photon side is shifted, whatever the X vertex) but removes the huge cancellation between the two
-diagrams that the lab-frame Pt = (2M, 0) would bring (every invariant then is a product of
-small, accurately computed components); the small invariants are computed without
+Numerics (shared by every kind): T is evaluated in a light-cone gauge,
+Pt -> Pt - (n.Pt / n.q) q with n = (1, 0, 0, 1), which leaves T unchanged (gauge invariance on
+the photon side, which the derivation checks for each kind whatever the X vertex; T is
+quadratic in Pt for every kind) but removes the huge cancellation between the two diagrams
+that the lab-frame Pt = (2M, 0) would bring (every invariant then is a product of small,
+accurately computed components); the small invariants are computed without
 subtracting nearly equal numbers. The phase space is integrated with Gauss-Legendre rules in
 variables that follow the peaks: s = ln(U/U0) for the angle (U = U0 + theta^2 E^2 x, as in
 the WW code), w = ln(t/t_-) for the momentum transfer (composite), phi in [0, pi] (the

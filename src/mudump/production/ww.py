@@ -46,8 +46,9 @@ def amplitude_pseudoscalar(x, U, m_S, m_l):
 
     A = x^2/(1-x) + 2 m_X^2/u^2 [u x + m_X^2 (1-x) + m_l^2 x^2]
 
-    (derived and checked by scripts/derive_etl_amplitude.py; the same as Liu and Miller,
-    arXiv:1705.01633, for the axion-like pseudoscalar). Compared with the scalar, m_X^2 - 4 m_l^2
+    (derived and checked by scripts/derive_etl_amplitude.py; cf. Liu and Miller,
+    arXiv:1705.01633, who treat the pseudoscalar, vector and axial vector -- their text was not
+    at hand to compare term by term). Compared with the scalar, m_X^2 - 4 m_l^2
     becomes m_X^2: for m_X << m_l the pseudoscalar's A is the larger."""
     return _generic(x**2 / (1.0 - x), m_S**2, x, U, m_S, m_l)
 
@@ -58,8 +59,8 @@ def amplitude_vector(x, U, m_S, m_l):
 
     A = 2 (2 - 2x + x^2)/(1-x) + 4 (m_X^2 + 2 m_l^2)/u^2 [u x + m_X^2 (1-x) + m_l^2 x^2]
 
-    (derived and checked by scripts/derive_etl_amplitude.py; the dark-photon result of Liu and
-    Miller, arXiv:1705.01633, and of Liu, McKeen, Miller, arXiv:1609.06781). At m_X = 0 the 2->2
+    (derived and checked by scripts/derive_etl_amplitude.py; cf. the dark photon of Liu and
+    Miller, arXiv:1705.01633). At m_X = 0 the 2->2
     |M|^2 is Compton scattering with e^2 -> e g (Klein-Nishina; Peskin and Schroeder eq. (5.87)),
     also checked by the script."""
     return _generic(2.0 * (2.0 - 2.0 * x + x**2) / (1.0 - x), 2.0 * (m_S**2 + 2.0 * m_l**2), x, U, m_S, m_l)
