@@ -32,6 +32,12 @@ def test_constants_equal_the_libraries():
         assert getattr(constants, name) == fresh[name], name
     assert constants.GEV2_TO_M2 == constants.HBARC_GEV_M**2
     assert constants.LEPTONS == {"e": constants.M_E, "mu": constants.M_MU, "tau": constants.M_TAU}
+    from particle import Particle
+
+    for name in constants.PDG_NAMES:  # cached IDs against the library's lookup
+        assert constants.pdg_id(name) == int(Particle.from_name(name).pdgid)
+    assert constants.pdg_id("mu+") == -13 and constants.pdg_id("gamma") == 22  # PDG MC numbering scheme
+    assert constants.pdg_id("pi+") == 211  # a name outside the cached set goes to particle
 
 
 def test_constants_cache_written_with_provenance_and_survives_corruption(tmp_path, monkeypatch):

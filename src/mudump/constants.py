@@ -52,6 +52,8 @@ MEV_CM2_G_TO_GEV_M2_KG: float = 1e-3 * 1e-4 / 1e-3
 #: LEPTONS: charged leptons by name -> mass in GeV ({"e": M_E, "mu": M_MU, "tau": M_TAU}).
 _LIBRARY_NAMES = ("ALPHA", "HBARC_GEV_M", "N_AVOGADRO", "MU_PROTON", "M_E", "M_MU", "M_TAU", "M_PROTON")
 _DERIVED_NAMES = ("GEV2_TO_M2", "LEPTONS")
+#: Particle names whose PDG IDs are kept in the cached table (the rest go to ``particle``).
+PDG_NAMES = ("e-", "e+", "mu-", "mu+", "tau-", "tau+", "gamma")
 
 __all__ = ["M2_TO_CM2", "G_CM3_TO_KG_M3", "MEV_CM2_G_TO_GEV_M2_KG", *_LIBRARY_NAMES, *_DERIVED_NAMES, "pdg_id"]
 
@@ -76,6 +78,9 @@ def compute_library_values() -> dict:
         "M_MU": mass_gev(13),
         "M_TAU": mass_gev(15),
         "M_PROTON": mass_gev(2212),
+        # Particle.from_name scans the whole PDG table (~0.1 s per name): the names mudump's
+        # event records use are looked up once, here
+        "pdg_ids": {name: int(Particle.from_name(name).pdgid) for name in PDG_NAMES},
         "provenance": {"scipy": scipy.__version__, "particle": particle.__version__},
     }
 
@@ -110,7 +115,9 @@ def _library_values() -> dict:
     try:
         with open(path, encoding="utf-8") as fh:
             values = json.load(fh)
-        if all(isinstance(values.get(k), float) for k in _LIBRARY_NAMES):
+        if all(isinstance(values.get(k), float) for k in _LIBRARY_NAMES) and set(values.get("pdg_ids", ())) == set(
+            PDG_NAMES
+        ):
             return values
     except (OSError, TypeError, ValueError, AttributeError):
         pass
@@ -145,6 +152,8 @@ def __dir__():
 @cache
 def pdg_id(name: str) -> int:
     """PDG Monte Carlo ID of a particle by its ``particle``-package name (e.g. ``"mu+"``)."""
+    if name in PDG_NAMES:
+        return int(_library_values()["pdg_ids"][name])
     from particle import Particle
 
     return int(Particle.from_name(name).pdgid)
