@@ -30,7 +30,7 @@ tables differ by 3% between W and Pb (Z = 74, 82) and by up to 15-20% between Fe
 not shipped is computed lazily, one mass slice at a time: because the interpolation in ln m_S
 is local, a query at one mass needs only the 4 slices around it (a cold ``mudump xsec`` at one
 mass computes 4 of the 38 slices, a few seconds), and each computed slice is cached in its own
-file. The ETL integrand is evaluated in chunks of points (memory ~100 MB instead of 1.6 GB, and
+file. The ETL integrand is evaluated in chunks of points (peak RSS ~140 MB instead of 1.6 GB, and
 faster because the arrays stay in cache) with the quadrature rules of :mod:`.etl`.
 
 Tables are looked up in memory, then in the package (``mudump/data/etl``: shipped for the
