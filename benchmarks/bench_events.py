@@ -1,41 +1,74 @@
-"""Benchmark: events per second for 1e6 signal events (FNAL-mu, model A, m_S = 100 MeV,
-g_mu = 1e-4), generation alone and with Parquet output.
+"""Benchmark: 1e6 signal events (FNAL-mu, model A, m_S = 100 MeV, g_mu = 1e-5).
 
-Run:  python benchmarks/bench_events.py
+1. End to end as a user runs it (issue 13): ``mudump events fnal-mu --model A --mass 0.1
+   --coupling 1e-5 -n 1000000 --output ev.parquet`` as a subprocess with warm tables
+   (wall time, CPU time of the child, file size). Wall times on a shared machine follow its
+   load (printed); CPU times much less so.
+2. In process: generation alone, then each writer on the same events (events per second,
+   file size): Parquet, HepMC3, LHE.
+
+Run:  python benchmarks/bench_events.py [--n 1000000]
 """
 
 from __future__ import annotations
 
+import argparse
 import os
+import resource
+import shutil
+import subprocess
 import tempfile
 import time
 
-N = 1_000_000
+
+def end_to_end(n: int, tmp: str) -> None:
+    mudump = shutil.which("mudump") or "mudump"
+    out = os.path.join(tmp, "ev.parquet")
+    cmd = [mudump, "events", "fnal-mu", "--model", "A", "--mass", "0.1", "--coupling", "1e-5", "-n", str(n),
+           "--output", out, "--seed", "1"]
+    env = dict(os.environ, MPLBACKEND="Agg")
+    subprocess.run(cmd, capture_output=True, env=env, check=True)  # warm: tables, caches
+    walls, cpus = [], []
+    for _ in range(3):
+        r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t = time.perf_counter()
+        subprocess.run(cmd, capture_output=True, env=env, check=True)
+        walls.append(time.perf_counter() - t)
+        r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime)
+    print(f"  end to end, `mudump events ... -n {n} --output ev.parquet` (warm tables): best {min(walls):.2f} s, "
+          f"median {sorted(walls)[1]:.2f} s wall; CPU {min(cpus):.2f} s; file {os.path.getsize(out) / 1e6:.1f} MB")
+
+
+def writers(n: int, tmp: str) -> None:
+    from mudump.events.generator import generate
+    from mudump.events.io import write_hepmc3, write_lhe, write_parquet
+
+    generate("fnal-mu", "A", 0.1, 1e-5, 1000, seed=1)
+    t, c = time.perf_counter(), time.process_time()
+    batch = generate("fnal-mu", "A", 0.1, 1e-5, n, seed=2)
+    g, gc = time.perf_counter() - t, time.process_time() - c
+    print(f"  generation: {g:.2f} s -> {n / g:.2e} events/s (CPU {gc:.2f} s; {len(batch)} kept)")
+    for name, writer, fname in (("Parquet", write_parquet, "ev.parquet"), ("HepMC3", write_hepmc3, "ev.hepmc3"),
+                                ("LHE", write_lhe, "ev.lhe")):
+        path = os.path.join(tmp, fname)
+        t, c = time.perf_counter(), time.process_time()
+        writer(batch, path)
+        dt, dc = time.perf_counter() - t, time.process_time() - c
+        print(f"  {name:8s} writer: {dt:.2f} s -> {len(batch) / dt:.2e} events/s (CPU {dc:.2f} s, all threads), "
+              f"{os.path.getsize(path) / 1e6:.0f} MB")
+        os.remove(path)
 
 
 def main():
-    from mudump.events.generator import generate
-    from mudump.events.io import write_parquet
-
-    generate("fnal-mu", "A", 0.1, 1e-4, 1000, seed=1)  # warm-up: tables, caches
-    gen = []
-    for rep in range(3):
-        t = time.perf_counter()
-        batch = generate("fnal-mu", "A", 0.1, 1e-4, N, seed=rep)
-        gen.append(time.perf_counter() - t)
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--n", type=int, default=1_000_000)
+    args = ap.parse_args()
+    print(f"{args.n:.0e} events (FNAL-mu, model A, m_S = 0.1 GeV, g_mu = 1e-5), {os.cpu_count()} cores, "
+          f"load average {os.getloadavg()[0]:.1f}")
     with tempfile.TemporaryDirectory() as tmp:
-        both = []
-        for rep in range(3):
-            t = time.perf_counter()
-            batch = generate("fnal-mu", "A", 0.1, 1e-4, N, seed=rep)
-            write_parquet(batch, os.path.join(tmp, "ev.parquet"))
-            both.append(time.perf_counter() - t)
-        size = os.path.getsize(os.path.join(tmp, "ev.parquet"))
-    g, b = min(gen), min(both)
-    print(f"{N:.0e} events (FNAL-mu, model A, m_S = 0.1 GeV, g_mu = 1e-4), best of 3 on {os.cpu_count()} cores")
-    print(f"  generation:          {g:.2f} s  -> {N / g:.2e} events/s (median {sorted(gen)[1]:.2f} s)")
-    print(f"  generation + Parquet: {b:.2f} s  -> {N / b:.2e} events/s (file {size / 1e6:.0f} MB)")
-    print(f"  sum of weights {batch.weight.sum():.4g} expected events, {len(batch)} events kept")
+        end_to_end(args.n, tmp)
+        writers(args.n, tmp)
 
 
 if __name__ == "__main__":

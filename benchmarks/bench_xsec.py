@@ -108,7 +108,7 @@ class coarse_tables:
             os.environ.pop("MUDUMP_CACHE_DIR", None)
         else:
             os.environ["MUDUMP_CACHE_DIR"] = cache
-        etl_table.ratio_table.cache_clear()
+        etl_table._table.cache_clear()
         self.tmp.cleanup()
 
 
@@ -126,7 +126,8 @@ def etl_part():
         t = time.perf_counter()
         etl_table.compute_ratio(nucleus("Pb"), M_MU)
         print(f"ETL/WW ratio table for Pb from scratch ({etl_table.GRID_LN_M.size} x {etl_table.GRID_EPS.size} x "
-              f"{etl_table.GRID_V.size} points): {time.perf_counter() - t:.1f} s")
+              f"{etl_table.GRID_V.size} points): {time.perf_counter() - t:.1f} s "
+              "(a cold element without a shipped table: benchmarks/bench_cold_etl.py)")
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["MUDUMP_CACHE_DIR"] = tmp
         masses, couplings = np.geomspace(1e-3, 1.0, 100), np.geomspace(1e-8, 1.0, 200)

@@ -29,6 +29,7 @@ def main():
     for sym, ff in JOBS:
         t = time.perf_counter()
         table = etl_table.ratio_table(nucleus(sym), M_MU, ff)  # from the user cache or computed
+        table.ensure()
         name = etl_table._key(nucleus(sym), M_MU, ff)
         np.savez_compressed(OUT / f"{name}.npz", ratio=table.values)
         print(f"{sym:3s} {ff:5s} -> {name}.npz ({time.perf_counter() - t:.1f} s)")

@@ -145,36 +145,103 @@ def test_integration_settings_do_not_matter(monkeypatch):
     assert etl.dsigma_dx(3.0, x, 0.05, nuc, M_MU) == pytest.approx(base, rel=5e-3)
 
 
+def _check_table_against_direct(nuc, tab, m_S, E, form_factor="tsai", rel=1e-3):
+    """WW x (tabulated ETL/WW) against direct ETL on 200 x values: integrated over x to 0.1%
+    (issue 13's accuracy for E > 4.5 (m_S + m_mu); measured: below 2e-4), and returns the
+    point-by-point errors where the spectrum is above 1% of its peak, away from the very ends of
+    the v range (v in 0.01..0.99), where R changes fastest."""
+    v = np.linspace(0.0025, 0.9975, 200)
+    x = etl_table.x_of_v(v, E, m_S, M_MU)
+    direct = etl.dsigma_dx(E, x, m_S, nuc, M_MU, form_factor=form_factor)
+    approx = ww.dsigma_dx(E, x, m_S, photon_flux(nuc, form_factor), M_MU) * tab(E, x, m_S)
+    big = (direct > 0.01 * direct.max()) & (v > 0.01) & (v < 0.99)  # R is steep at the very ends
+    assert np.trapezoid(approx, x) == pytest.approx(np.trapezoid(direct, x), rel=rel), (m_S, E)
+    return np.abs(approx[big] / direct[big] - 1)
+
+
 @pytest.mark.parametrize("sym", ["W", "Pb"])
 def test_ratio_table_interpolation(sym, rng):
-    """WW x (tabulated ETL/WW) against direct ETL at random masses and energies (E > 4.5
-    (m_S + m_mu)): dsigma/dx integrated over x to 0.5%, point by point to 3% where the
-    spectrum is above 1% of its peak."""
+    """Shipped tables at random masses and energies above 4.5 (m_S + m_mu)."""
     nuc = nucleus(sym)
     tab = etl_table.ratio_table(nuc, M_MU)
+    assert not tab.missing()
     for _ in range(4):
         m_S = 10 ** rng.uniform(-3, -0.3)
-        E = (m_S + M_MU) * np.exp(rng.uniform(1.5, 6.0))
-        x = etl_table.x_of_v(np.linspace(0.01, 0.99, 40), E, m_S, M_MU)
-        direct = etl.dsigma_dx(E, x, m_S, nuc, M_MU)
-        approx = ww.dsigma_dx(E, x, m_S, photon_flux(nuc), M_MU) * tab(E, x, m_S)
-        big = direct > 0.01 * direct.max()
-        assert np.abs(approx[big] / direct[big] - 1).max() < 0.03
-        assert np.trapezoid(approx, x) == pytest.approx(np.trapezoid(direct, x), rel=5e-3)
+        E = (m_S + M_MU) * np.exp(rng.uniform(np.log(4.5), 6.0))
+        assert _check_table_against_direct(nuc, tab, m_S, E).max() < 0.03
+
+
+@pytest.mark.parametrize("ff,rel", [("tsai", 1e-3), ("helm", 2e-3)])
+def test_ratio_table_heavy_scalar_at_a_few_gev(ff, rel):
+    """The corner where WW is worst for the FNAL-mu setup: m_S = 0.5 GeV, 3 GeV muons on W
+    (ETL/WW 0.35 near threshold, 1.02 at x = 0.3, 0.6 near the end point; measured).
+    Integrated over x: tsai to 0.1% (measured 5e-5). With Helm the momentum transfer here
+    reaches the first zero of the Helm form factor and R varies fastest in every grid
+    variable: measured 1.3e-3 (at grid nodes 5e-4..9e-4), so 2e-3; the old grid gave 3.5e-3."""
+    nuc = nucleus("W")
+    _check_table_against_direct(nuc, etl_table.ratio_table(nuc, M_MU, ff), 0.5, 3.0, ff, rel=rel)
+
+
+def test_unshipped_table_is_built_lazily_and_cached(tmp_path, monkeypatch):
+    """An element without a shipped table (Ti): a query at one mass computes only the 4 mass
+    slices of its interpolation stencil, reports progress, caches one file per slice, meets the
+    shipped tables' accuracy, and a second session reads the slices back from the cache."""
+    monkeypatch.setenv("MUDUMP_CACHE_DIR", str(tmp_path))
+    etl_table._table.cache_clear()
+    try:
+        nuc = nucleus("Ti")
+        calls = []
+        tab = etl_table.ratio_table(nuc, M_MU, progress=lambda done, total: calls.append((done, total)))
+        _check_table_against_direct(nuc, tab, 0.1, 10.0)  # mudump xsec --material Ti --energy 10 --mass 0.1
+        computed = [i for i in range(etl_table.GRID_LN_M.size) if i not in tab.missing()]
+        assert len(computed) == 4 and calls[-1] == (4, 4)
+        lm = etl_table.GRID_LN_M[computed]
+        assert lm[0] < np.log(0.1) < lm[-1]
+        assert len(list((tmp_path / "etl").glob("etl-Ti-*-m*.npz"))) == 4
+        etl_table._table.cache_clear()
+        again = etl_table.ratio_table(nuc, M_MU)
+        assert again.missing() == tab.missing()
+        np.testing.assert_array_equal(again.values[computed], tab.values[computed])
+    finally:
+        etl_table._table.cache_clear()
+
+
+def test_etl_memory_is_bounded():
+    """The integrand is evaluated in chunks: 800 points (24 angles each) used to allocate
+    800 * 24 * 600 doubles (92 MB) per temporary, tens of them alive at once (GBs); now the
+    peak stays near the chunk size (measured ~60 MB, threads included)."""
+    import tracemalloc
+
+    nuc = nucleus("W")
+    x = np.linspace(0.05, 0.95, 800)
+    tracemalloc.start()
+    try:
+        etl.dsigma_dx(10.0, x, 0.1, nuc, M_MU)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 300e6
 
 
 def test_shipped_table_is_what_the_code_computes():
-    """Spot-check the shipped W table against a fresh computation at a few grid points."""
+    """Spot-check the shipped W table against a fresh computation at a few grid points.
+
+    Tolerance 1e-6: the ratio is a quotient of 3-d quadratures whose integrand (the trace of
+    _etl_amplitude) cancels strongly near the ends of the x range; the order of floating-point
+    operations (numpy's SIMD loops, the chunking and threading of etl.dsigma_dx) changes from
+    one numpy version or machine to another and moves R there by up to ~2e-8 (seen: 0.63286183
+    against 0.63286186). 1e-6 is the project's floor for anything computed through library
+    numerics and still catches any change of physics, grid or integration settings."""
     nuc = nucleus("W")
     name = etl_table._key(nuc, M_MU, "tsai")
     shipped = etl_table._shipped(name)
     assert shipped is not None, "the W table should ship with the package"
-    for i, j in [(3, 12), (8, 16), (10, 20)]:
+    for i, j in [(6, 12), (16, 16), (20, 20)]:
         m_S = float(np.exp(etl_table.GRID_LN_M[i]))
         E = (m_S + M_MU) * np.exp(etl_table.GRID_EPS[j])
         x = etl_table.x_of_v(etl_table.GRID_V, E, m_S, M_MU)
         fresh = etl.dsigma_dx(E, x, m_S, nuc, M_MU) / ww.dsigma_dx(E, x, m_S, photon_flux(nuc), M_MU)
-        assert shipped[i, j] == pytest.approx(fresh, rel=1e-9)
+        assert shipped[i, j] == pytest.approx(fresh, rel=1e-6)
 
 
 def test_public_api_method_etl():

@@ -181,7 +181,7 @@ def test_ratio_table_for_a_new_kind(monkeypatch, tmp_path):
     monkeypatch.setattr(etl_table, "GRID_LN_M", np.log(np.array([0.003, 0.03, 0.1, 0.3])))
     monkeypatch.setattr(etl_table, "GRID_EPS", np.array([1.0, 2.0, 3.0, 4.0]))
     monkeypatch.setattr(etl_table, "GRID_V", np.array([0.1, 0.4, 0.6, 0.9]))
-    etl_table.ratio_table.cache_clear()
+    etl_table._table.cache_clear()
     nuc = nucleus("W")
     name = etl_table._key(nuc, M_MU, "tsai", "vector")
     assert "-vector-" in name and name != etl_table._key(nuc, M_MU, "tsai")
@@ -193,10 +193,10 @@ def test_ratio_table_for_a_new_kind(monkeypatch, tmp_path):
     x = etl_table.x_of_v(np.array([0.4, 0.6]), E, m_X, M_MU)
     direct = etl.dsigma_dx(E, x, m_X, nuc, M_MU, kind="vector") / ww.dsigma_dx(E, x, m_X, photon_flux(nuc), M_MU, kind="vector")
     assert tab(E, x, m_X) == pytest.approx(direct, rel=1e-4)  # nodes of the grid
-    etl_table.ratio_table.cache_clear()
+    etl_table._table.cache_clear()
     again = etl_table.ratio_table(nuc, M_MU, "tsai", "vector")  # from the cache file
     assert np.array_equal(again.values, tab.values)
-    etl_table.ratio_table.cache_clear()
+    etl_table._table.cache_clear()
 
 
 def test_production_table_and_api_carry_the_kind(tmp_path, monkeypatch):

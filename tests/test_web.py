@@ -243,7 +243,7 @@ def test_host_header_checked_when_asked():
 
 
 def test_serve_binds_loopback_by_default():
-    from mudump._cli_serve import is_loopback, serve
+    from mudump.cli.serve import is_loopback, serve
 
     import inspect
 

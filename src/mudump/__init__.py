@@ -12,15 +12,29 @@ PUMAS/mulder), :mod:`mudump.cli` (the command line).
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
 from .errors import ConfigError, DomainError, MudumpError, UnknownNameError
-from .models import MODELS, ScalarModel, get_model
 
-try:
-    __version__ = version("mudump")
-except PackageNotFoundError:  # running from a source tree
-    __version__ = "0+unknown"
+# The version and the models are resolved on first access (PEP 562), so that ``import mudump``
+# (and ``mudump --help``) does not pay for importlib.metadata, numpy or the constants.
+_LAZY_MODELS = ("MODELS", "ScalarModel", "get_model")
+
+
+def __getattr__(name: str):
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            value = version("mudump")
+        except PackageNotFoundError:  # running from a source tree
+            value = "0+unknown"
+    elif name in _LAZY_MODELS:
+        from . import models
+
+        value = getattr(models, name)
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
 
 __all__ = [
     "__version__",

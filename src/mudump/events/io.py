@@ -4,15 +4,16 @@ Three formats, chosen by :func:`write_events` from the file suffix:
 
 * **Parquet** (``.parquet``): one row per event, one column per quantity with its unit in the
   name (``S_E_GeV``, ``decay_z_m``, ...); energies and momenta in GeV, positions and c t in
-  **metres**, ``weight`` in expected events. The run metadata is JSON in the schema metadata under
-  the key ``b"mudump"``. Fast: columns are numpy views, no loop over events (about 0.6 s per
-  million events with the default snappy compression).
+  **metres**, ``weight`` in expected events; float32 except the columns of
+  :data:`PARQUET_FLOAT64` (why: there), zstd-compressed. The run metadata is JSON in the schema
+  metadata under the key ``b"mudump"``. No loop over events (about 0.7 s and 120 MB per million
+  FNAL-mu events).
 * **HepMC3 ASCII** (``.hepmc``, ``.hepmc3``): units GeV and **mm** (HepMC convention); one
   production vertex (beam muon + target nucleus, status 4 -> muon, nucleus, S) and one decay vertex
   (S, status 2 -> d1, d2, status 1) per event; the weight is the event weight named ``weight``; the
   run metadata are string attributes of the GenRunInfo (plus the full JSON under ``mudump``).
 * **Les Houches Events** (``.lhe``, ``.lhe.gz``): header and init blocks serialised by pylhe,
-  events by a fast template; GeV and **mm**; event weights XWGTUP in expected events, weighting
+  events formatted column-wise; GeV and **mm**; event weights XWGTUP in expected events, weighting
   strategy IDWTUP = +4 (-4 if a weight is negative); the proper decay length c tau of S (mm) in
   VTIMUP; the run metadata in a ``<mudump>`` block of the ``<header>``; the vertices (which LHE
   has no field for) in a ``# mudump_vertices_mm`` comment line of each event.
@@ -28,7 +29,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import gzip
-import io
 import json
 import math
 import os
@@ -244,6 +244,15 @@ def _atomic_path(path: Path):
 # Parquet
 
 
+#: Parquet columns kept in float64 (every other real column is float32, 7 significant digits,
+#: ample for momenta, angles and vertex positions; issue 13: 266 MB -> under 100 MB per 1e6
+#: events). ``weight``: expected events can be below float32's range (1e-38) at small
+#: couplings, and analyses sum millions of them. ``nucleus_in_E_GeV``, ``nucleus_out_E_GeV``:
+#: the nucleus energy is its mass (~170 GeV) plus a recoil energy of 1e-7..1e-4 GeV that float32
+#: (resolution 1e-5 GeV at 170 GeV) would erase.
+PARQUET_FLOAT64 = ("weight", "nucleus_in_E_GeV", "nucleus_out_E_GeV")
+
+
 def _parquet_columns(batch: EventBatch) -> dict[str, np.ndarray]:
     n = len(batch)
     cols: dict[str, np.ndarray] = {
@@ -252,32 +261,36 @@ def _parquet_columns(batch: EventBatch) -> dict[str, np.ndarray]:
     }
     # one transposed copy per (N, 4) array; its rows are contiguous column views
     for key in _RECORD:
-        arr_t = np.ascontiguousarray(np.asarray(getattr(batch, key), dtype=np.float64).T)
+        arr = np.asarray(getattr(batch, key), dtype=np.float64)
         prefix = _PARQUET_NAMES[key]
         for k, comp in enumerate(_COMPONENTS):
-            cols[f"{prefix}_{comp}_GeV"] = arr_t[k]
+            name = f"{prefix}_{comp}_GeV"
+            cols[name] = np.ascontiguousarray(arr[:, k], dtype=np.float64 if name in PARQUET_FLOAT64 else np.float32)
     cols["d1_pdgid"] = np.ascontiguousarray(batch.pdg_d1, dtype=np.int32)
     cols["d2_pdgid"] = np.ascontiguousarray(batch.pdg_d2, dtype=np.int32)
     for key, prefix in (("v_prod", "prod"), ("v_decay", "decay")):
-        arr_t = np.ascontiguousarray(np.asarray(getattr(batch, key), dtype=np.float64).T)
+        arr = np.asarray(getattr(batch, key), dtype=np.float64)
         for k, comp in enumerate(_VERTEX):
-            cols[f"{prefix}_{comp}_m"] = arr_t[k]
+            cols[f"{prefix}_{comp}_m"] = np.ascontiguousarray(arr[:, k], dtype=np.float32)
     return cols
 
 
-def write_parquet(batch: EventBatch, path, *, compression: str = "snappy") -> Path:
+def write_parquet(batch: EventBatch, path, *, compression: str = "zstd") -> Path:
     """Write ``batch`` as a Parquet table, one row per event; return the path.
 
     Columns (units in the names): ``event`` (int64, 0..N-1), ``weight`` (expected events),
     ``P_E_GeV, P_px_GeV, P_py_GeV, P_pz_GeV`` for P in mu_in, nucleus_in, mu_out, nucleus_out, S,
     d1, d2 (GeV), ``d1_pdgid, d2_pdgid`` (int32), ``prod_x_m, prod_y_m, prod_z_m, prod_ct_m`` and
-    ``decay_x_m, ...`` (metres; c t from the muon's entry into the target). The schema metadata
-    key ``b"mudump"`` holds the run metadata as JSON: ``batch.meta`` plus ``pdg_mu``,
-    ``pdg_nucleus``, ``pdg_s``, ``mass_nucleus_GeV``, ``mass_s_GeV`` and ``units = "GeV, m"``.
-    ``compression`` is any Parquet codec pyarrow knows: ``"snappy"`` (default, the fastest:
-    about 0.6 s per million events) or ``"zstd"`` (about 7 % smaller files, about 0.2 s slower per
-    million events). Dictionary encoding is used for the PDG-ID columns only. Read the file back
-    with :func:`read_parquet`.
+    ``decay_x_m, ...`` (metres; c t from the muon's entry into the target). Real columns are
+    float32 except those in :data:`PARQUET_FLOAT64` (float64; see there why): four-momentum
+    conservation read back from the file holds to float32 precision (~1e-7 of the beam energy),
+    and masses of light decay products (e+-) are not recoverable from E^2 - p^2 (use the PDG ID).
+    The schema metadata key ``b"mudump"`` holds the run metadata as JSON: ``batch.meta`` plus
+    ``pdg_mu``, ``pdg_nucleus``, ``pdg_s``, ``mass_nucleus_GeV``, ``mass_s_GeV`` and
+    ``units = "GeV, m"``. Encoding: byte-stream-split for the real columns (it groups the bytes of
+    the exponents, which then compress well), delta for ``event``, dictionary for the PDG IDs;
+    ``compression`` is any Parquet codec pyarrow knows (default ``"zstd"``; about 60 bytes per
+    event for the FNAL-mu preset). Read the file back with :func:`read_parquet`.
     """
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -286,9 +299,11 @@ def write_parquet(batch: EventBatch, path, *, compression: str = "snappy") -> Pa
     cols = _parquet_columns(batch)
     meta = _run_metadata(batch, units="GeV, m")
     table = pa.table(cols).replace_schema_metadata({b"mudump": _meta_json(meta).encode()})
+    reals = [k for k, v in cols.items() if v.dtype.kind == "f"]
     path = Path(path)
     with _atomic_path(path) as tmp:
-        pq.write_table(table, tmp, compression=compression, use_dictionary=["d1_pdgid", "d2_pdgid"])
+        pq.write_table(table, tmp, compression=compression, use_dictionary=["d1_pdgid", "d2_pdgid"],
+                       column_encoding={"event": "DELTA_BINARY_PACKED", **{k: "BYTE_STREAM_SPLIT" for k in reals}})
     return path
 
 
@@ -330,7 +345,7 @@ def _hepmc_run_info(batch: EventBatch):
 
 
 def write_hepmc3(batch: EventBatch, path) -> Path:
-    """Write ``batch`` as a HepMC3 ASCII file (pyhepmc); return the path.
+    """Write ``batch`` as a HepMC3 ASCII file; return the path.
 
     Units: momenta GeV, lengths **mm** (the vertices in metres are multiplied by 1000). Event
     ``i`` has event number ``i`` and weight ``batch.weight[i]`` (expected events; the run's only
@@ -342,46 +357,139 @@ def write_hepmc3(batch: EventBatch, path) -> Path:
     products (invariant mass for IDs the ``particle`` package does not know). The run metadata are
     string attributes of the GenRunInfo (``batch.meta`` entries, PDG IDs, masses, ``units``; the
     whole set as JSON under ``mudump``); the tool entry is ``mudump``.
+
+    The header (version line and run info) is written by pyhepmc; the events are formatted
+    column-wise (:func:`_text_columns`: shortest round-trip decimals, i.e. exact, joined by pyarrow
+    in C++) in the Asciiv3 layout HepMC3's own writer produces -- about 10x faster than building a
+    GenEvent per event (issue 13); tests/test_event_files.py reads the files back with pyhepmc.
     """
     import pyhepmc
 
     n = _check_batch(batch)
     path = Path(path)
     run_info = _hepmc_run_info(batch)
-
-    p = np.stack([np.asarray(getattr(batch, k), dtype=np.float64) for k in _RECORD], axis=1)  # (N,7,4)
-    en, px, py, pz = (np.ascontiguousarray(p[:, :, k]) for k in range(4))
-    mass = np.ascontiguousarray(_record_masses(batch))
-    pdg = _record_pdg(batch)
-    vp = np.asarray(batch.v_prod, dtype=np.float64) * _M_TO_MM
-    vd = np.asarray(batch.v_decay, dtype=np.float64) * _M_TO_MM
-    # HEPEVT-style production vertex of each particle (the beam particles' entries are unused).
-    v = np.stack([vp, vp, vp, vp, vp, vd, vd], axis=1)  # (N,7,4)
-    vx, vy, vz, vt = (np.ascontiguousarray(v[:, :, k]) for k in range(4))
-    weight = np.asarray(batch.weight, dtype=np.float64).tolist()
-
-    evt = pyhepmc.GenEvent(pyhepmc.Units.GEV, pyhepmc.Units.MM)
-    evt.run_info = run_info
     with _atomic_path(path) as tmp:
-        writer = pyhepmc.io.WriterAscii(str(tmp), run_info)
-        try:
-            for i in range(n):
-                evt.from_hepevt(i, px[i], py[i], pz[i], en[i], mass[i], pdg[i], _HEPMC_STATUS,
-                                _HEPMC_PARENTS, None, vx[i], vy[i], vz[i], vt[i])
-                evt.weights = [weight[i]]
-                writer.write_event(evt)
-            if writer.failed():
-                raise OSError(f"writing the HepMC3 file {path} failed")
-        finally:
-            writer.close()
+        writer = pyhepmc.io.WriterAscii(str(tmp), run_info)  # header and run info only
+        writer.close()
+        head = Path(tmp).read_text(encoding="utf-8")
+        end = "HepMC::Asciiv3-END_EVENT_LISTING"
+        head = head[: head.rindex(end)]
+        masses = _record_masses(batch)
+        pdg = _record_pdg(batch)
+        with open(tmp, "wb") as out:
+            out.write(head.encode("utf-8"))
+            _write_blocks(out, lambda sl: _hepmc_events(batch, sl, masses[sl], pdg[sl]), n)
+            out.write((end + "\n\n").encode("utf-8"))
     return path
+
+
+def _hepmc_events(batch: EventBatch, sl: slice, masses, pdg) -> bytes:
+    """The Asciiv3 text of the events in ``sl`` (see :func:`write_hepmc3`)."""
+    k = sl.stop - sl.start
+    num = _text_columns
+    lines = [num("E", np.arange(sl.start, sl.stop), "2 7"), "U GEV MM", num("W", batch.weight[sl])]
+    vertex = {2: num("V -1 0 [1,2] @", *(batch.v_prod[sl, c] * _M_TO_MM for c in range(4))),
+              5: num("V -2 0 [5] @", *(batch.v_decay[sl, c] * _M_TO_MM for c in range(4)))}
+    parent = (0, 0, -1, -1, -1, -2, -2)
+    for j, key in enumerate(_RECORD):
+        if j in vertex:
+            lines.append(vertex[j])
+        p = np.asarray(getattr(batch, key), dtype=np.float64)[sl]
+        lines.append(num(f"P {j + 1} {parent[j]}", pdg[:, j], p[:, 1], p[:, 2], p[:, 3], p[:, 0], masses[:, j],
+                         str(int(_HEPMC_STATUS[j]))))
+    return _join_lines(lines, k)
+
+
+# ---------------------------------------------------------------------------------------------
+# vectorised text
+
+
+_TEXT_CHUNK = 100_000  # events formatted per block of the text writers
+
+
+def _column_text(values):
+    """Decimal text of a column: integers as they are, floats as the shortest decimal that reads
+    back to the same double (pyarrow's cast, vectorised C++: exact round trip, shorter than
+    17-digit %e). A constant column becomes one Python string."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    v = np.ascontiguousarray(values)
+    if v.dtype.kind == "f":
+        v = v.astype(np.float64, copy=False)
+        bits = v.view(np.int64)
+    else:
+        bits = v
+    if v.size and np.all(bits == bits[0]):
+        return pc.cast(pa.array(v[:1]), pa.string())[0].as_py()
+    return pc.cast(pa.array(v), pa.string())
+
+
+def _text_columns(*parts):
+    """One text line per event: ``parts`` are literal strings or per-event columns (numpy
+    arrays), to be joined with single spaces by :func:`_join_lines`."""
+    return tuple(p if isinstance(p, str) else _column_text(p) for p in parts)
+
+
+def _join_lines(lines, k: int):
+    """The text of ``k`` consecutive event blocks from per-event lines (literal strings or
+    tuples of :func:`_text_columns`), as a buffer. One pyarrow join over all the tokens of an
+    event: consecutive literals are merged, line breaks ride on the literals (so a line that
+    ends with a number keeps a trailing blank, which the readers ignore)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if k == 0:
+        return b""
+    tokens: list = []
+
+    def literal(text: str, newline: bool) -> None:
+        if tokens and isinstance(tokens[-1], str):
+            tokens[-1] += ("\n" if newline else " ") + text
+        else:
+            tokens.append(("\n" if newline else "") + text)
+
+    for n_line, line in enumerate(lines):
+        for n_part, part in enumerate((line,) if isinstance(line, str) else line):
+            newline = n_line > 0 and n_part == 0
+            if isinstance(part, str):
+                literal(part, newline)
+            else:
+                if newline:
+                    literal("", True)
+                tokens.append(part)
+    literal("", True)
+    if all(isinstance(t, str) for t in tokens):
+        return (" ".join(tokens)).encode("utf-8") * k
+    block = pc.binary_join_element_wise(*tokens, " ")
+    if not isinstance(block, pa.Array):
+        block = block.combine_chunks()
+    offsets = np.frombuffer(block.buffers()[1], dtype=np.int32)[block.offset: block.offset + k + 1]
+    return memoryview(block.buffers()[2])[offsets[0]: offsets[-1]]
+
+
+def _write_blocks(out, make_block, n: int) -> None:
+    """Write ``make_block(slice)`` for consecutive slices of _TEXT_CHUNK events, formatting two
+    blocks at a time on threads (pyarrow releases the GIL), in order."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    slices = [slice(a, min(n, a + _TEXT_CHUNK)) for a in range(0, n, _TEXT_CHUNK)]
+    if len(slices) <= 1:
+        for sl in slices:
+            out.write(make_block(sl))
+        return
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        pending = []
+        for sl in slices:
+            pending.append(pool.submit(make_block, sl))
+            if len(pending) > 2:  # bound the memory: at most 3 blocks in flight
+                out.write(pending.pop(0).result())
+        for fut in pending:
+            out.write(fut.result())
 
 
 # ---------------------------------------------------------------------------------------------
 # Les Houches Events
-
-
-_LHE_CHUNK = 10_000  # events formatted per write call
 
 
 def _lhe_format():
@@ -408,57 +516,30 @@ def _lhe_header(meta: dict):
     return pylhe.LHEHeader(initrwgt=pylhe.LHEInitRWGT(), extra_elements=[block, block_json])
 
 
-def _lhe_event_template(batch: EventBatch, scale: float, aqed: float) -> str:
-    """A %-format template of one ``<event>`` block: constants rendered in, per-event values as
-    ``%`` fields in the order of :func:`_lhe_event_values`."""
-    f = "% .16e"
-
-    def const(x: float) -> str:
-        return (f % float(x)).replace("%", "%%")
-
-    lines = ["<event>", f"  7 {_LHE_PROCESS_ID:6d} {f} {const(scale)} {const(aqed)} {const(0.0)}"]
-    m_mu = _pdg_mass_GeV(int(batch.pdg_mu))
-    mass_const = {0: m_mu, 1: batch.mass_nucleus_GeV, 2: m_mu, 3: batch.mass_nucleus_GeV, 4: batch.mass_s_GeV}
-    pdg_const = {0: batch.pdg_mu, 1: batch.pdg_nucleus, 2: batch.pdg_mu, 3: batch.pdg_nucleus, 4: batch.pdg_s}
-    for j in range(7):
-        pid = f"{int(pdg_const[j]):11d}" if j in pdg_const else "%11d"
-        mass = const(mass_const[j]) if mass_const.get(j) is not None else f
-        life = f if j == 4 else const(0.0)
-        mo1, mo2 = _LHE_MOTHERS[j]
-        lines.append(f"{pid} {_LHE_STATUS[j]:3d} {mo1:3d} {mo2:3d}   0   0 {f} {f} {f} {f} {mass} {life} {_LHE_SPIN:.1f}")
-    lines.append("# mudump_vertices_mm " + " ".join(["%.16e"] * 8))
-    lines.append("</event>\n")
-    return "\n".join(lines)
-
-
-def _lhe_event_values(batch: EventBatch) -> np.ndarray:
-    """(N, K) float64 per-event values matching :func:`_lhe_event_template` (PDG IDs as floats,
-    exact below 2**53, printed with ``%d``)."""
-    n = len(batch)
-    masses = _record_masses(batch)
-    life = _proper_decay_length_mm(batch)
-    m_mu_known = _pdg_mass_GeV(int(batch.pdg_mu)) is not None
-    cols = [np.asarray(batch.weight, dtype=np.float64)[:, None]]
+def _lhe_events(batch: EventBatch, sl: slice, masses, life_mm, scale: float, aqed: float) -> bytes:
+    """The ``<event>`` blocks of the events in ``sl`` (layout of :func:`write_lhe`), formatted
+    column-wise (:func:`_text_columns`)."""
+    k = sl.stop - sl.start
+    num = _text_columns
+    lines = ["<event>", num(f" 7 {_LHE_PROCESS_ID}", batch.weight[sl], repr(float(scale)), repr(float(aqed)), "0")]
+    pdg = _record_pdg(batch)[sl]
     for j, key in enumerate(_RECORD):
-        p = np.asarray(getattr(batch, key), dtype=np.float64)
-        if j == 5:
-            cols.append(np.asarray(batch.pdg_d1, dtype=np.float64)[:, None])
-        if j == 6:
-            cols.append(np.asarray(batch.pdg_d2, dtype=np.float64)[:, None])
-        cols.append(p[:, [1, 2, 3, 0]])  # px, py, pz, E
-        if j in (5, 6) or (j in (0, 2) and not m_mu_known):
-            cols.append(masses[:, j:j + 1])
-        if j == 4:
-            cols.append(life[:, None])
-    cols.append(np.concatenate([batch.v_prod, batch.v_decay], axis=1) * _M_TO_MM)
-    return np.concatenate(cols, axis=1) if n else np.empty((0, 0))
+        p = np.asarray(getattr(batch, key), dtype=np.float64)[sl]
+        mo1, mo2 = _LHE_MOTHERS[j]
+        life = life_mm[sl] if j == 4 else "0"
+        lines.append(num(pdg[:, j], f"{_LHE_STATUS[j]} {mo1} {mo2} 0 0", p[:, 1], p[:, 2], p[:, 3], p[:, 0],
+                         masses[sl, j], life, f"{_LHE_SPIN:.1f}"))
+    v = np.concatenate([batch.v_prod[sl], batch.v_decay[sl]], axis=1) * _M_TO_MM
+    lines.append(num("# mudump_vertices_mm", *(v[:, c] for c in range(8))))
+    lines.append("</event>")
+    return _join_lines(lines, k)
 
 
 def write_lhe(batch: EventBatch, path) -> Path:
     """Write ``batch`` as a Les Houches Event file (LHE 3.0); return the path.
 
-    The ``<header>`` and ``<init>`` blocks are serialised by pylhe; the events by a fast template
-    in the same layout (pylhe and HepMC3's LHEF reader read the file back). A ``.gz`` suffix
+    The ``<header>`` and ``<init>`` blocks are serialised by pylhe; the events are formatted
+    column-wise (:func:`_text_columns`, vectorised) in the same layout (pylhe and HepMC3's LHEF reader read the file back). A ``.gz`` suffix
     gzip-compresses the file (level 6, zero mtime, so the bytes are deterministic).
     Units: GeV and mm. Beams: A = muon (``pdg_mu``, energy ``meta["beam_energy_GeV"]`` if given,
     else the largest incoming-muon energy of the batch), B = nucleus (``pdg_nucleus``) at rest
@@ -469,7 +550,8 @@ def write_lhe(batch: EventBatch, path) -> Path:
     AQEDUP = alpha, AQCDUP = 0), lines: 1 muon and 2 nucleus in (status -1), 3 muon and 4 nucleus
     out (status 1, mothers 1 2), 5 S (status 2, mothers 1 2, VTIMUP = its proper decay length c tau
     in mm), 6 d1 and 7 d2 (status 1, mothers 5 5); no colour, SPINUP = 9; M = the generated masses
-    of :func:`write_hepmc3`. Real numbers have 17 significant digits (exact round trip). The
+    of :func:`write_hepmc3`. Real numbers are the shortest decimals that read back to the same
+    doubles (exact round trip). The
     production and decay vertices (x, y, z, c t in mm), which LHE has no field for, follow the
     particles as a comment line ``# mudump_vertices_mm xp yp zp ctp xd yd zd ctd``. The run
     metadata are in the header: ``<mudump>`` with ``key = value`` lines and ``<mudump_json>``.
@@ -507,24 +589,21 @@ def write_lhe(batch: EventBatch, path) -> Path:
             "<!-- mudump signal events mu N -> mu N S, S -> d1 d2; weights in expected events -->\n"
             + _lhe_header(meta).tolhe(lheformat=fmt) + "\n"
             + init.tolhe(lheformat=fmt) + "\n")
-    template = _lhe_event_template(batch, scale=float(batch.mass_s_GeV), aqed=float(ALPHA))
-    values = _lhe_event_values(batch)
+    masses = _record_masses(batch)
+    life = _proper_decay_length_mm(batch)
 
     def write_all(out) -> None:
-        out.write(head)
-        for start in range(0, n, _LHE_CHUNK):
-            rows = values[start:start + _LHE_CHUNK].tolist()
-            out.write("".join([template % tuple(r) for r in rows]))
-        out.write("</LesHouchesEvents>\n")
+        out.write(head.encode("utf-8"))
+        _write_blocks(out, lambda sl: _lhe_events(batch, sl, masses, life, scale=float(batch.mass_s_GeV),
+                                                   aqed=float(ALPHA)), n)
+        out.write(b"</LesHouchesEvents>\n")
 
     with _atomic_path(path) as tmp, open(tmp, "wb") as raw:
         if path.name.lower().endswith(".gz"):
-            with gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=6, mtime=0) as gz, \
-                    io.TextIOWrapper(gz, encoding="utf-8", newline="\n") as text:
-                write_all(text)
+            with gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=6, mtime=0) as gz:
+                write_all(gz)
         else:
-            with io.TextIOWrapper(raw, encoding="utf-8", newline="\n") as text:
-                write_all(text)
+            write_all(raw)
     return path
 
 

@@ -71,27 +71,33 @@ class PhotonFlux:
             self._dk.append(np.stack([deriv, deriv]))
             self._split.append(t[np.argmin(np.abs(lower - upper))])
 
-    def _delta(self, which: int, t_lo, t_hi):
-        """int_{t_lo}^{t_hi} of G2/t (which=0) or G2/t^2 (which=1), with t_lo <= t_hi."""
+    def _antiderivative(self, which: int, t, row):
+        """The tabulated antiderivative (cubic Hermite in ln t) of G2/t (which=0) or G2/t^2
+        (which=1) at t, from table ``row`` (0: accumulated from below, 1: minus from above)."""
         k, dk = self._k[which], self._dk[which]
+        u = (np.log(np.minimum(t, T_HI_GEV2)) - self.ln_t0) / self.h
+        i = np.clip(np.asarray(u).astype(np.int64), 0, k.shape[1] - 2)
+        s = np.clip(u - i, 0.0, 1.0)
+        s2 = s * s
+        s3 = s2 * s
+        val = (
+            (2 * s3 - 3 * s2 + 1) * k[row, i]
+            + (s3 - 2 * s2 + s) * self.h * dk[row, i]
+            + (3 * s2 - 2 * s3) * k[row, i + 1]
+            + (s3 - s2) * self.h * dk[row, i + 1]
+        )
+        # below the grid (only the lower table is ever used there): G2 = c t^2
+        return np.where(u < 0, 0.5 * self._c * t**2 if which == 0 else self._c * t, val)
+
+    def _delta(self, which: int, t_lo, t_hi):
+        """int_{t_lo}^{t_hi} of G2/t (which=0) or G2/t^2 (which=1), with t_lo <= t_hi. A scalar
+        t_hi (the usual t_max) is evaluated once per table row instead of once per point."""
         row = (t_lo > self._split[which]).astype(np.int64)
-        out = 0.0
-        for sign, t in ((1.0, t_hi), (-1.0, t_lo)):
-            u = (np.log(np.minimum(t, T_HI_GEV2)) - self.ln_t0) / self.h
-            i = np.clip(u.astype(np.int64), 0, k.shape[1] - 2)
-            s = np.clip(u - i, 0.0, 1.0)
-            s2 = s * s
-            s3 = s2 * s
-            val = (
-                (2 * s3 - 3 * s2 + 1) * k[row, i]
-                + (s3 - 2 * s2 + s) * self.h * dk[row, i]
-                + (3 * s2 - 2 * s3) * k[row, i + 1]
-                + (s3 - s2) * self.h * dk[row, i + 1]
-            )
-            # below the grid (only the lower table is ever used there): G2 = c t^2
-            val = np.where(u < 0, 0.5 * self._c * t**2 if which == 0 else self._c * t, val)
-            out = out + sign * val
-        return out
+        if np.ndim(t_hi) == 0:
+            upper = np.array([self._antiderivative(which, float(t_hi), r) for r in (0, 1)])[row]
+        else:
+            upper = self._antiderivative(which, t_hi, row)
+        return upper - self._antiderivative(which, t_lo, row)
 
     def _chi_direct(self, t_min, t_max):
         """chi by 8-point Gauss-Legendre in ln t (for short intervals)."""
@@ -103,9 +109,14 @@ class PhotonFlux:
 
     def chi(self, t_min, t_max):
         """The photon flux chi(t_min, t_max); zero where t_min >= t_max. Broadcasts."""
+        scalar_max = np.ndim(t_max) == 0
         t_min, t_max = np.broadcast_arrays(np.asarray(t_min, dtype=float), np.asarray(t_max, dtype=float))
         t_hi = np.maximum(t_max, t_min)
-        val = np.asarray(self._delta(0, t_min, t_hi) - t_min * self._delta(1, t_min, t_hi), dtype=float)
+        if scalar_max:  # one t_max for all points: its table values once (zero where t_min >= t_max)
+            tm = float(np.asarray(t_max).flat[0]) if t_max.size else 0.0
+            val = np.where(t_min < tm, self._delta(0, t_min, tm) - t_min * self._delta(1, t_min, tm), 0.0)
+        else:
+            val = np.asarray(self._delta(0, t_min, t_hi) - t_min * self._delta(1, t_min, t_hi), dtype=float)
         short = (t_hi < t_min * np.exp(self.SHORT)) & (t_hi > t_min)
         if short.any():
             val = val.copy() if val.ndim else val.reshape(1)

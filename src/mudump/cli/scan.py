@@ -1,6 +1,6 @@
 """The ``mudump scan`` command: a design scan (:mod:`mudump.scan`) from the command line or a
 small TOML scan file, written to Parquet and CSV, resumable, with an optional figure of merit
-plot. :func:`register` adds the command to the typer app of :mod:`mudump.cli`.
+plot. :func:`register` adds the command to the typer app (:mod:`mudump.cli._common`).
 
 Grids on the command line: ``--grid FIELD=V1,V2,...`` (values), ``--grid FIELD=START:STOP:NUM``
 (evenly spaced, ends included) or ``--grid FIELD=START:STOP:NUM:log`` (log-spaced). A scan file
@@ -27,7 +27,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from .errors import ConfigError, MudumpError
+from ..errors import ConfigError, MudumpError
 
 #: Seconds between checkpoints of the output file while a scan runs.
 CHECKPOINT_SECONDS = 5.0
@@ -137,7 +137,7 @@ def _arrow_table(rows: list[dict], fields: list[str], metadata: dict):
     cols = [("key", pa.string()), ("experiment", pa.string())]
     cols += [(f, pa.float64()) for f in fields]
     cols += [("model", pa.string()), ("model_name", pa.string()), ("method", pa.string()), ("form_factor", pa.string())]
-    from .scan import FIGURES_OF_MERIT
+    from ..scan import FIGURES_OF_MERIT
 
     cols += [(f, pa.float64()) for f in FIGURES_OF_MERIT]
     cols += [(c, pa.list_(pa.float64())) for c in ("mass_GeV", "g_low", "g_high")]
@@ -264,10 +264,10 @@ def register(app: typer.Typer) -> None:
         """Design scan: the reach over a grid of experiment fields, one row per point and model."""
         import numpy as np
 
-        from . import cli
-        from . import scan as scanmod
-        from ._checks import check_range
-        from .models import MASS_RANGE_GEV
+        from . import _common as cli
+        from .. import scan as scanmod
+        from .._checks import check_range
+        from ..models import MASS_RANGE_GEV
 
         opts = load_scan_file(file) if file else {}
         exp_name = experiment or opts.get("experiment")
@@ -353,7 +353,7 @@ def register(app: typer.Typer) -> None:
                 executor.shutdown(wait=False, cancel_futures=True)
         rows = ordered()
         if plot:
-            from . import plotting
+            from .. import plotting
 
             cli._save_plot(plotting.scan_figure(
                 rows, plan.fields, fom, title=f"{plan.base.get('label') or plan.base['name']} design scan ({plan.method})",
@@ -362,3 +362,8 @@ def register(app: typer.Typer) -> None:
                  f"{len(kept)} from the earlier run; written to {output}")
         payload = {"metadata": metadata, "output": output, "resumed_rows": len(kept), "rows": rows}
         cli._emit(payload, as_json, _summary_table(rows, plan.fields, title))
+
+
+from ._common import app as _app  # noqa: E402
+
+register(_app)

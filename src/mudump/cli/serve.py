@@ -1,6 +1,6 @@
 """The ``mudump serve`` command: the reach explorer (:mod:`mudump.web`) on a local web server.
 
-Kept out of :mod:`mudump.cli` so that the web dependencies (FastAPI, uvicorn) are imported only
+Its own module so that the web dependencies (FastAPI, uvicorn) are imported only
 when the command runs; :func:`register` adds the command to the typer app.
 """
 
@@ -34,8 +34,8 @@ def serve(
 
     import uvicorn
 
-    from .errors import MudumpError
-    from .web.app import create_app
+    from ..errors import MudumpError
+    from ..web.app import create_app
 
     loopback = is_loopback(host)
     # bind the socket here, so that a busy port is one clear line and --port 0 can print the
@@ -70,5 +70,10 @@ def serve(
 
 
 def register(app: typer.Typer) -> None:
-    """Add the ``serve`` command to the typer app of :mod:`mudump.cli`."""
+    """Add the ``serve`` command to the typer app (:mod:`mudump.cli._common`)."""
     app.command("serve")(serve)
+
+
+from ._common import app as _app  # noqa: E402
+
+register(_app)

@@ -1,0 +1,5 @@
+"""``python -m mudump.cli``: the command line."""
+
+from . import main
+
+main()

@@ -1,0 +1,63 @@
+"""``mudump events``: weighted signal events in HepMC3, LHE or Parquet files."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+from rich.table import Table
+
+from ..errors import MudumpError
+from ._common import app, JsonOpt, ExperimentArg, ModelOpt, MassOpt, CouplingOpt, _emit, _fmt, _progress, _check_out_path, _writing
+
+
+@app.command()
+def events(
+    experiment: ExperimentArg,
+    model: ModelOpt,
+    mass: MassOpt,
+    coupling: CouplingOpt,
+    n: Annotated[int, typer.Option("-n", "--n-events", min=1, max=100_000_000, help="Events to generate.")],
+    output: Annotated[str, typer.Option("--output", help="Event file: .hepmc (HepMC3), .lhe or .parquet.")],
+    seed: Annotated[Optional[int], typer.Option("--seed", min=0, max=2**63 - 1, help="Random seed, 0 to 2^63-1 (default: a random one, recorded in the file so the run can be repeated).")] = None,
+    no_acceptance: Annotated[bool, typer.Option("--no-acceptance", help="Keep every decay in the fiducial length, regardless of transverse geometry.")] = False,
+    method: Annotated[str, typer.Option("--method", help="Production method: etl (default) or ww.")] = "etl",
+    s_pdgid: Annotated[Optional[int], typer.Option("--s-pdgid", help="PDG ID given to the mediator (default 54 for spin 0, 55 for spin 1).")] = None,
+    chi_pdgid: Annotated[int, typer.Option("--chi-pdgid", help="PDG ID given to the dark-matter fermion chi (default 52).")] = 52,
+    as_json: JsonOpt = False,
+):
+    """Generate weighted signal events and write them to a HepMC3, LHE or Parquet file."""
+    from ..events import io as evio
+    from ..events.generator import generate
+    from ..experiments import load_experiment
+    from ..models import get_model
+    from ..production import check_method
+
+    exp = load_experiment(experiment)
+    mdl = get_model(model)
+    method = check_method(method)
+    if method == "iww":
+        raise MudumpError("--method iww has no angular distribution to sample: use etl or ww")
+    _check_out_path(output, "--output", evio.SUFFIXES)
+    with _progress() as bar:
+        task = bar.add_task(f"{exp.name}, model {mdl.label}", total=n)
+        batch = generate(exp, mdl, mass, coupling, n, seed=seed, method=method, acceptance=not no_acceptance,
+                         s_pdgid=s_pdgid, chi_pdgid=chi_pdgid, progress=lambda i, tot: bar.update(task, completed=i))
+    with _writing("--output", output):
+        evio.write_events(batch, output)
+    import numpy as np
+
+    w = batch.weight
+    payload = {
+        "experiment": exp.name, "model": mdl.name, "model_name": mdl.alias, "mass_GeV": mass, "coupling": coupling, "method": method,
+        "seed": batch.meta["seed"], "generated": n, "written": len(batch), "sum_weights": float(w.sum()),
+        "stat_error": float(np.sqrt((w**2).sum())), "acceptance": not no_acceptance, "output": output,
+    }
+    t = Table(title=f"{exp.name}: signal events, model {mdl.label}, m_S = {mass:g} GeV, g_mu = {coupling:g}")
+    t.add_column("quantity")
+    t.add_column("value", justify="right")
+    for key in ("generated", "written", "sum_weights", "stat_error", "acceptance", "seed", "output"):
+        v = payload[key]
+        t.add_row(key, _fmt(v) if isinstance(v, float) else str(v))
+    t.caption = "sum of weights = expected signal events (with the acceptance unless --no-acceptance)"
+    _emit(payload, as_json, t)
