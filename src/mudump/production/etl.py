@@ -160,7 +160,6 @@ def d2sigma_dx_dcos(
     the t and phi integrals then give chi(t0) and the result must be the IWW double differential
     (the check of this code's normalisation in tests/test_etl.py)."""
     kind = check_kind(kind)
-    trace = TRACES[kind]
     E, x, theta = np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in (E, x, theta)))
     out = np.zeros(E.shape)
     lo, hi = x_range(E, m_S, m_l)
@@ -178,7 +177,7 @@ def d2sigma_dx_dcos(
 
     def chunk(a):
         b = min(n, a + step)
-        return _d2_points(Ei[a:b], xi[a:b], th[a:b], m_S, nuc, m_l, g, form_factor, approx)
+        return _d2_points(Ei[a:b], xi[a:b], th[a:b], m_S, nuc, m_l, g, form_factor, approx, kind)
 
     workers = min(THREADS or os.cpu_count() or 1, len(starts))
     if workers > 1:
@@ -190,8 +189,9 @@ def d2sigma_dx_dcos(
     return out
 
 
-def _d2_points(Ei, xi, th, m_S, nuc, m_l, g, form_factor, approx):
+def _d2_points(Ei, xi, th, m_S, nuc, m_l, g, form_factor, approx, kind):
     """d2sigma_dx_dcos at 1-d arrays of points inside the kinematic range."""
+    trace = TRACES[kind]
     gp, wp = _gl(NODES_PHI)
     phi = 0.5 * np.pi * (1.0 + gp)  # [0, pi], doubled below
     total = 0.0
@@ -232,9 +232,9 @@ def dsigma_dx(
     E, x, m_S, nuc: Nucleus, m_l, g=1.0, form_factor: str = DEFAULT_FORM_FACTOR, approx: str = "exact",
     kind: str = DEFAULT_KIND,
 ):
-    """ETL dsigma/dx in GeV^-2 for X of ``kind``: d2sigma_dx_dcos integrated over cos theta in [-1, 1] with
-    NODES_THETA Gauss-Legendre nodes in s = ln(U/U0), U = U0 + theta^2 E^2 x (theta <= pi),
-    dcos theta = sin(theta) U ds / (2 theta E^2 x). Broadcasts over E, x."""
+    """ETL dsigma/dx in GeV^-2 for X of ``kind``: d2sigma_dx_dcos integrated over cos theta in
+    [-1, 1] with NODES_THETA Gauss-Legendre nodes in s = ln(U/U0), U = U0 + theta^2 E^2 x
+    (theta <= pi), dcos theta = sin(theta) U ds / (2 theta E^2 x). Broadcasts over E, x."""
     E, x = np.broadcast_arrays(np.asarray(E, dtype=float), np.asarray(x, dtype=float))
     lo, hi = x_range(E, m_S, m_l)
     ok = (x > lo) & (x < hi)
