@@ -269,7 +269,7 @@ def _table(nuc: Nucleus, m_l: float, form_factor: str) -> RatioTable:
         label = f"ETL/WW ratio table for {nuc.symbol} ({form_factor}): {len(indices)} of {full[0]} mass slices, computed once"
         with task(label, total=len(indices)) as t:
             def report(done, total):
-                t.update(done)
+                t.update(done, total)
                 if table.progress is not None:
                     table.progress(done, total)
 
