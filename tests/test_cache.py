@@ -180,52 +180,55 @@ def fake_ratio(monkeypatch):
 
     calls = []
 
-    def compute(nuc, m_l, form_factor="tsai", progress=None, kind="scalar"):
-        calls.append(nuc.symbol)
+    def compute(nuc, m_l, form_factor="tsai", progress=None, slices=None, kind="scalar"):
+        calls.append((nuc.symbol, tuple(slices)))
         return np.ones((etl_table.GRID_LN_M.size, etl_table.GRID_EPS.size, etl_table.GRID_V.size))
 
     monkeypatch.setattr(etl_table, "compute_ratio", compute)
-    etl_table.ratio_table.cache_clear()
+    etl_table._table.cache_clear()
     yield calls
-    etl_table.ratio_table.cache_clear()
+    etl_table._table.cache_clear()
 
 
 def test_damaged_etl_entry_is_rebuilt(tmp_cache, fake_ratio):
+    """An unshipped table is cached one entry per mass slice; a damaged slice is reported,
+    removed and recomputed, the others are read back."""
     from mudump.constants import M_MU
     from mudump.production import etl_table
     from mudump.production.formfactors import nucleus
 
     au = nucleus("Au")  # not shipped: cached
-    etl_table.ratio_table(au, M_MU)
-    (path,) = (tmp_cache / "etl").glob("*.npz")
-    os.truncate(path, path.stat().st_size - 10)
-    etl_table.ratio_table.cache_clear()
+    etl_table.ratio_table(au, M_MU).ensure([0, 1])
+    assert fake_ratio == [("Au", (0, 1))]
+    paths = sorted((tmp_cache / "etl").glob("*.npz"))
+    assert len(paths) == 2
+    os.truncate(paths[0], paths[0].stat().st_size - 10)
+    etl_table._table.cache_clear()
     with pytest.warns(CacheWarning, match="is damaged"):
-        etl_table.ratio_table(au, M_MU)
-    assert fake_ratio == ["Au", "Au"]
-    etl_table.ratio_table.cache_clear()
-    etl_table.ratio_table(au, M_MU)  # read back, not recomputed
-    assert fake_ratio == ["Au", "Au"]
+        table = etl_table.ratio_table(au, M_MU)
+    table.ensure([0, 1])
+    assert fake_ratio == [("Au", (0, 1)), ("Au", (0,))]
+    etl_table._table.cache_clear()
+    etl_table.ratio_table(au, M_MU).ensure([0, 1])  # read back, not recomputed
+    assert len(fake_ratio) == 2
 
 
-def test_legacy_etl_entry_without_key_is_kept_and_rewritten(tmp_cache, fake_ratio):
-    """An entry written before keys were stored (same file name = same inputs' hash) is used,
-    not recomputed (a rebuild can take minutes), and rewritten with its key."""
+def test_etl_slice_written_for_other_inputs_is_rebuilt(tmp_cache, fake_ratio):
+    """A slice entry holds the key of its inputs (nucleus, grid, slice index...): copied under
+    another slice's name it is refused and recomputed."""
     from mudump.constants import M_MU
     from mudump.production import etl_table
     from mudump.production.formfactors import nucleus
 
     au = nucleus("Au")
-    path = tmp_cache / "etl" / f"{etl_table._key(au, M_MU, 'tsai')}.npz"
-    path.parent.mkdir(parents=True)
-    shape = (etl_table.GRID_LN_M.size, etl_table.GRID_EPS.size, etl_table.GRID_V.size)
-    np.savez_compressed(path, ratio=np.full(shape, 1.25))
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        t = etl_table.ratio_table(au, M_MU)
-    assert fake_ratio == [] and np.all(t.values == 1.25)
-    with np.load(path) as f:
-        assert "_key" in f.files
+    etl_table.ratio_table(au, M_MU).ensure([0])
+    (path,) = (tmp_cache / "etl").glob("*.npz")
+    other = path.with_name(path.name.replace("-m00", "-m01"))
+    other.write_bytes(path.read_bytes())
+    etl_table._table.cache_clear()
+    with pytest.warns(CacheWarning, match="other inputs"):
+        etl_table.ratio_table(au, M_MU).ensure([1])
+    assert fake_ratio[-1] == ("Au", (1,))
 
 
 # --- through the command line: one warning line, exit 0, never a traceback ---

@@ -277,7 +277,7 @@ def _table(nuc: Nucleus, m_l: float, form_factor: str, kind: str = DEFAULT_KIND)
         label = f"ETL/WW ratio table for {nuc.symbol} ({what}): {len(indices)} of {full[0]} mass slices, computed once"
         with task(label, total=len(indices)) as t:
             def report(done, total):
-                t.update(done)
+                t.update(done, total)
                 if table.progress is not None:
                     table.progress(done, total)
 
