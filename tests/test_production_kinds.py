@@ -172,31 +172,40 @@ def test_kinds_compare_as_derived_at_small_mass():
     assert np.all(s["vector"] > s["scalar"])
 
 
-def test_ratio_table_for_a_new_kind(monkeypatch, tmp_path):
-    """The ETL/WW table of another kind: its own name (the scalar's unchanged), built on a small
-    grid (monkeypatched, to stay fast), equal to direct ETL/WW at its nodes, cached and read
-    back. Tolerance 1e-4: scipy's cubic RegularGridInterpolator solves for its spline
-    coefficients iteratively and reproduces the nodes only to ~1e-5."""
+@pytest.fixture
+def small_etl_grid(monkeypatch, tmp_path):
+    """A small ETL/WW grid (4 masses x 4 energies x 7 positions in x, v = 0.5 the middle node as
+    the table requires) and an empty cache, so that a table builds in about a second."""
     monkeypatch.setenv("MUDUMP_CACHE_DIR", str(tmp_path))
     monkeypatch.setattr(etl_table, "GRID_LN_M", np.log(np.array([0.003, 0.03, 0.1, 0.3])))
     monkeypatch.setattr(etl_table, "GRID_EPS", np.array([1.0, 2.0, 3.0, 4.0]))
-    monkeypatch.setattr(etl_table, "GRID_V", np.array([0.1, 0.4, 0.6, 0.9]))
+    monkeypatch.setattr(etl_table, "GRID_V", np.array([0.05, 0.2, 0.35, 0.5, 0.65, 0.8, 0.95]))
+    monkeypatch.setattr(etl_table, "_NV", 7)
     etl_table._table.cache_clear()
+    yield tmp_path
+    etl_table._table.cache_clear()
+
+
+def test_ratio_table_for_a_new_kind(small_etl_grid):
+    """The ETL/WW table of another kind: its own name (the scalar's unchanged), built on a small
+    grid (to stay fast), equal to direct ETL/WW at its nodes, cached and read back."""
     nuc = nucleus("W")
     name = etl_table._key(nuc, M_MU, "tsai", "vector")
     assert "-vector-" in name and name != etl_table._key(nuc, M_MU, "tsai")
     assert "vector" not in etl_table._key(nuc, M_MU, "tsai")
-    tab = etl_table.ratio_table(nuc, M_MU, "tsai", "vector")
-    assert list(tmp_path.rglob(name + ".npz"))
+    tab = etl_table.ratio_table(nuc, M_MU, "tsai", kind="vector")
+    tab.ensure()
+    assert len(list(small_etl_grid.rglob(name + "-m*.npz"))) == 4  # one entry per mass slice
     m_X = 0.03
     E = (m_X + M_MU) * np.exp(3.0)
-    x = etl_table.x_of_v(np.array([0.4, 0.6]), E, m_X, M_MU)
+    x = etl_table.x_of_v(np.array([0.35, 0.65]), E, m_X, M_MU)
     direct = etl.dsigma_dx(E, x, m_X, nuc, M_MU, kind="vector") / ww.dsigma_dx(E, x, m_X, photon_flux(nuc), M_MU, kind="vector")
-    assert tab(E, x, m_X) == pytest.approx(direct, rel=1e-4)  # nodes of the grid
+    assert tab(E, x, m_X) == pytest.approx(direct, rel=1e-9)  # nodes: the interpolation is exact there
+    scalar = etl.dsigma_dx(E, x, m_X, nuc, M_MU) / ww.dsigma_dx(E, x, m_X, photon_flux(nuc), M_MU)
+    assert np.all(np.abs(scalar / direct - 1) > 1e-4)  # not the scalar's ratio
     etl_table._table.cache_clear()
-    again = etl_table.ratio_table(nuc, M_MU, "tsai", "vector")  # from the cache file
+    again = etl_table.ratio_table(nuc, M_MU, "tsai", kind="vector")  # from the cache files
     assert np.array_equal(again.values, tab.values)
-    etl_table._table.cache_clear()
 
 
 def test_production_table_and_api_carry_the_kind(tmp_path, monkeypatch):
