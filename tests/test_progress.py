@@ -112,7 +112,7 @@ def test_cli_no_progress_output_without_a_terminal(tmp_path, capsys, monkeypatch
     monkeypatch.setenv("MUDUMP_CACHE_DIR", str(tmp_path / "cache"))
     shape = (etl_table.GRID_LN_M.size, etl_table.GRID_EPS.size, etl_table.GRID_V.size)
 
-    def fast(nuc, m_l, form_factor="tsai", progress=None, slices=None):
+    def fast(nuc, m_l, form_factor="tsai", progress=None, slices=None, kind="scalar"):
         for k in range(len(slices)):
             progress(k + 1, len(slices))
         return np.ones(shape)
