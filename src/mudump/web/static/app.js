@@ -2,6 +2,8 @@
 // JSON API of mudump.web.app (which calls the library). The experiment form is built from the
 // experiment's JSON schema (/api/schema/experiment), so new schema fields appear by themselves.
 "use strict";
+// production methods in words (mudump.production.METHOD_NAMES)
+const METHOD_NAMES = { etl: "exact tree level", ww: "phase-space WW", iww: "improved WW" };
 
 const COLOURS = ["#0072B2", "#D55E00", "#CC79A7", "#E69F00", "#56B4E9", "#000000"]; // as mudump.plotting
 const DASHES = ["solid", "dash", "dashdot", "dot"];
@@ -413,7 +415,7 @@ function draw() {
     margin: { l: 70, r: 20, t: 50, b: 40 },
     annotations: [{ xref: "paper", yref: "paper", x: 0.99, y: 0.99, xanchor: "right", yanchor: "top", showarrow: false,
       align: "right", font: { size: 12, color: "#4d4d4d" },
-      text: `production: ${methods}<br>${+(100 * results[0].cl).toPrecision(4)}% CL, N<sub>up</sub> = ${fmt(P.signal_events_limit)}` }],
+      text: `production: ${methods.split(", ").map((m) => METHOD_NAMES[m] || m).join(", ")}<br>${+(100 * results[0].cl).toPrecision(4)}% CL, N<sub>up</sub> = ${fmt(P.signal_events_limit)}` }],
     uirevision: "reach",
     paper_bgcolor: "#fff", plot_bgcolor: "#fff",
   };
@@ -459,11 +461,10 @@ async function updatePoint() {
   S.events.forEach((v, i) => { xs.push(edges[i], edges[i + 1]); ys.push(v, v); });
   const small = { margin: { l: 60, r: 10, t: 36, b: 45 }, font: { size: 11 }, showlegend: false, paper_bgcolor: "#fff", plot_bgcolor: "#fff" };
   const pos = S.events.filter((v) => v > 0);
-  const logY = pos.length && Math.max(...pos) > 100 * Math.min(...pos);
   Plotly.react("spectrum-plot", [{ x: xs, y: ys, mode: "lines", line: { color: COLOURS[0], width: 1.5 },
     hovertemplate: "E<sub>S</sub> = %{x:.3g} GeV: %{y:.3g} events<extra></extra>" }],
   { ...small, title: { text: `signal spectrum: ${fmt(S.total_events)} events in total`, font: { size: 12 } },
-    xaxis: { title: { text: "E<sub>S</sub> [GeV]" } }, yaxis: { title: { text: "events / bin" }, type: logY ? "log" : "linear", exponentformat: "power" } },
+    xaxis: { title: { text: "E<sub>S</sub> [GeV]" } }, yaxis: { title: { text: `events / (${fmt(edges[1] - edges[0])} GeV)` }, type: pos.length ? "log" : "linear", exponentformat: "power" } },
   { displaylogo: false, responsive: true });
   Plotly.react("decay-plot", [{ x: D.E_S_GeV, y: D.decay_length_m, mode: "lines", line: { color: COLOURS[1], width: 1.5 },
     hovertemplate: "E<sub>S</sub> = %{x:.3g} GeV: %{y:.3g} m<extra></extra>" }],
