@@ -24,7 +24,7 @@ from mudump.constants import M_MU
 from mudump.production import etl_table, iww, reference, ww
 from mudump.production.flux import photon_flux
 from mudump.production.formfactors import nucleus
-from mudump.production.kinds import KINDS
+from mudump.kinds import KINDS
 
 E = 10.0
 N_MASS, N_X, N_CHECK, REPEAT = 16, 1000, 40, 5

@@ -17,7 +17,7 @@ from mudump.constants import M_MU
 from mudump.production import _x_nodes, etl, iww, ww
 from mudump.production.flux import photon_flux
 from mudump.production.formfactors import nucleus
-from mudump.production.kinds import KINDS
+from mudump.kinds import KINDS
 
 CASES = (("Pb", 160.0), ("W", 15.0), ("W", 3.0))
 MASSES = (0.001, 0.01, 0.1, 0.5)

@@ -15,7 +15,7 @@ from mudump.production import etl, etl_table, iww, reference, ww
 from mudump.production._etl_amplitude import TRACES, trace_T
 from mudump.production.flux import photon_flux
 from mudump.production.formfactors import nucleus
-from mudump.production.kinds import KINDS, check_kind
+from mudump.kinds import KINDS, check_kind
 
 ROOT = Path(__file__).resolve().parents[1]
 SPIN1 = ("vector", "axial-vector")

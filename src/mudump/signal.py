@@ -187,12 +187,14 @@ def events(table: ProductionTable, model, couplings, **geometry) -> np.ndarray:
     return Yield(table, model, **geometry)(couplings)
 
 
-def table_for(experiment, m_S: float, method: str, form_factor: str = DEFAULT_FORM_FACTOR) -> ProductionTable:
-    """The (cached) production table of an experiment's target and beam at mass m_S."""
+def table_for(experiment, m_S: float, method: str, form_factor: str = DEFAULT_FORM_FACTOR,
+              kind: str = "scalar") -> ProductionTable:
+    """The (cached) production table of an experiment's target and beam at mass m_S, for a
+    mediator of ``kind`` (its production depends on the muon-side current)."""
     e = experiment
     return production_table(
         float(m_S), e.target.material, e.beam.energy_GeV, e.target.length_m, method, e.beam.lepton,
-        e.signature.e_cut_GeV, form_factor, e.target.min_muon_energy_GeV,
+        e.signature.e_cut_GeV, form_factor, e.target.min_muon_energy_GeV, kind,
     )
 
 
@@ -211,7 +213,8 @@ def experiment_yield(
     experiment, model, m_S: float, method: str = DEFAULT_METHOD, form_factor: str = DEFAULT_FORM_FACTOR
 ) -> Yield:
     """The event function N(g_mu) of an experiment at mass m_S (GeV) for a model."""
-    return Yield(table_for(experiment, m_S, method, form_factor), model, **_geometry(experiment))
+    model = get_model(model)
+    return Yield(table_for(experiment, m_S, method, form_factor, model.kind), model, **_geometry(experiment))
 
 
 def experiment_events(
@@ -257,7 +260,7 @@ def experiment_spectrum(
     kernel = _KERNELS[check_method(method)]
     dsig = 0.0
     for nuc, n in zip(mat.nuclei, mat.number_densities):
-        dsig = dsig + n * kernel(E, x, m_S, photon_flux(nuc, form_factor), m_l)
+        dsig = dsig + n * kernel(E, x, m_S, photon_flux(nuc, form_factor), m_l, kind=model.kind)
     w = dsig * GEV2_TO_M2 / E * 0.5 * span[..., None] * gw * tr.dz[:, None, None]  # dx = dE_S / E
     l = lab_decay_length(es, m_S, model.total_width(m_S, coupling))
     before = e.target.length_m - tr.z[:, None, None] + e.downstream.shield_length_m

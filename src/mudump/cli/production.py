@@ -18,6 +18,7 @@ def xsec(
     mass: Annotated[float, typer.Option("--mass", help="S mass in GeV.")],
     method: Annotated[str, typer.Option("--method", help="etl (default), ww, or iww (comparison only).")] = "etl",
     form_factor: Annotated[str, typer.Option("--form-factor", help="Form factor: tsai (default) or helm.")] = "tsai",
+    kind: Annotated[str, typer.Option("--kind", help="Kind of mediator: scalar (default), pseudoscalar, vector or axial-vector.")] = "scalar",
     coupling: Annotated[float, typer.Option("--coupling", help="Muon coupling g_mu.")] = 1.0,
     x: Annotated[Optional[list[float]], typer.Option("--x", help="x = E_S/E values (repeatable).")] = None,
     as_json: JsonOpt = False,
@@ -43,8 +44,9 @@ def xsec(
 
         lo, hi = x_range(energy, mass, M_MU)
         xs = np.linspace(float(lo), float(hi), 12)[1:-1] if hi > lo else np.array([])
-    d = production.dsigma_dx(energy, xs, mass, mat, method=method, g=coupling, form_factor=form_factor) * M2_TO_CM2
-    s = float(production.sigma(energy, mass, mat, method=method, g=coupling, form_factor=form_factor)) * M2_TO_CM2
+    kind = production.check_kind(kind)
+    d = production.dsigma_dx(energy, xs, mass, mat, method=method, g=coupling, form_factor=form_factor, kind=kind) * M2_TO_CM2
+    s = float(production.sigma(energy, mass, mat, method=method, g=coupling, form_factor=form_factor, kind=kind)) * M2_TO_CM2
     payload = {
         "material": mat.name,
         "energy_GeV": energy,
@@ -52,6 +54,7 @@ def xsec(
         "coupling": coupling,
         "method": method,
         "form_factor": form_factor,
+        "kind": kind,
         "x": xs,
         "dsigma_dx_cm2": d,
         "sigma_cm2": s,
@@ -98,6 +101,7 @@ def ratio(
     material: Annotated[str, typer.Option("--material", help="Target material (preset or element symbol).")],
     energy: Annotated[float, typer.Option("--energy", help="Muon total energy in GeV.")],
     versus: Annotated[str, typer.Option("--versus", help="Denominator: iww (default) or ww.")] = "iww",
+    kind: Annotated[str, typer.Option("--kind", help="Kind of mediator: scalar (default), pseudoscalar, vector or axial-vector.")] = "scalar",
     mass_min: Annotated[float, typer.Option("--mass-min", help="Lowest mass, GeV.")] = 1e-3,
     mass_max: Annotated[float, typer.Option("--mass-max", help="Highest mass, GeV.")] = 1.0,
     n_masses: Annotated[int, typer.Option("--n-masses", min=2, max=400, help="Masses (log-spaced).")] = 40,
@@ -126,8 +130,9 @@ def ratio(
     check_range("mass_max_GeV", mass_max, mass_min, min(MASS_RANGE_GEV[1], energy - M_MU), lo_open=True, unit="GeV")
     masses = np.geomspace(mass_min, mass_max, n_masses)
     x = np.linspace(0.0, 1.0, n_x + 2)[1:-1]
-    num = production.dsigma_dx(energy, x[None, :], masses[:, None], mat, method="etl")
-    dnm = production.dsigma_dx(energy, x[None, :], masses[:, None], mat, method=den)
+    kind = production.check_kind(kind)
+    num = production.dsigma_dx(energy, x[None, :], masses[:, None], mat, method="etl", kind=kind)
+    dnm = production.dsigma_dx(energy, x[None, :], masses[:, None], mat, method=den, kind=kind)
     r = np.where(dnm > 0, num / np.where(dnm > 0, dnm, 1.0), 0.0)
     inside = dnm > 0
     payload = {
@@ -144,8 +149,8 @@ def ratio(
     for xv in (0.1, 0.3, 0.5, 0.7, 0.9):
         t.add_column(f"x = {xv:g}", justify="right")
     for m in masses[:: max(1, masses.size // 8)]:
-        vals = production.dsigma_dx(energy, np.array([0.1, 0.3, 0.5, 0.7, 0.9]), m, mat, method="etl")
-        dv = production.dsigma_dx(energy, np.array([0.1, 0.3, 0.5, 0.7, 0.9]), m, mat, method=den)
+        vals = production.dsigma_dx(energy, np.array([0.1, 0.3, 0.5, 0.7, 0.9]), m, mat, method="etl", kind=kind)
+        dv = production.dsigma_dx(energy, np.array([0.1, 0.3, 0.5, 0.7, 0.9]), m, mat, method=den, kind=kind)
         t.add_row(f"{m:.3g}", *[(f"{a / b:.3f}" if b > 0 else "-") for a, b in zip(vals, dv)])
     if plot:
         t.caption = f"map written to {plot}"

@@ -99,11 +99,13 @@ def _final_states(mdl, m_S, brs, chi_pdgid):
     return out
 
 
-def _d2sigma_u(E, x, U, m_S, flux, m_l):
-    """Phase-space WW dsigma/(dx dcos theta) in GeV^-2 (g = 1) at U = -u (see :mod:`..ww`)."""
+def _d2sigma_u(E, x, U, m_S, flux, m_l, particle="scalar"):
+    """Phase-space WW dsigma/(dx dcos theta) in GeV^-2 (g = 1) at U = -u (see :mod:`..ww`) for a
+    mediator of kind ``particle`` (its 2 -> 2 amplitude, :data:`..ww.AMPLITUDES`)."""
     k = np.sqrt(np.clip((x * E) ** 2 - m_S**2, 0.0, None))
     chi = flux.chi(ww.t_min_of(U, E, x), default_t_max(m_S, m_l))
-    return 2.0 / (4.0 * np.pi) * ALPHA**2 * k * E * (1.0 - x) * chi * ww.amplitude(x, U, m_S, m_l) / U**2
+    amp = ww.AMPLITUDES[particle](x, U, m_S, m_l)
+    return 2.0 / (4.0 * np.pi) * ALPHA**2 * k * E * (1.0 - x) * chi * amp / U**2
 
 
 def _dx_dv(v, E, m_S, m_l):
@@ -139,8 +141,9 @@ class EventTable:
 
 
 @lru_cache(maxsize=32)
-def event_table(experiment: Experiment, m_S: float, method: str, form_factor: str) -> EventTable:
-    """Build (and keep in memory) the proposal cells of an experiment at mass m_S."""
+def event_table(experiment: Experiment, m_S: float, method: str, form_factor: str, particle: str = "scalar") -> EventTable:
+    """Build (and keep in memory) the proposal cells of an experiment at mass m_S for a mediator
+    of kind ``particle``."""
     e = experiment
     mat = get_material(e.target.material)
     el = energy_loss(mat)
@@ -185,9 +188,9 @@ def event_table(experiment: Experiment, m_S: float, method: str, form_factor: st
     weights, ratios = [], []
     for nuc, n in zip(mat.nuclei, mat.number_densities):
         flux = photon_flux(nuc, form_factor)
-        d2 = _d2sigma_u(Eg, xg, U, m_S, flux, m_l) * GEV2_TO_M2
+        d2 = _d2sigma_u(Eg, xg, U, m_S, flux, m_l, particle) * GEV2_TO_M2
         if method == "etl":
-            r = etl_table.ratio_table(nuc, float(m_l), form_factor)(Eg[..., 0], xg[..., 0], m_S)
+            r = etl_table.ratio_table(nuc, float(m_l), form_factor, kind=particle)(Eg[..., 0], xg[..., 0], m_S)
         else:  # ww (iww has no angular distribution and is refused by generate())
             r = np.ones(xg.shape[:2])
         ratios.append(np.where(ok[..., 0], r, 0.0))
@@ -276,7 +279,7 @@ def _sample_chunk(ctx: SimpleNamespace, rng, k: int, out: dict) -> None:
     for j, flux in enumerate(fluxes):
         sel = ic == j
         if sel.any():
-            d2[sel] = ndens[j] * _d2sigma_u(E[sel], x[sel], U[sel], m_S, flux, m_l) * tab.ratio[j, iT[sel], iv[sel]]
+            d2[sel] = ndens[j] * _d2sigma_u(E[sel], x[sel], U[sel], m_S, flux, m_l, c.particle) * tab.ratio[j, iT[sel], iv[sel]]
     jac = dzdlnT * _dx_dv(v, E, m_S, m_l) * np.sinc(theta / np.pi) * U / (2.0 * E**2 * x) * smax
     f = d2 * GEV2_TO_M2 * jac
     q = prob[cell] / vol[cell % (nT * nv * nt)]
@@ -461,7 +464,7 @@ def generate(
     m_S = float(check_range("mass_GeV", m_S, *MASS_RANGE_GEV, unit="GeV"))
     coupling = float(check_range("coupling", coupling, 0.0, lo_open=True))
     n = int(check_range("n", n, 1, 1e9))
-    tab = event_table(exp, m_S, method, form_factor)
+    tab = event_table(exp, m_S, method, form_factor, mdl.kind)
     mat = get_material(exp.target.material)
     m_l = LEPTONS[exp.beam.lepton]
     width = float(mdl.total_width(m_S, coupling))
@@ -510,7 +513,7 @@ def generate(
 
     ctx = SimpleNamespace(tab=tab, cum=cum, prob=prob, vol=vol, fluxes=fluxes, ndens=ndens, masses_nuc=masses_nuc,
                           nucs=nucs, m_l=m_l, m_S=m_S, width=width, kind=kind, exp=exp, coupling=coupling, n=n,
-                          acceptance=acceptance, br_vis=br_vis, n_vis=len(vis),
+                          acceptance=acceptance, br_vis=br_vis, n_vis=len(vis), particle=mdl.kind,
                           cum_vis=cumulative(vis), cum_inv=cumulative(inv),
                           final_pdg1=np.array([f[0] for f in final], dtype=np.int64),
                           final_pdg2=np.array([f[1] for f in final], dtype=np.int64),

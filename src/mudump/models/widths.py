@@ -18,8 +18,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..constants import ALPHA, HBARC_GEV_M
+from ..kinds import KINDS  # noqa: F401 (the one list of kinds, re-exported)
 
-KINDS: tuple[str, ...] = ("scalar", "pseudoscalar", "vector", "axial-vector")
 SPIN: dict[str, int] = {"scalar": 0, "pseudoscalar": 0, "vector": 1, "axial-vector": 1}
 
 

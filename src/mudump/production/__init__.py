@@ -29,7 +29,7 @@ from .flux import photon_flux
 from ..materials import get_material
 from ..nuclei import Nucleus
 from .formfactors import DEFAULT_FORM_FACTOR, check_form_factor
-from .kinds import DEFAULT_KIND, KINDS, check_kind
+from ..kinds import DEFAULT_KIND, KINDS, check_kind
 from .kinematics import x_range
 
 METHODS: dict[str, str] = {

@@ -47,7 +47,7 @@ from ..constants import ALPHA, M_PROTON
 from . import ww
 from ._etl_amplitude import TRACES
 from .formfactors import DEFAULT_FORM_FACTOR, FORM_FACTORS, Nucleus
-from .kinds import DEFAULT_KIND, check_kind
+from ..kinds import DEFAULT_KIND, check_kind
 from .kinematics import u_at_zero_angle, x_range
 
 #: Atomic mass unit in GeV (CODATA 2018: 931.49410242 MeV); nuclear mass ~ A u.

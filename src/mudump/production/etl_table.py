@@ -59,7 +59,7 @@ from ..progress import task
 from . import etl, ww
 from .flux import photon_flux
 from .formfactors import DEFAULT_FORM_FACTOR, Nucleus
-from .kinds import DEFAULT_KIND, check_kind
+from ..kinds import DEFAULT_KIND, check_kind
 from .kinematics import x_range
 
 TABLE_VERSION = 3

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..constants import ALPHA
 from .flux import PhotonFlux
-from .kinds import DEFAULT_KIND, check_kind
+from ..kinds import DEFAULT_KIND, check_kind
 from .kinematics import default_t_max, x_range
 
 #: (c0, c) of each kind's 2->2 amplitude A = c0 + 2 c/u^2 [u x + m_X^2 (1-x) + m_l^2 x^2]

@@ -34,7 +34,7 @@ from ..materials import get_material
 from . import _KERNELS, _x_nodes, check_method
 from .flux import photon_flux
 from .formfactors import DEFAULT_FORM_FACTOR, check_form_factor
-from .kinds import DEFAULT_KIND, check_kind
+from ..kinds import DEFAULT_KIND, check_kind
 
 #: Version of the table format and numerics; bump it to invalidate old cache files.
 TABLE_VERSION = 2  # 2: the inputs are stored in the entry

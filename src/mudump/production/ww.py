@@ -16,7 +16,7 @@ import numpy as np
 
 from ..constants import ALPHA
 from .flux import PhotonFlux
-from .kinds import DEFAULT_KIND, check_kind
+from ..kinds import DEFAULT_KIND, check_kind
 from .kinematics import default_t_max, u_at_zero_angle, x_range
 
 #: Gauss-Legendre nodes of the angular integral, in s = ln(-u / U0).

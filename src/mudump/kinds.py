@@ -14,7 +14,7 @@ carries a longitudinal piece ~ (2 m_l / m_X)^2 times pseudoscalar production.
 
 from __future__ import annotations
 
-from ..errors import UnknownNameError
+from .errors import UnknownNameError
 
 KINDS: tuple[str, ...] = ("scalar", "pseudoscalar", "vector", "axial-vector")
 DEFAULT_KIND = "scalar"
