@@ -494,6 +494,24 @@ def spectrum_figure(spectra: Iterable[tuple[str, np.ndarray, np.ndarray]], title
     return fig
 
 
+def experiment_spectrum_figure(experiment, model, m_X: float, coupling: float, edges, events, method: str) -> Figure:
+    """The signal spectrum of one experiment and model (:func:`spectrum_figure`) as ``mudump
+    spectrum --plot`` and the web page draw it: the model and point in the legend, the muons on
+    target, the production method and the total in its title."""
+    from .models import get_model
+    from .production import METHOD_NAMES
+
+    mdl = get_model(model)
+    e = experiment
+    g = coupling_tex(mdl.coupling_label)[:-1]
+    return spectrum_figure(
+        [(f"model {mdl.label}, $m$ = {_tex_number(m_X)} GeV, {g} = {_tex_number(coupling)}$", edges, events)],
+        title=f"{e.label or e.name}: energy of the signal",
+        note=f"{e.legend.split(', ', 1)[-1]} on target, production: {METHOD_NAMES[method]}, "
+             f"total {float(np.sum(events)):.3g} events",
+    )
+
+
 def decay_length_figure(model, m_S: float, coupling: float, energies=None) -> Figure:
     """Mean lab decay length of S in metres against its total energy E_S in GeV (log-log),
     from ``get_model(model).decay_length(E, m_S, coupling)``.

@@ -8,7 +8,6 @@ Every user mistake ends with one line ``error: ...`` on stderr and exit code 2.
 from __future__ import annotations
 
 import json
-import math
 import sys
 from typing import Annotated, Optional
 
@@ -57,25 +56,10 @@ def _fail(message: str) -> None:
 
 
 def _finite(obj):
-    """Convert numpy values to plain Python and refuse NaN/inf (never a silent NaN in output)."""
-    import numpy as np
+    """Numpy values as plain Python, refusing NaN/inf (:func:`mudump.jsonio.plain`)."""
+    from ..jsonio import plain
 
-    if isinstance(obj, dict):
-        return {k: _finite(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_finite(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return _finite(obj.tolist())
-    if isinstance(obj, (np.floating, float)):
-        v = float(obj)
-        if not math.isfinite(v):
-            raise MudumpError("internal: a non-finite number reached the output; please report this input")
-        return v
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, np.bool_):
-        return bool(obj)
-    return obj
+    return plain(obj)
 
 
 def _emit(payload: dict, as_json: bool, table: Table) -> None:

@@ -179,7 +179,7 @@ def spectrum(
     from .._checks import check_range
     from ..experiments import load_experiment
     from ..models import COUPLING_MAX, MASS_RANGE_GEV, get_model
-    from ..production import METHOD_NAMES, check_method
+    from ..production import check_method
 
     exp = load_experiment(experiment)
     mdl = get_model(model)
@@ -200,11 +200,7 @@ def spectrum(
     if plot:
         from .. import plotting
 
-        fig = plotting.spectrum_figure(
-            [(f"model {mdl.label}, $m_S$ = {mass:g} GeV, $g_\\mu$ = {coupling:g}", edges, ev)],
-            title=f"{exp.label or exp.name}: energy of the signal S",
-            note=f"{exp.legend.split(', ', 1)[-1]} on target, production: {METHOD_NAMES[method]}, total {float(ev.sum()):.3g} events",
-        )
+        fig = plotting.experiment_spectrum_figure(exp, mdl, mass, coupling, edges, ev, method)
         _save_plot(fig, plot, dpi)
     t = _columns_table(
         f"S spectrum, {exp.name}, model {mdl.label}, m_S = {mass:g} GeV, g_mu = {coupling:g}", ("E_S [GeV]", "events"),

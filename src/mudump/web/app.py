@@ -26,7 +26,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import math
 import queue
 import re
 import tempfile
@@ -52,6 +51,7 @@ from .. import reach as reachmod
 from .. import signal
 from .._checks import check_range
 from ..errors import MudumpError, UnknownNameError
+from ..jsonio import plain
 from ..experiments import Experiment, _format_validation, load_experiment, preset_names
 from ..models import COUPLING_MAX, MASS_RANGE_GEV, MODELS, get_model
 from ..production import DEFAULT_METHOD, METHODS, check_method
@@ -234,24 +234,7 @@ def _check_grid(req: GridRequest) -> tuple[np.ndarray, np.ndarray]:
     return np.geomspace(req.mass_min_GeV, req.mass_max_GeV, req.n_masses), np.geomspace(req.coupling_min, req.coupling_max, req.n_couplings)
 
 
-def _plain(obj):
-    """numpy to plain Python for JSON; a non-finite number is an error, never a silent NaN."""
-    if isinstance(obj, dict):
-        return {k: _plain(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_plain(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return _plain(obj.tolist())
-    if isinstance(obj, (float, np.floating)):
-        v = float(obj)
-        if not math.isfinite(v):
-            raise MudumpError("internal: a non-finite number reached the output; please report this input")
-        return v
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, np.bool_):
-        return bool(obj)
-    return obj
+_plain = plain  # numpy to plain Python for JSON; a non-finite number is an error (mudump.jsonio)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -829,10 +812,7 @@ def create_app(allowed_hosts: Optional[list[str]] = None) -> FastAPI:
         """The plot of ``mudump spectrum --plot x.png``."""
         exp, mdl, method, edges, ev = _spectrum(req)
         with _figure_lock:
-            fig = plotting.spectrum_figure(
-                [(f"model {mdl.label}, $m_S$ = {req.mass_GeV:g} GeV, $g_\\mu$ = {req.coupling:g}", edges, ev)],
-                title=f"{exp.label or exp.name}: energy of the signal S",
-                note=f"{exp.legend.split(', ', 1)[-1]} on target, total {float(ev.sum()):.3g} events")
+            fig = plotting.experiment_spectrum_figure(exp, mdl, req.mass_GeV, req.coupling, edges, ev, method)
             data = png_bytes(fig)
         return Response(data, media_type="image/png")
 
