@@ -128,12 +128,11 @@ def reach(
         return
     t = Table(title=f"Projected reach, model {mdl.label}: {mdl.description}")
     g_name = mdl.coupling_label
-    for col in ("experiment", "muons", "method", "CL", f"best {g_name}", "at mass [GeV]", f"excluded up to {g_name}",
-                "sensitive masses [GeV]"):
-        t.add_column(col, justify="right" if col != "experiment" else "left")
+    for col in ("experiment", "muons", "CL", f"best {g_name}", "at [GeV]", "excluded up to", "masses [GeV]"):
+        t.add_column(col, justify="right" if col != "experiment" else "left", no_wrap=col == "experiment")
     any_open = False
     for r in results:
-        row = [r.experiment.name, f"{r.experiment.beam.muons_on_target:.3g}", r.method, f"{r.cl:g}"]
+        row = [r.experiment.name, f"{r.experiment.beam.muons_on_target:.3g}", f"{r.cl:g}"]
         cands = [(iv[0][0], i) for i, iv in enumerate(r.intervals) if iv]
         if not cands:
             t.add_row(*row, "none", "", "", "")
@@ -142,14 +141,15 @@ def reach(
         (lo_open, _), (_, hi_open) = r.open_ends[i][0], r.open_ends[i][-1]
         any_open |= lo_open or hi_open
         reach_m = [m for iv, m in zip(r.intervals, r.masses) if iv]
-        t.add_row(*row, ("<= " if lo_open else "") + f"{best:.3g}" + (" (open)" if lo_open else ""),
+        t.add_row(*row, ("<= " if lo_open else "") + f"{best:.3g}",
                   f"{r.masses[i]:.3g}",
-                  (">= " if hi_open else "") + f"{r.intervals[i][-1][1]:.3g}" + (" (open)" if hi_open else ""),
+                  (">= " if hi_open else "") + f"{r.intervals[i][-1][1]:.3g}",
                   f"{min(reach_m):.3g} - {max(reach_m):.3g}")
-    notes = [f"N_up = {results[0].n_up:.3g} events; methods: "
-             + ", ".join(f"{m_} = {METHOD_NAMES[m_]}" for m_ in dict.fromkeys(r.method for r in results))]
+    notes = [f"N_up = {results[0].n_up:.3g} events ({results[0].limit.method if results[0].limit else 'poisson'}); production: "
+             + ", ".join(f"{METHOD_NAMES[m_]} ({', '.join(r.experiment.name for r in results if r.method == m_)})"
+                         for m_ in dict.fromkeys(r.method for r in results))]
     if any_open:
-        notes.append("open: the exclusion reaches the edge of the scanned couplings and continues beyond it")
+        notes.append("<= and >=: the exclusion reaches the edge of the scanned couplings (open) and continues beyond it")
     for ov in overlays:
         notes.append(f"overlay: {ov.label}, {ov.citation}")
     if output:
