@@ -13,8 +13,23 @@ Sampling (all vectorised; a seed makes a run reproducible):
    survives (a defensive mixture keeps every cell reachable), so the estimator is unbiased.
 2. The muon at the vertex: multiple scattering from PUMAS's transport mean free path
    (<theta_plane^2> = int dz/lambda_1), with the correlated angle and lateral offset of the PDG
-   Review ("Passage of particles through matter", eqs. 34.16-34.19); the energy is the CSDA
-   energy (mulder offers no energy-loss straggling for a slab; none is applied).
+   Review ("Passage of particles through matter", eqs. 34.16-34.19). Its energy: with
+   ``straggling`` (the default) the CSDA energy at the vertex depth plus a sampled ionisation
+   energy-loss fluctuation of mean zero (delta rays collision by collision above a cut, a
+   Gaussian below; Landau/Vavilov/Bohr as the depth grows; radiative losses at their mean:
+   :mod:`mudump.events.straggling`); without it the CSDA energy itself.
+   Weights stay exact: the proposal stays in the CSDA variable (the depth, through ln T_csda),
+   the energy at that depth is drawn from its straggling distribution itself, and the cross
+   section and the (x, cos theta) Jacobians are evaluated at the drawn energy, so
+   f/q = n d2sigma(E) J(E) dz/dlnT_csda / q(lnT_csda, v, tau) is an unbiased estimator of
+   int dz <n sigma(E)>_straggling (no reweighting factor; a drawn energy below the production
+   threshold or the muon floor weighs 0). The ETL/WW ratio is taken at the centre of the cell
+   of the drawn energy. The S yield of :mod:`mudump.signal` (reach, spectra) stays CSDA
+   (sigma at the mean energy); with straggling the sum of the weights differs from it by the
+   curvature of sigma(E) over the energy spread, well inside the statistical error of the
+   tests (tests/test_events.py). Vertices deeper than the CSDA depth of the production
+   threshold are not sampled (a muon that lost less than the mean could still produce there,
+   at its threshold, where the cross section vanishes).
 3. Outgoing muon and nuclear recoil: momentum transfer t between the kinematic minimum and the
    nuclear scale, drawn from 1/t^2 (the shape of the photon flux there), recoil azimuth uniform;
    the polar angle of the recoil follows from energy conservation, so every event conserves
@@ -53,6 +68,7 @@ from ..errors import ConfigError, DomainError
 from ..signal import check_signal_possible, probability
 from ..transport import production_threshold
 from .batch import EventBatch
+from .straggling import StragglingTrack, sample_loss_fluctuation, straggling_track
 
 #: Proposal cells in (ln T, v, tau).
 CELLS = (24, 32, 16)
@@ -138,6 +154,7 @@ class EventTable:
     track_dzdlnT: np.ndarray
     track_theta2: np.ndarray  # plane MS variance accumulated from the entry, rad^2
     v_lo: float
+    straggle: StragglingTrack  # delta-ray integrals along the track (energy straggling)
 
 
 @lru_cache(maxsize=32)
@@ -195,7 +212,10 @@ def event_table(experiment: Experiment, m_S: float, method: str, form_factor: st
             r = np.ones(xg.shape[:2])
         ratios.append(np.where(ok[..., 0], r, 0.0))
         weights.append(np.where(ok, n * d2 * jac * vol, 0.0) * ratios[-1][..., None])
-    return EventTable(lnT_edges, v_edges, tau_edges, np.array(weights), np.array(ratios), lnT, z, dzdlnT, theta2, v_lo)
+    n_e = float(sum(n * nuc.Z for n, nuc in zip(mat.number_densities, mat.nuclei)))
+    straggle = straggling_track(lnT, dzdlnT, m_l, n_e)
+    return EventTable(lnT_edges, v_edges, tau_edges, np.array(weights), np.array(ratios), lnT, z, dzdlnT, theta2, v_lo,
+                      straggle)
 
 
 def _rotate_from_z(v, n):
@@ -253,8 +273,16 @@ def _sample_chunk(ctx: SimpleNamespace, rng, k: int, out: dict) -> None:
     lnT = tab.lnT_edges[iT] + u3[:, 0] * (tab.lnT_edges[iT + 1] - tab.lnT_edges[iT])
     v = tab.v_edges[iv] + u3[:, 1] * (tab.v_edges[iv + 1] - tab.v_edges[iv])
     tau = tab.tau_edges[it] + u3[:, 2] * (tab.tau_edges[it + 1] - tab.tau_edges[it])
-    T = np.exp(lnT)
+    T = np.exp(lnT)  # CSDA kinetic energy at the vertex depth (the proposal's variable)
     E = T + m_l
+    if c.straggling:  # the actual energy at that depth (module docstring, item 2)
+        E_drawn = np.clip(E - sample_loss_fluctuation(rng, tab.straggle, lnT), m_l * (1.0 + 1e-12), c.E0)
+        below = E_drawn < c.e_min  # no production: weight 0 (the CSDA energy keeps the kinematics finite)
+        E = np.where(below, E, E_drawn)
+        iT_E = np.clip(np.searchsorted(tab.lnT_edges, np.log(E - m_l)) - 1, 0, nT - 1)
+    else:
+        below = np.zeros(k, dtype=bool)
+        iT_E = iT
     pmu = np.sqrt(E**2 - m_l**2)
     # linear interpolation on the uniform track grid: one index for the three track tables
     # (the same numbers as np.interp, without its three binary searches)
@@ -279,9 +307,12 @@ def _sample_chunk(ctx: SimpleNamespace, rng, k: int, out: dict) -> None:
     for j, flux in enumerate(fluxes):
         sel = ic == j
         if sel.any():
-            d2[sel] = ndens[j] * _d2sigma_u(E[sel], x[sel], U[sel], m_S, flux, m_l, c.particle) * tab.ratio[j, iT[sel], iv[sel]]
+            d2[sel] = ndens[j] * _d2sigma_u(E[sel], x[sel], U[sel], m_S, flux, m_l, c.particle) * tab.ratio[j, iT_E[sel], iv[sel]]
     jac = dzdlnT * _dx_dv(v, E, m_S, m_l) * np.sinc(theta / np.pi) * U / (2.0 * E**2 * x) * smax
-    f = d2 * GEV2_TO_M2 * jac
+    # physical region at the actual energy (always true for the CSDA energy): above the
+    # production threshold and the muon floor, S above the energy cut
+    physical = ~below & (Ek > c.e_cut) & (Ek > m_S)
+    f = np.where(physical, d2 * GEV2_TO_M2 * jac, 0.0)
     q = prob[cell] / vol[cell % (nT * nv * nt)]
     # multiple scattering of the muon up to the vertex (plane-correlated angle and offset)
     th0 = np.sqrt(track(tab.track_theta2))
@@ -436,6 +467,7 @@ def generate(
     acceptance: bool = True,
     s_pdgid: int | None = None,
     chi_pdgid: int = DEFAULT_CHI_PDGID,
+    straggling: bool = True,
     progress=None,
 ) -> EventBatch:
     """Generate ``n`` weighted signal events (see the module docstring).
@@ -448,6 +480,10 @@ def generate(
     section 6), so the weights add up to that yield within the statistical error. The two
     differ by the S angle: at a few GeV, a light long-lived S emitted at large angles (tens of
     degrees, which no realistic detector sees) decays more often over the same depth.
+
+    With ``straggling`` (the default) the muon's energy at the vertex fluctuates about the CSDA
+    energy by its ionisation energy-loss straggling (module docstring, item 2); without it, it
+    is the CSDA energy, as in the semi-analytic yield.
     """
     exp = load_experiment(experiment)
     mdl = get_model(model)
@@ -514,6 +550,8 @@ def generate(
     ctx = SimpleNamespace(tab=tab, cum=cum, prob=prob, vol=vol, fluxes=fluxes, ndens=ndens, masses_nuc=masses_nuc,
                           nucs=nucs, m_l=m_l, m_S=m_S, width=width, kind=kind, exp=exp, coupling=coupling, n=n,
                           acceptance=acceptance, br_vis=br_vis, n_vis=len(vis), particle=mdl.kind,
+                          straggling=bool(straggling), E0=exp.beam.energy_GeV, e_cut=exp.signature.e_cut_GeV,
+                          e_min=production_threshold(m_S, m_l, exp.signature.e_cut_GeV, exp.target.min_muon_energy_GeV),
                           cum_vis=cumulative(vis), cum_inv=cumulative(inv),
                           final_pdg1=np.array([f[0] for f in final], dtype=np.int64),
                           final_pdg2=np.array([f[1] for f in final], dtype=np.int64),
@@ -568,5 +606,7 @@ def generate(
         "muons_on_target": exp.beam.muons_on_target, "beam_energy_GeV": exp.beam.energy_GeV,
         "target": f"{exp.target.material} {exp.target.length_m:g} m", "s_pdgid": int(s_pdgid),
         "chi_pdgid": int(chi_pdgid), "kind": mdl.kind, "units": "GeV, m",
+        "straggling": ("ionisation energy-loss straggling (delta rays sampled, radiative losses at their mean)"
+                       if straggling else "none (CSDA energy at the vertex)"),
     }
     return out
