@@ -62,9 +62,9 @@ from ..constants import ALPHA, HBARC_GEV_M, M_E
 #: The cut between sampled and Gaussian collisions, in units of the Landau xi of the layer.
 CUT_OVER_XI = 1.0 / 4.0
 #: Points of the inverse table (ln T as a function of the cumulative c) that places the
-#: collisions along the track: its linear interpolation is within 2e-6 in ln T (3 GeV in W) of the
-#: exact inverse of
-#: the (piecewise linear) cumulative table, far below the scale on which W_max changes.
+#: collisions along the track: its linear interpolation is within 2e-6 in ln T (3 GeV in W) of
+#: the exact inverse of the (piecewise linear) cumulative table, far below the scale on which
+#: W_max changes.
 INVERSE_POINTS = 4096
 #: Smallest cut, GeV (0.1 MeV: above the K-shell binding of the heaviest target atoms).
 CUT_MIN_GEV = 1e-4
