@@ -27,9 +27,9 @@ Sampling (all vectorised; a seed makes a run reproducible):
    of the drawn energy. The S yield of :mod:`mudump.signal` (reach, spectra) stays CSDA
    (sigma at the mean energy); with straggling the sum of the weights differs from it by the
    curvature of sigma(E) over the energy spread, well inside the statistical error of the
-   tests (tests/test_events.py). Vertices deeper than the CSDA depth of the production
-   threshold are not sampled (a muon that lost less than the mean could still produce there,
-   at its threshold, where the cross section vanishes).
+   tests (tests/test_events.py). The proposal's track goes on beyond the CSDA depth of the
+   production threshold (or of the muon floor), where a muon that lost less than the mean
+   still produces (:func:`event_table`).
 3. Outgoing muon and nuclear recoil: momentum transfer t between the kinematic minimum and the
    nuclear scale, drawn from 1/t^2 (the shape of the photon flux there), recoil azimuth uniform;
    the polar angle of the recoil follows from energy conservation, so every event conserves
@@ -68,7 +68,7 @@ from ..errors import ConfigError, DomainError
 from ..signal import check_signal_possible, probability
 from ..transport import production_threshold
 from .batch import EventBatch
-from .straggling import StragglingTrack, sample_loss_fluctuation, straggling_track
+from .straggling import StragglingTrack, delta_ray_constant, sample_loss_fluctuation, straggling_track, w_max
 
 #: Proposal cells in (ln T, v, tau).
 CELLS = (24, 32, 16)
@@ -157,10 +157,28 @@ class EventTable:
     straggle: StragglingTrack  # delta-ray integrals along the track (energy straggling)
 
 
+def _e_floor_cell(e_min, T0, m_l):
+    """The centre energy of the lowest cell of a track from T0 down to the threshold e_min (the
+    energy at which the proposal of the cells below e_min is evaluated: see event_table)."""
+    nT = CELLS[0]
+    a, b = np.log(e_min - m_l), np.log(T0)
+    return float(np.exp(a + 0.5 * (b - a) / nT) + m_l)
+
+
 @lru_cache(maxsize=32)
-def event_table(experiment: Experiment, m_S: float, method: str, form_factor: str, particle: str = "scalar") -> EventTable:
+def event_table(experiment: Experiment, m_S: float, method: str, form_factor: str, particle: str = "scalar",
+                straggling: bool = False) -> EventTable:
     """Build (and keep in memory) the proposal cells of an experiment at mass m_S for a mediator
-    of kind ``particle``."""
+    of kind ``particle``.
+
+    The track ends where the muon leaves the target or its CSDA energy reaches the production
+    threshold e_min. With ``straggling`` a muon whose CSDA energy is below e_min can still be
+    above it (it lost less than the mean): the track then goes on to where the CSDA energy is
+    5 sqrt(xi W_max) below e_min (xi the Landau parameter at the threshold depth, W_max at the
+    beam energy: five of the Bohr widths, a bound on the upward fluctuations), at least to a
+    tenth of e_min's kinetic energy, and the proposal of the cells below e_min is evaluated at
+    the lowest cell above e_min and scaled by a Gaussian estimate of the chance to be above it (both only shape the
+    proposal: the weights stay exact)."""
     e = experiment
     mat = get_material(e.target.material)
     el = energy_loss(mat)
@@ -171,6 +189,11 @@ def event_table(experiment: Experiment, m_S: float, method: str, form_factor: st
     T_exit = float(el.energy_after(E0, e.target.length_m)) - m_l
     check_signal_possible(e, m_S)
     T_end = max(T_exit, e_min - m_l)
+    n_e = float(sum(n * nuc.Z for n, nuc in zip(mat.number_densities, mat.nuclei)))
+    W0 = float(w_max(E0, m_l))
+    if straggling and T_exit < e_min - m_l:
+        xi_floor = float(delta_ray_constant(n_e, 1.0)) * float(el.path_length(E0, e_min))
+        T_end = max(T_exit, e_min - m_l - 5.0 * np.sqrt(xi_floor * W0), 0.1 * (e_min - m_l))
     # fine track table
     lnT = np.linspace(np.log(T_end), np.log(T0), 400)
     T = np.exp(lnT)
@@ -185,7 +208,8 @@ def event_table(experiment: Experiment, m_S: float, method: str, form_factor: st
     nT, nv, nt = CELLS
     lnT_edges = np.linspace(np.log(T_end), np.log(T0), nT + 1)
     Tc = np.exp(0.5 * (lnT_edges[1:] + lnT_edges[:-1]))
-    Ec = Tc + m_l
+    Ec_csda = Tc + m_l
+    Ec = np.maximum(Ec_csda, _e_floor_cell(e_min, T0, m_l))  # cells below the threshold (straggling only)
     x_start = np.maximum(m_S / Ec, e.signature.e_cut_GeV / Ec)
     v_lo = float(np.max(etl_table.v_of_x(x_start, Ec, m_S, m_l)))  # common lower v over the track
     v_lo = min(max(v_lo, 0.0), 1.0 - 1e-9)
@@ -212,8 +236,15 @@ def event_table(experiment: Experiment, m_S: float, method: str, form_factor: st
             r = np.ones(xg.shape[:2])
         ratios.append(np.where(ok[..., 0], r, 0.0))
         weights.append(np.where(ok, n * d2 * jac * vol, 0.0) * ratios[-1][..., None])
-    n_e = float(sum(n * nuc.Z for n, nuc in zip(mat.number_densities, mat.nuclei)))
     straggle = straggling_track(lnT, dzdlnT, m_l, n_e)
+    if straggling:  # proposal only: a Gaussian guess of P(E > e_min) at each depth, floored
+        from scipy.special import ndtr
+
+        sigma = np.sqrt(np.interp(np.log(Tc), lnT, straggle.I_c) * W0) + 1e-300
+        p_above = np.maximum(ndtr((Ec_csda - e_min) / sigma), 1e-3)
+    else:
+        p_above = np.ones(nT)
+    weights = [w * p_above[:, None, None] for w in weights]
     return EventTable(lnT_edges, v_edges, tau_edges, np.array(weights), np.array(ratios), lnT, z, dzdlnT, theta2, v_lo,
                       straggle)
 
@@ -277,8 +308,8 @@ def _sample_chunk(ctx: SimpleNamespace, rng, k: int, out: dict) -> None:
     E = T + m_l
     if c.straggling:  # the actual energy at that depth (module docstring, item 2)
         E_drawn = np.clip(E - sample_loss_fluctuation(rng, tab.straggle, lnT), m_l * (1.0 + 1e-12), c.E0)
-        below = E_drawn < c.e_min  # no production: weight 0 (the CSDA energy keeps the kinematics finite)
-        E = np.where(below, E, E_drawn)
+        below = E_drawn < c.e_min  # no production: weight 0 (a valid energy keeps the kinematics finite)
+        E = np.where(below, c.e_safe, E_drawn)
         iT_E = np.clip(np.searchsorted(tab.lnT_edges, np.log(E - m_l)) - 1, 0, nT - 1)
     else:
         below = np.zeros(k, dtype=bool)
@@ -500,7 +531,7 @@ def generate(
     m_S = float(check_range("mass_GeV", m_S, *MASS_RANGE_GEV, unit="GeV"))
     coupling = float(check_range("coupling", coupling, 0.0, lo_open=True))
     n = int(check_range("n", n, 1, 1e9))
-    tab = event_table(exp, m_S, method, form_factor, mdl.kind)
+    tab = event_table(exp, m_S, method, form_factor, mdl.kind, bool(straggling))
     mat = get_material(exp.target.material)
     m_l = LEPTONS[exp.beam.lepton]
     width = float(mdl.total_width(m_S, coupling))
@@ -520,8 +551,10 @@ def generate(
     Tc = np.exp(0.5 * (tab.lnT_edges[1:] + tab.lnT_edges[:-1]))
     zc = np.interp(np.log(Tc), tab.track_lnT, tab.track_z)
     vc = 0.5 * (tab.v_edges[1:] + tab.v_edges[:-1])
-    xc = etl_table.x_of_v(vc[None, :], (Tc + m_l)[:, None], m_S, m_l)
-    lc = lab_decay_length(np.maximum(xc * (Tc + m_l)[:, None], m_S * (1 + 1e-12)), m_S, width)
+    e_min = production_threshold(m_S, m_l, exp.signature.e_cut_GeV, exp.target.min_muon_energy_GeV)
+    Ec = np.maximum(Tc + m_l, _e_floor_cell(e_min, exp.beam.energy_GeV - m_l, m_l))[:, None]  # as in event_table
+    xc = etl_table.x_of_v(vc[None, :], Ec, m_S, m_l)
+    lc = lab_decay_length(np.maximum(xc * Ec, m_S * (1 + 1e-12)), m_S, width)
     before = L_T - zc[:, None] + L_sh
     with np.errstate(invalid="ignore"):
         pc = np.nan_to_num(probability(kind, before, L_R, lc, br_vis))
@@ -551,7 +584,7 @@ def generate(
                           nucs=nucs, m_l=m_l, m_S=m_S, width=width, kind=kind, exp=exp, coupling=coupling, n=n,
                           acceptance=acceptance, br_vis=br_vis, n_vis=len(vis), particle=mdl.kind,
                           straggling=bool(straggling), E0=exp.beam.energy_GeV, e_cut=exp.signature.e_cut_GeV,
-                          e_min=production_threshold(m_S, m_l, exp.signature.e_cut_GeV, exp.target.min_muon_energy_GeV),
+                          e_min=e_min, e_safe=_e_floor_cell(e_min, exp.beam.energy_GeV - m_l, m_l),
                           cum_vis=cumulative(vis), cum_inv=cumulative(inv),
                           final_pdg1=np.array([f[0] for f in final], dtype=np.int64),
                           final_pdg2=np.array([f[1] for f in final], dtype=np.int64),
