@@ -120,3 +120,25 @@ def test_generator_vertex_energy_mean_is_csda_and_width_is_bohr():
     c = generate("fnal-mu", "B", 0.01, 1e-8, 5_000, seed=2, acceptance=False, straggling=False)
     np.testing.assert_allclose(c.mu_in[:, 0], el.energy_after(E0, c.v_prod[:, 2]), rtol=0, atol=2e-4)
     assert c.meta["straggling"].startswith("none")
+
+
+@pytest.mark.parametrize("name,model,m_S,g", [("fnal-mu", "B", 0.05, 1e-4), ("fnal-mu", "A", 0.1, 1e-4)])
+def test_straggled_weights_are_unbiased(name, model, m_S, g, monkeypatch):
+    """The straggling machinery of the generator (track beyond the CSDA threshold depth,
+    proposal shaped by P(E > e_min), weight 0 below threshold, cross section at the drawn
+    energy) is unbiased: with the fluctuation switched off it gives the semi-analytic (CSDA)
+    yield within 4 sigma + 2e-3 (the tolerance of tests/test_events.py). With the real
+    fluctuation the sum moves by a second-order physical effect (the curvature of the yield
+    over the energy spread and the production floor): measured with 1e6 events,
+    -0.7 +- 0.15% (FNAL-mu, B, 50 MeV) and +0.3 +- 0.15% (A, 100 MeV); asserted within 2%."""
+    from mudump import signal
+    from mudump.experiments import load_experiment
+    import mudump.events.generator as gen
+
+    e = load_experiment(name)
+    ref = signal.experiment_spectrum(e, model, m_S, g, np.linspace(m_S, e.beam.energy_GeV, 31)).sum()
+    real = generate(name, model, m_S, g, 60_000, seed=12, acceptance=False).weight
+    monkeypatch.setattr(gen, "sample_loss_fluctuation", lambda rng, st, lnT: np.zeros(np.size(lnT)))
+    w = generate(name, model, m_S, g, 60_000, seed=12, acceptance=False).weight
+    assert abs(w.sum() - ref) < 4 * np.sqrt((w**2).sum()) + 2e-3 * ref
+    assert abs(real.sum() / ref - 1) < 0.02
