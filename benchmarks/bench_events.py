@@ -4,8 +4,9 @@
    --coupling 1e-5 -n 1000000 --output ev.parquet`` as a subprocess with warm tables
    (wall time, CPU time of the child, file size). Wall times on a shared machine follow its
    load (printed); CPU times much less so.
-2. In process: generation alone, then each writer on the same events (events per second,
-   file size): Parquet, HepMC3, LHE.
+2. In process: generation alone (with the default energy straggling, then without), then each
+   writer on the same events (events per second, file size): Parquet (derived columns left
+   out, :data:`mudump.events.io.PARQUET_DERIVED`), HepMC3, LHE.
 
 Run:  python benchmarks/bench_events.py [--n 1000000]
 """
@@ -49,6 +50,10 @@ def writers(n: int, tmp: str) -> None:
     batch = generate("fnal-mu", "A", 0.1, 1e-5, n, seed=2)
     g, gc = time.perf_counter() - t, time.process_time() - c
     print(f"  generation: {g:.2f} s -> {n / g:.2e} events/s (CPU {gc:.2f} s; {len(batch)} kept)")
+    t, c = time.perf_counter(), time.process_time()
+    generate("fnal-mu", "A", 0.1, 1e-5, n, seed=2, straggling=False)
+    print(f"  generation without energy straggling: {time.perf_counter() - t:.2f} s "
+          f"(CPU {time.process_time() - c:.2f} s)")
     for name, writer, fname in (("Parquet", write_parquet, "ev.parquet"), ("HepMC3", write_hepmc3, "ev.hepmc3"),
                                 ("LHE", write_lhe, "ev.lhe")):
         path = os.path.join(tmp, fname)

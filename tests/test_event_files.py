@@ -11,7 +11,8 @@ import pytest
 import mudump
 from mudump.errors import ConfigError
 from mudump.events.batch import EventBatch
-from mudump.events.io import PARQUET_FLOAT64, read_parquet, write_events, write_hepmc3, write_lhe, write_parquet
+from mudump.events.io import (DERIVED_RTOL, PARQUET_COLUMNS, PARQUET_DERIVED, PARQUET_FLOAT64, read_parquet, write_events, write_hepmc3,
+                               write_lhe, write_parquet)
 
 import pyarrow as pa  # noqa: E402  (core dependencies: a missing one must fail, not skip)
 import pyarrow.parquet as pq  # noqa: E402
@@ -151,27 +152,51 @@ def _check_meta(meta: dict):
 
 def test_parquet_round_trip(batch, tmp_path):
     path = write_parquet(batch, tmp_path / "ev.parquet")
-    table = pq.read_table(path)
+    table = pq.read_table(path)  # as stored
     assert table.num_rows == len(batch)
+    meta = json.loads(table.schema.metadata[b"mudump"])
+    derived = meta["derived_columns"]
+    # the synthetic batch is exact (on shell, ct = z at the production vertex to 2e-7, S flies at
+    # |p|/E): every derivable column is left out, and the file says how to rebuild it
+    assert set(derived) == set(PARQUET_DERIVED)
+    assert all(derived[k] == PARQUET_DERIVED[k] for k in derived)
+    assert [c for c in PARQUET_COLUMNS if c not in derived] == table.column_names
     cols = table.to_pydict()
     np.testing.assert_array_equal(cols["event"], np.arange(len(batch)))
     np.testing.assert_array_equal(cols["weight"], batch.weight)  # exact (stronger than rel 1e-12)
     names = {"mu_in": "mu_in", "nucleus_in": "nucleus_in", "mu_out": "mu_out", "nucleus_out": "nucleus_out",
              "s": "S", "d1": "d1", "d2": "d2"}
-    # float32 columns hold exactly the float32 rounding of the values (relative 6e-8), the
-    # columns of PARQUET_FLOAT64 the doubles themselves
+    # stored float32 columns hold exactly the float32 rounding of the values (relative 6e-8);
+    # rebuilt ones (float64) agree within DERIVED_RTOL = 2^-21 (a few float32 roundings)
+    full, meta2 = read_parquet(path)
+    assert full.column_names == list(PARQUET_COLUMNS) and meta2 == meta
+    fcols = full.to_pydict()
     for field, prefix in names.items():
         for k, comp in enumerate(("E", "px", "py", "pz")):
             name = f"{prefix}_{comp}_GeV"
             want = getattr(batch, field)[:, k]
-            dtype = np.float64 if name in PARQUET_FLOAT64 else np.float32
-            assert table.schema.field(name).type == (pa.float64() if dtype is np.float64 else pa.float32())
-            np.testing.assert_array_equal(cols[name], want.astype(dtype))
+            if name in derived:
+                assert full.schema.field(name).type == pa.float64()
+                np.testing.assert_allclose(fcols[name], want, rtol=DERIVED_RTOL, atol=0)
+            else:
+                assert table.schema.field(name).type == pa.float32()
+                np.testing.assert_array_equal(cols[name], want.astype(np.float32))
+                np.testing.assert_array_equal(fcols[name], cols[name])
+    # the recoil energy (1e-3..1 GeV here, on top of ~194 GeV) survives: rebuilt from float32
+    # momenta its relative error is about twice theirs (T = p^2 / 2M), allow 1e-6
+    recoil = np.asarray(fcols["nucleus_out_E_GeV"]) - M_PB
+    np.testing.assert_allclose(recoil, batch.nucleus_out[:, 0] - M_PB, rtol=1e-6)
+    # light products keep their exact mass through the masses_GeV table
+    assert meta["masses_GeV"]["11"] == pytest.approx(M_E, rel=1e-12)
     for vkey, prefix in (("v_prod", "prod"), ("v_decay", "decay")):
         for k, comp in enumerate(("x", "y", "z", "ct")):
             name = f"{prefix}_{comp}_m"
-            assert table.schema.field(name).type == pa.float32()
-            np.testing.assert_array_equal(cols[name], getattr(batch, vkey)[:, k].astype(np.float32))
+            want = getattr(batch, vkey)[:, k]
+            if name in derived:
+                np.testing.assert_allclose(fcols[name], want, rtol=DERIVED_RTOL, atol=0)
+            else:
+                assert table.schema.field(name).type == pa.float32()
+                np.testing.assert_array_equal(cols[name], want.astype(np.float32))
     assert set(PARQUET_FLOAT64) == {"weight", "nucleus_in_E_GeV", "nucleus_out_E_GeV"}
     assert table.schema.field("weight").type == pa.float64()
     np.testing.assert_array_equal(cols["d1_pdgid"], batch.pdg_d1)
@@ -179,12 +204,29 @@ def test_parquet_round_trip(batch, tmp_path):
     assert table.schema.field("event").type == pa.int64()
     assert table.schema.field("d1_pdgid").type == pa.int32()
     # metadata: JSON under b"mudump", also through the package's reader
-    meta = json.loads(table.schema.metadata[b"mudump"])
     _check_meta(meta)
     assert meta["units"] == "GeV, m"
-    table2, meta2 = read_parquet(path)
-    assert meta2 == meta and table2.equals(table)
+    stored, meta3 = read_parquet(path, derived=False)
+    assert meta3 == meta and stored.equals(table)
     assert pq.ParquetFile(path).metadata.row_group(0).column(0).compression == "ZSTD"
+
+
+def test_parquet_keeps_columns_that_do_not_follow(tmp_path):
+    """A batch whose c t at production is not its z (a muon that entered 1 m before z = 0) and
+    whose outgoing-muon energy is off shell keeps those columns (and the decay c t, whose
+    formula reads the production c t) as stored."""
+    b = make_batch()
+    b.v_prod[:, 3] += 1.0
+    b.v_decay[:, 3] += 1.0
+    b.mu_out[:, 0] *= 1.001
+    path = write_parquet(b, tmp_path / "ev.parquet")
+    table = pq.read_table(path)
+    meta = json.loads(table.schema.metadata[b"mudump"])
+    kept = {"prod_ct_m", "decay_ct_m", "mu_out_E_GeV"}
+    assert kept <= set(table.column_names) and not kept & set(meta["derived_columns"])
+    full, _ = read_parquet(path)
+    for name, want in (("prod_ct_m", b.v_prod[:, 3]), ("decay_ct_m", b.v_decay[:, 3]), ("mu_out_E_GeV", b.mu_out[:, 0])):
+        np.testing.assert_array_equal(full.column(name).to_numpy(), want.astype(np.float32))
 
 
 def test_parquet_empty_batch(tmp_path):
@@ -425,3 +467,19 @@ def test_interrupted_write_leaves_old_file(batch, tmp_path, monkeypatch):
         write_parquet(batch, path)
     assert path.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["ev.parquet"]
+
+
+def test_parquet_generated_events_drop_and_rebuild(tmp_path):
+    """The generator's events satisfy every relation of PARQUET_DERIVED (on-shell particles,
+    ct = z at production, S at |p|/E): all are left out, and read back within DERIVED_RTOL."""
+    from mudump.events.generator import generate
+
+    b = generate("fnal-mu", "A", 0.1, 1e-5, 3000, seed=4)
+    path = write_parquet(b, tmp_path / "ev.parquet")
+    full, meta = read_parquet(path)
+    assert set(meta["derived_columns"]) == set(PARQUET_DERIVED)
+    checks = {"mu_in_E_GeV": b.mu_in[:, 0], "mu_out_E_GeV": b.mu_out[:, 0], "S_E_GeV": b.s[:, 0],
+              "d1_E_GeV": b.d1[:, 0], "d2_E_GeV": b.d2[:, 0], "nucleus_out_E_GeV": b.nucleus_out[:, 0],
+              "prod_ct_m": b.v_prod[:, 3], "decay_ct_m": b.v_decay[:, 3]}
+    for name, want in checks.items():
+        np.testing.assert_allclose(full.column(name).to_numpy(), want, rtol=DERIVED_RTOL, atol=0, err_msg=name)

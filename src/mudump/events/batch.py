@@ -17,7 +17,8 @@ class EventBatch:
     """N signal events of the process mu N -> mu N S, S -> a b.
 
     Arrays (N rows): ``weight`` (N,); four-momenta (N, 4): ``mu_in`` (beam muon at the
-    production vertex), ``nucleus_in`` (target nucleus at rest), ``mu_out``, ``nucleus_out``,
+    production vertex, its energy straggled about the CSDA energy unless ``meta["straggling"]``
+    says none), ``nucleus_in`` (target nucleus at rest), ``mu_out``, ``nucleus_out``,
     ``s`` (the scalar), ``d1`` and ``d2`` (its decay products); vertices (N, 4) as
     (x, y, z, ct) in metres: ``v_prod`` (production) and ``v_decay`` (decay; ct counts from the
     muon's entry into the target); ``pdg_d1`` and ``pdg_d2`` (N,) PDG IDs of the products.

@@ -6,8 +6,11 @@ Three formats, chosen by :func:`write_events` from the file suffix:
   name (``S_E_GeV``, ``decay_z_m``, ...); energies and momenta in GeV, positions and c t in
   **metres**, ``weight`` in expected events; float32 except the columns of
   :data:`PARQUET_FLOAT64` (why: there), zstd-compressed. The run metadata is JSON in the schema
-  metadata under the key ``b"mudump"``. No loop over events (about 0.7 s and 120 MB per million
-  FNAL-mu events).
+  metadata under the key ``b"mudump"``. Energies, the incoming nucleus and the c t columns are
+  left out when they follow exactly (within float32 precision) from the stored momenta, masses
+  and positions, and are rebuilt by :func:`read_parquet` (:data:`PARQUET_DERIVED`, listed in the
+  file's metadata under ``derived_columns``). No loop over events (about 0.7 s and 90 MB per
+  million FNAL-mu events).
 * **HepMC3 ASCII** (``.hepmc``, ``.hepmc3``): units GeV and **mm** (HepMC convention); one
   production vertex (beam muon + target nucleus, status 4 -> muon, nucleus, S) and one decay vertex
   (S, status 2 -> d1, d2, status 1) per event; the weight is the event weight named ``weight``; the
@@ -42,6 +45,8 @@ from ..errors import ConfigError
 from .batch import EventBatch
 
 __all__ = [
+    "PARQUET_COLUMNS",
+    "PARQUET_DERIVED",
     "SUFFIXES",
     "read_parquet",
     "write_events",
@@ -245,15 +250,104 @@ def _atomic_path(path: Path):
 
 
 #: Parquet columns kept in float64 (every other real column is float32, 7 significant digits,
-#: ample for momenta, angles and vertex positions; issue 13: 266 MB -> under 100 MB per 1e6
-#: events). ``weight``: expected events can be below float32's range (1e-38) at small
-#: couplings, and analyses sum millions of them. ``nucleus_in_E_GeV``, ``nucleus_out_E_GeV``:
-#: the nucleus energy is its mass (~170 GeV) plus a recoil energy of 1e-7..1e-4 GeV that float32
-#: (resolution 1e-5 GeV at 170 GeV) would erase.
+#: ample for momenta, angles and vertex positions). ``weight``: expected events can be below
+#: float32's range (1e-38) at small couplings, and analyses sum millions of them.
+#: ``nucleus_in_E_GeV``, ``nucleus_out_E_GeV``: the nucleus energy is its mass (~170 GeV) plus a
+#: recoil energy of 1e-7..1e-4 GeV that float32 (resolution 1e-5 GeV at 170 GeV) would erase;
+#: both are normally derived rather than stored (:data:`PARQUET_DERIVED`), and the reader
+#: rebuilds them in float64.
 PARQUET_FLOAT64 = ("weight", "nucleus_in_E_GeV", "nucleus_out_E_GeV")
 
+#: The columns the Parquet writer leaves out when they follow from the stored ones (issue 13:
+#: 118 MB -> under 100 MB per 1e6 FNAL-mu events), and how :func:`read_parquet` rebuilds them.
+#: ``m(P)`` is the mass recorded in the metadata: ``mass_nucleus_GeV``, ``mass_s_GeV`` and
+#: ``masses_GeV`` (PDG ID -> mass for the muon and the decay products). Each is dropped only if
+#: rebuilding it from the float32-rounded stored values gives back the batch's value within
+#: :data:`DERIVED_RTOL` (relative) for every event; otherwise it is stored as usual. The
+#: metadata key ``derived_columns`` lists those left out in a file, with these formulas.
+PARQUET_DERIVED = {
+    "nucleus_in_E_GeV": "mass_nucleus_GeV (nucleus at rest)",
+    "nucleus_in_px_GeV": "0", "nucleus_in_py_GeV": "0", "nucleus_in_pz_GeV": "0",
+    "mu_in_E_GeV": "sqrt(mu_in_px^2 + mu_in_py^2 + mu_in_pz^2 + masses_GeV[pdg_mu]^2)",
+    "mu_out_E_GeV": "sqrt(mu_out_px^2 + mu_out_py^2 + mu_out_pz^2 + masses_GeV[pdg_mu]^2)",
+    "nucleus_out_E_GeV": "sqrt(nucleus_out_px^2 + ... + mass_nucleus_GeV^2) (float64)",
+    "S_E_GeV": "sqrt(S_px^2 + S_py^2 + S_pz^2 + mass_s_GeV^2)",
+    "d1_E_GeV": "sqrt(d1_px^2 + d1_py^2 + d1_pz^2 + masses_GeV[d1_pdgid]^2)",
+    "d2_E_GeV": "sqrt(d2_px^2 + d2_py^2 + d2_pz^2 + masses_GeV[d2_pdgid]^2)",
+    "prod_ct_m": "prod_z_m (the muon moves at c from the target entrance, z = 0)",
+    "decay_ct_m": "prod_ct_m + |decay_xyz - prod_xyz| * S_E / |S_p| (S flies at beta = |p|/E)",
+}
+#: Largest relative difference allowed between a derived column rebuilt from the stored
+#: float32 values and the batch's own value: 2^-21 = 4.8e-7, eight times the float32 rounding
+#: (2^-24): a square root of a sum of rounded squares, or a distance between rounded positions,
+#: adds a few roundings.
+DERIVED_RTOL = 2.0**-21
 
-def _parquet_columns(batch: EventBatch) -> dict[str, np.ndarray]:
+
+def _mass_table(batch: EventBatch) -> dict[int, float]:
+    """PDG ID -> generated mass (GeV) of the muon and of every decay product in the batch: the
+    PDG mass where the ``particle`` package knows the ID, else the median invariant mass of that
+    ID's four-momenta (the generator's masses for chi and the like)."""
+    out: dict[int, float] = {}
+    m_mu = _pdg_mass_GeV(int(batch.pdg_mu))
+    if m_mu is None and len(batch):
+        m_mu = float(np.median(_invariant_mass(np.asarray(batch.mu_in, float))))
+    if m_mu is not None:
+        out[int(batch.pdg_mu)] = m_mu
+    for pdg, p in ((batch.pdg_d1, batch.d1), (batch.pdg_d2, batch.d2)):
+        pdg = np.asarray(pdg)
+        for pid in np.unique(pdg):
+            m = _pdg_mass_GeV(int(pid))
+            if m is None:
+                m = float(np.median(_invariant_mass(np.asarray(p, float)[pdg == pid])))
+            out.setdefault(int(pid), m)
+    return out
+
+
+def _energy(cols, prefix: str, mass) -> np.ndarray:
+    """sqrt(px^2 + py^2 + pz^2 + m^2) in float64 from the stored (float32) momentum columns."""
+    px, py, pz = (np.asarray(cols[f"{prefix}_{c}_GeV"], dtype=np.float64) for c in ("px", "py", "pz"))
+    return np.sqrt(px * px + py * py + pz * pz + np.asarray(mass, dtype=np.float64) ** 2)
+
+
+def _derive(cols, meta: dict) -> dict[str, np.ndarray]:
+    """Every column of :data:`PARQUET_DERIVED` from the stored columns ``cols`` (name -> array)
+    and the run metadata (see there for the formulas)."""
+    n = len(cols["weight"])
+    masses = {int(k): float(v) for k, v in meta.get("masses_GeV", {}).items()}
+    m_nuc = float(meta["mass_nucleus_GeV"])
+
+    def per_event(pdg):
+        pdg = np.asarray(pdg)
+        out = np.full(pdg.shape, np.nan)
+        for pid in np.unique(pdg):
+            if int(pid) in masses:
+                out[pdg == pid] = masses[int(pid)]
+        return out
+
+    m_mu = masses.get(int(meta["pdg_mu"]), np.nan)
+    out = {"nucleus_in_E_GeV": np.full(n, m_nuc)}
+    for c in ("px", "py", "pz"):
+        out[f"nucleus_in_{c}_GeV"] = np.zeros(n)
+    out["mu_in_E_GeV"] = _energy(cols, "mu_in", m_mu)
+    out["mu_out_E_GeV"] = _energy(cols, "mu_out", m_mu)
+    out["nucleus_out_E_GeV"] = _energy(cols, "nucleus_out", m_nuc)
+    out["S_E_GeV"] = _energy(cols, "S", float(meta["mass_s_GeV"]))
+    out["d1_E_GeV"] = _energy(cols, "d1", per_event(cols["d1_pdgid"]))
+    out["d2_E_GeV"] = _energy(cols, "d2", per_event(cols["d2_pdgid"]))
+    prod_ct = np.asarray(cols["prod_z_m"], dtype=np.float64)
+    out["prod_ct_m"] = prod_ct
+    dist = np.sqrt(sum((np.asarray(cols[f"decay_{c}_m"], np.float64) - np.asarray(cols[f"prod_{c}_m"], np.float64)) ** 2
+                       for c in ("x", "y", "z")))
+    s_e = out["S_E_GeV"]
+    s_p = np.sqrt(sum(np.asarray(cols[f"S_{c}_GeV"], np.float64) ** 2 for c in ("px", "py", "pz")))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["decay_ct_m"] = prod_ct + np.where(dist > 0, dist * s_e / s_p, 0.0)
+    return out
+
+
+def _full_columns(batch: EventBatch) -> dict[str, np.ndarray]:
+    """Every column in file order and file dtype (before leaving out the derived ones)."""
     n = len(batch)
     cols: dict[str, np.ndarray] = {
         "event": np.arange(n, dtype=np.int64),
@@ -275,29 +369,76 @@ def _parquet_columns(batch: EventBatch) -> dict[str, np.ndarray]:
     return cols
 
 
+#: The column order of a Parquet file with nothing left out (and of :func:`read_parquet`'s table).
+PARQUET_COLUMNS = tuple(
+    ["event", "weight"]
+    + [f"{_PARQUET_NAMES[k]}_{c}_GeV" for k in _RECORD for c in _COMPONENTS]
+    + ["d1_pdgid", "d2_pdgid"]
+    + [f"{p}_{c}_m" for p in ("prod", "decay") for c in _VERTEX]
+)
+
+
+def _parquet_columns(batch: EventBatch, meta: dict) -> tuple[dict[str, np.ndarray], list[str]]:
+    """The columns to store and the names of those left out (see :data:`PARQUET_DERIVED`)."""
+    full = _full_columns(batch)
+    if len(batch) == 0:
+        return full, []
+    rebuilt = _derive(full, meta)
+    truth = {name: np.asarray(getattr(batch, key), dtype=np.float64)[:, k]
+             for key in _RECORD for k, comp in enumerate(_COMPONENTS)
+             for name in [f"{_PARQUET_NAMES[key]}_{comp}_GeV"]}
+    truth.update({f"{p}_{c}_m": np.asarray(getattr(batch, key), dtype=np.float64)[:, k]
+                  for key, p in (("v_prod", "prod"), ("v_decay", "decay")) for k, c in enumerate(_VERTEX)})
+    dropped = []
+    for name in PARQUET_DERIVED:
+        want, got = truth[name], rebuilt[name]
+        with np.errstate(invalid="ignore"):
+            ok = np.abs(got - want) <= DERIVED_RTOL * np.abs(want)
+        if name == "decay_ct_m" and not {"prod_ct_m", "S_E_GeV"} <= set(dropped):
+            continue  # its formula reads those two as rebuilt
+        if bool(np.all(ok)):
+            dropped.append(name)
+    return {k: v for k, v in full.items() if k not in dropped}, dropped
+
+
 def write_parquet(batch: EventBatch, path, *, compression: str = "zstd") -> Path:
     """Write ``batch`` as a Parquet table, one row per event; return the path.
 
-    Columns (units in the names): ``event`` (int64, 0..N-1), ``weight`` (expected events),
-    ``P_E_GeV, P_px_GeV, P_py_GeV, P_pz_GeV`` for P in mu_in, nucleus_in, mu_out, nucleus_out, S,
-    d1, d2 (GeV), ``d1_pdgid, d2_pdgid`` (int32), ``prod_x_m, prod_y_m, prod_z_m, prod_ct_m`` and
-    ``decay_x_m, ...`` (metres; c t from the muon's entry into the target). Real columns are
-    float32 except those in :data:`PARQUET_FLOAT64` (float64; see there why): four-momentum
-    conservation read back from the file holds to float32 precision (~1e-7 of the beam energy),
-    and masses of light decay products (e+-) are not recoverable from E^2 - p^2 (use the PDG ID).
+    Columns (units in the names; order :data:`PARQUET_COLUMNS`): ``event`` (int64, 0..N-1),
+    ``weight`` (expected events), ``P_E_GeV, P_px_GeV, P_py_GeV, P_pz_GeV`` for P in mu_in,
+    nucleus_in, mu_out, nucleus_out, S, d1, d2 (GeV), ``d1_pdgid, d2_pdgid`` (int32),
+    ``prod_x_m, prod_y_m, prod_z_m, prod_ct_m`` and ``decay_x_m, ...`` (metres; c t from the
+    muon's entry into the target). Real columns are float32 except those in
+    :data:`PARQUET_FLOAT64` (float64; see there why): four-momentum conservation read back from
+    the file holds to float32 precision (~1e-7 of the beam energy).
+
+    **Stored and derived columns.** The columns of :data:`PARQUET_DERIVED` -- every energy
+    (from the momentum and the mass: the muon's and decay products' masses are in the metadata
+    ``masses_GeV``, PDG ID -> GeV, so light products keep their exact mass), the incoming
+    nucleus (at rest), the production c t (= z) and the decay c t (from the flight distance
+    and the velocity of S) -- are left out of the file when they follow from the stored ones
+    within :data:`DERIVED_RTOL`, as they always do for the generator's events. The metadata
+    key ``derived_columns`` maps each column left out to its formula. :func:`read_parquet` puts
+    them back (in float64): read the files with it, or apply the formulas. Stored: ``event``,
+    ``weight``, the momenta (px, py, pz) of mu_in, mu_out, nucleus_out, S, d1, d2, the PDG IDs
+    and the vertex positions (x, y, z) -- 26 columns instead of 40, about 90 MB per 1e6
+    FNAL-mu events instead of 118 MB.
+
     The schema metadata key ``b"mudump"`` holds the run metadata as JSON: ``batch.meta`` plus
-    ``pdg_mu``, ``pdg_nucleus``, ``pdg_s``, ``mass_nucleus_GeV``, ``mass_s_GeV`` and
-    ``units = "GeV, m"``. Encoding: byte-stream-split for the real columns (it groups the bytes of
-    the exponents, which then compress well), delta for ``event``, dictionary for the PDG IDs;
-    ``compression`` is any Parquet codec pyarrow knows (default ``"zstd"``; about 60 bytes per
-    event for the FNAL-mu preset). Read the file back with :func:`read_parquet`.
+    ``pdg_mu``, ``pdg_nucleus``, ``pdg_s``, ``mass_nucleus_GeV``, ``mass_s_GeV``,
+    ``masses_GeV``, ``derived_columns`` and ``units = "GeV, m"``. Encoding: byte-stream-split
+    for the real columns (it groups the bytes of the exponents, which then compress well),
+    delta for ``event``, dictionary for the PDG IDs; ``compression`` is any Parquet codec
+    pyarrow knows (default ``"zstd"``).
     """
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     _check_batch(batch)
-    cols = _parquet_columns(batch)
     meta = _run_metadata(batch, units="GeV, m")
+    meta["masses_GeV"] = {str(k): v for k, v in sorted(_mass_table(batch).items())}
+    cols, dropped = _parquet_columns(batch, meta)
+    meta["derived_columns"] = {name: PARQUET_DERIVED[name] for name in dropped}
     table = pa.table(cols).replace_schema_metadata({b"mudump": _meta_json(meta).encode()})
     reals = [k for k, v in cols.items() if v.dtype.kind == "f"]
     path = Path(path)
@@ -307,18 +448,30 @@ def write_parquet(batch: EventBatch, path, *, compression: str = "zstd") -> Path
     return path
 
 
-def read_parquet(path) -> tuple:
+def read_parquet(path, *, derived: bool = True) -> tuple:
     """Read a file of :func:`write_parquet`: return ``(pyarrow.Table, meta dict)``.
 
-    The table has the columns described in :func:`write_parquet` (GeV, metres, expected events);
-    ``meta`` is the decoded run metadata (empty if the file has no ``mudump`` key).
+    The table has the columns described in :func:`write_parquet` (GeV, metres, expected events),
+    in the order of :data:`PARQUET_COLUMNS`: with ``derived`` (the default) the columns the
+    file left out (its ``derived_columns``) are rebuilt (float64) by the formulas of
+    :data:`PARQUET_DERIVED`; without it the table is the file's as stored. ``meta`` is the
+    decoded run metadata (empty if the file has no ``mudump`` key).
     """
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     table = pq.read_table(path)
     raw = (table.schema.metadata or {}).get(b"mudump")
     meta = json.loads(raw) if raw else {}
-    return table, meta
+    missing = [name for name in meta.get("derived_columns", {}) if name not in table.column_names]
+    if not derived or not missing:
+        return table, meta
+    cols = {name: table.column(name).to_numpy() for name in table.column_names}
+    rebuilt = _derive(cols, meta)
+    arrays = [table.column(name) if name in table.column_names else pa.array(rebuilt[name])
+              for name in PARQUET_COLUMNS if name in table.column_names or name in missing]
+    names = [name for name in PARQUET_COLUMNS if name in table.column_names or name in missing]
+    return pa.table(arrays, names=names).replace_schema_metadata(table.schema.metadata), meta
 
 
 # ---------------------------------------------------------------------------------------------
