@@ -236,6 +236,10 @@ def test_ctrl_c_says_interrupted():
     import time
 
     script = (
+        # a process started in the background by a non-interactive shell inherits SIGINT
+        # ignored: restore Python's default handler, as an interactive terminal has it
+        "import signal\n"
+        "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
         "import time\n"
         "import mudump.reach as r\n"
         "def slow(*a, **k):\n"

@@ -21,6 +21,7 @@ def events(
     output: Annotated[str, typer.Option("--output", help="Event file: .hepmc (HepMC3), .lhe or .parquet.")],
     seed: Annotated[Optional[int], typer.Option("--seed", min=0, max=2**63 - 1, help="Random seed, 0 to 2^63-1 (default: a random one, recorded in the file so the run can be repeated).")] = None,
     no_acceptance: Annotated[bool, typer.Option("--no-acceptance", help="Keep every decay in the fiducial length, regardless of transverse geometry.")] = False,
+    no_straggling: Annotated[bool, typer.Option("--no-straggling", help="Muon energy at the vertex from continuous slowing down, without energy-loss fluctuations.")] = False,
     method: Annotated[str, typer.Option("--method", help="Production method: etl (default) or ww.")] = "etl",
     s_pdgid: Annotated[Optional[int], typer.Option("--s-pdgid", help="PDG ID given to the mediator (default 54 for spin 0, 55 for spin 1).")] = None,
     chi_pdgid: Annotated[int, typer.Option("--chi-pdgid", help="PDG ID given to the dark-matter fermion chi (default 52).")] = 52,
@@ -41,7 +42,7 @@ def events(
     _check_out_path(output, "--output", evio.SUFFIXES)
     with _progress() as bar:
         task = bar.add_task(f"{exp.name}, model {mdl.label}", total=n)
-        batch = generate(exp, mdl, mass, coupling, n, seed=seed, method=method, acceptance=not no_acceptance,
+        batch = generate(exp, mdl, mass, coupling, n, seed=seed, method=method, acceptance=not no_acceptance, straggling=not no_straggling,
                          s_pdgid=s_pdgid, chi_pdgid=chi_pdgid, progress=lambda i, tot: bar.update(task, completed=i))
     with _writing("--output", output):
         evio.write_events(batch, output)
@@ -51,7 +52,7 @@ def events(
     payload = {
         "experiment": exp.name, "model": mdl.name, "model_name": mdl.alias, "mass_GeV": mass, "coupling": coupling, "method": method,
         "seed": batch.meta["seed"], "generated": n, "written": len(batch), "sum_weights": float(w.sum()),
-        "stat_error": float(np.sqrt((w**2).sum())), "acceptance": not no_acceptance, "output": output,
+        "stat_error": float(np.sqrt((w**2).sum())), "acceptance": not no_acceptance, "straggling": not no_straggling, "output": output,
     }
     t = Table(title=f"{exp.name}: signal events, model {mdl.label}, m_S = {mass:g} GeV, g_mu = {coupling:g}")
     t.add_column("quantity")
