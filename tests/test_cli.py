@@ -255,3 +255,15 @@ def test_ctrl_c_says_interrupted():
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 130 and err.strip() == "interrupted", err
+
+
+def test_g2_for_a_model(capsys):
+    """Delta a of a model through the CLI equals the library's (a pseudoscalar lowers a_mu; its
+    band is only an exclusion)."""
+    from mudump.models import get_model
+
+    d = run_json(capsys, "g2", "--mass", "0.01", "--coupling", "4e-4", "--model", "muonphilic-ps")
+    assert d["kind"] == "pseudoscalar" and d["delta_a"] < 0
+    assert d["delta_a"] == pytest.approx(float(get_model("muonphilic-ps").delta_a(0.01, 4e-4)), rel=1e-12)
+    b = run_json(capsys, "g2", "--mass", "0.01", "--band", "--model", "muonphilic-ps", "--preset", "fnal2021")
+    assert b["favoured"] is False and b["g_mu_central"] == 0.0 and b["g_mu_upper_limit"] > 0

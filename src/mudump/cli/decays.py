@@ -77,16 +77,22 @@ def g2(
     lepton: Annotated[str, typer.Option("--lepton", help="mu or e.")] = "mu",
     band: Annotated[bool, typer.Option("--band", help="The g_mu band that explains a Delta a_mu preset.")] = False,
     preset: Annotated[Optional[str], typer.Option("--preset", help="Delta a_mu preset (default: see `mudump g2 --band`).")] = None,
+    model: Annotated[Optional[str], typer.Option("--model", help="A model (then --coupling is its g_mu, and its kind and couplings set Delta a); default: a scalar with coupling g_l.")] = None,
     as_json: JsonOpt = False,
 ):
-    """Delta a_l of a scalar, or the (g-2)_mu band of a preset (--band)."""
+    """Delta a_l of a scalar or of a model, or the (g-2)_mu band of a preset (--band)."""
     from .. import g2 as g2mod
     from .._checks import check_range
     from ..models import COUPLING_MAX, MASS_RANGE_GEV
 
     check_range("mass_GeV", mass, *MASS_RANGE_GEV, unit="GeV")  # the models' validity range
+    mdl = None
+    if model is not None:
+        from ..models import get_model
+
+        mdl = get_model(model)
     if band:
-        b = g2mod.band(mass, preset)
+        b = g2mod.band(mass, preset, model=mdl)
         p = g2mod.get_preset(b["preset"])
         keys = ("central", "lo1", "hi1", "lo2", "hi2", "upper_limit")
         payload = {
@@ -96,6 +102,8 @@ def g2(
             "sigma": p.sigma,
             "source": p.source,
             "anomalous": p.anomalous,
+            "favoured": b["favoured"],
+            "model": mdl.name if mdl else None,
             "mass_GeV": mass,
             **{f"g_mu_{k}": float(b[k]) for k in keys},
         }
@@ -104,15 +112,22 @@ def g2(
         t.add_column("g_mu", justify="right")
         for k in keys:
             t.add_row(k, _fmt(float(b[k])))
-        t.caption = "anomaly: band explains it" if p.anomalous else "no anomaly: g_mu above upper_limit is excluded (2 sigma)"
+        t.caption = ("anomaly: the band explains it" if b["favoured"] else
+                     "g_mu above upper_limit is excluded (2 sigma)" + ("; the model lowers a_mu" if b["sign"] < 0 else ""))
         _emit(payload, as_json, t)
         return
     if coupling is None:
         _fail("--coupling is required (or give --band for the band of a preset)")
     check_range("coupling", coupling, 0.0, COUPLING_MAX)
-    da = float(g2mod.delta_a_lepton(mass, coupling, lepton))
-    payload = {"lepton": lepton, "mass_GeV": mass, "coupling": coupling, "delta_a": da}
-    t = Table(title=f"Delta a_{lepton} from S exchange")
+    if mdl is None:
+        da = float(g2mod.delta_a_lepton(mass, coupling, lepton))
+    else:
+        if lepton not in ("e", "mu", "tau"):
+            g2mod.delta_a_lepton(mass, coupling, lepton)  # the one-line error naming the lepton
+        da = float(mdl.delta_a(mass, coupling, lepton))
+    payload = {"lepton": lepton, "mass_GeV": mass, "coupling": coupling, "delta_a": da,
+               "model": mdl.name if mdl else None, "kind": mdl.kind if mdl else "scalar"}
+    t = Table(title=f"Delta a_{lepton} from {'model ' + mdl.label if mdl else 'a scalar'} exchange")
     t.add_column("m_S [GeV]")
     t.add_column("g", justify="right")
     t.add_column("Delta a", justify="right")
