@@ -149,18 +149,29 @@ class Yield:
             out[series] = self.m1 * x[series] - self.m2 * x[series] ** 2
         else:
             out[series] = self.m0 - self.m1 * x[series] + self.m2 * x[series] ** 2
-        full = ~series & (x < self.x_zero)
-        if full.any():
-            xf = x[full][:, None]
-            p = np.exp(-self.a * xf)
-            if self.kind == DISPLACED:
-                p = p * -np.expm1(-self.b * xf)
-            out[full] = p @ self.w
+        full = np.flatnonzero(~series & (x < self.x_zero))
+        if full.size:
+            # points sorted by a: at x only those with a x < 745 contribute (the others underflow
+            # to exactly 0), so each coupling sums over a prefix of the sorted points
+            a, b, w = self._sorted()
+            ends = np.searchsorted(a, self.UNDERFLOW / x[full], side="right")
+            for k, n in zip(full, ends):
+                p = np.exp(-a[:n] * x[k])
+                if self.kind == DISPLACED:
+                    p *= -np.expm1(-b[:n] * x[k])
+                out[k] = p @ w[:n]
         # the visible fraction, and the invisible decays that always count as missing energy
         out *= self.f_vis
         if self.kind == MISSING:
             out += (1.0 - self.f_vis) * self.w.sum()
         return out
+
+    def _sorted(self):
+        """(a, b, w) of the points sorted by a, computed once."""
+        if not hasattr(self, "_by_a"):
+            order = np.argsort(self.a, kind="stable")
+            self._by_a = (self.a[order], self.b[order], self.w[order])
+        return self._by_a
 
     def _with_dark(self, x) -> np.ndarray:
         """sum_i w_i P_i at every x with a coupling-independent dark width (see the docstring)."""
