@@ -59,11 +59,6 @@ def _loop_integral(kind: str, r: float) -> float:
     return val
 
 
-def _loop_integral_scalar(r: float) -> float:
-    """I(r) = int_0^1 dz (1-z)^2 (1+z) / [(1-z)^2 + z r^2], r = m_S/m_l (the scalar case)."""
-    return _loop_integral("scalar", r)
-
-
 _loop_integral_vec = np.vectorize(_loop_integral, otypes=[float], excluded={0})
 
 
@@ -180,15 +175,6 @@ def get_preset(name: str | None = None) -> G2Preset:
         return presets()[name]
     except KeyError:
         raise UnknownNameError(f"preset = {name!r} is unknown: allowed {', '.join(presets())}") from None
-
-
-def coupling_for_delta_a(m_S, delta_a_target, m_l):
-    """The coupling g_l that gives Delta a_l = delta_a_target (0 where the target is <= 0).
-
-    Inverts delta_a(), which is exactly proportional to g_l^2.
-    """
-    unit = delta_a(m_S, 1.0, m_l)
-    return np.sqrt(np.clip(np.asarray(delta_a_target, dtype=float), 0.0, None) / unit)
 
 
 def band(m_S, preset: str | G2Preset | None = None, g_ratio_mu: float = 1.0, model=None) -> dict:

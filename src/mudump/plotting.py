@@ -79,26 +79,6 @@ def _mathify(text: str) -> str:
     return re.sub(r"\balpha\b", r"$\\alpha$", text)
 
 
-def _artist_paths(artist) -> list:
-    """Display-space paths of a patch, a collection or a line (for overlap checks)."""
-    if isinstance(artist, Line2D):
-        return [artist.get_transform().transform_path(artist.get_path())]
-    if hasattr(artist, "get_paths"):  # collections (fill_between)
-        tr = artist.get_transform()
-        return [tr.transform_path(p) for p in artist.get_paths()]
-    return [artist.get_transform().transform_path(artist.get_path())]
-
-
-def _overlaps(bbox, artists) -> int:
-    """How many of ``artists`` (filled patches/collections, lines) touch the display ``bbox``."""
-    n = 0
-    for a in artists:
-        filled = not isinstance(a, Line2D)
-        if any(p.intersects_bbox(bbox, filled=filled) for p in _artist_paths(a)):
-            n += 1
-    return n
-
-
 # ----------------------------------------------------------------------------------------------
 # the reach plot
 

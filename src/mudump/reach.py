@@ -145,6 +145,23 @@ def _mc_acceptance_factor(exp, mdl, m, method, form_factor, n_of_g, n_up, coupli
     return lambda g: np.interp(np.log(np.asarray(g, dtype=float)), lg, acc)
 
 
+def scan_grid(mass_min, mass_max, n_masses, coupling_min, coupling_max, n_couplings):
+    """The log-spaced mass (GeV) and coupling grids of a reach scan, after the checks every
+    edge (CLI, scan, web) applies: masses inside the models' range, couplings in (0, 1], each
+    maximum above its minimum. A mistake raises DomainError naming the field."""
+    from .errors import DomainError
+
+    check_range("mass_min_GeV", mass_min, *MASS_RANGE_GEV, unit="GeV")
+    check_range("mass_max_GeV", mass_max, *MASS_RANGE_GEV, unit="GeV")
+    check_range("coupling_min", coupling_min, 0.0, 1.0, lo_open=True)
+    check_range("coupling_max", coupling_max, 0.0, 1.0, lo_open=True)
+    if mass_max <= mass_min:
+        raise DomainError(f"mass_max_GeV = {mass_max:g} must be above mass_min_GeV = {mass_min:g}")
+    if coupling_max <= coupling_min:
+        raise DomainError(f"coupling_max = {coupling_max:g} must be above coupling_min = {coupling_min:g}")
+    return np.geomspace(mass_min, mass_max, int(n_masses)), np.geomspace(coupling_min, coupling_max, int(n_couplings))
+
+
 #: Relative distance below a decay threshold of the mass added by :func:`with_thresholds`.
 THRESHOLD_OFFSET = 1e-6
 

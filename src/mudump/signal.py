@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import transport
-from .models import Model, get_model
+from .models import get_model
 from .models.widths import lab_decay_length
 from .production import DEFAULT_METHOD
 from .production.formfactors import DEFAULT_FORM_FACTOR
@@ -54,13 +54,6 @@ def check_signal_possible(experiment, m_S: float) -> None:
             f"no signal: at mass_GeV = {m_S:g} the {e.beam.energy_GeV:g} GeV muon is below threshold all along the "
             f"target (needs E_mu > {e_min:.4g} GeV: m_S + m_mu, the E_S cut and the muon energy floor)"
         )
-
-
-def decay_length_g1(model: Model, table: ProductionTable) -> np.ndarray:
-    """Lab decay length (m) of every production point of the table from the g^2-scaling part
-    of the width alone, at g_mu = 1 (Gamma_1 of the module docstring)."""
-    vis, inv, _ = model.width_parts(table.m_S)
-    return lab_decay_length(table.e_s, table.m_S, vis + inv)
 
 
 def probability(kind: str, distance_before, region_length, decay_length, br_visible=1.0):

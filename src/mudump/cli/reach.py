@@ -39,12 +39,10 @@ def reach(
     as_json: JsonOpt = False,
 ):
     """Projected sensitivity: excluded g_mu intervals per mass, optionally the plot."""
-    import numpy as np
     from .. import g2 as g2mod
     from .. import reach as reachmod
-    from .._checks import check_range
     from ..experiments import load_experiment
-    from ..models import MASS_RANGE_GEV, get_model
+    from ..models import get_model
 
     from ..production import METHOD_NAMES, check_method
     from ..production.formfactors import FORM_FACTORS, check_form_factor
@@ -79,14 +77,7 @@ def reach(
         g2mod.get_preset(preset)
     if preset_e is not None:
         g2mod.get_electron_preset(preset_e)
-    check_range("mass_min_GeV", mass_min, *MASS_RANGE_GEV, unit="GeV")
-    check_range("mass_max_GeV", mass_max, *MASS_RANGE_GEV, unit="GeV")
-    check_range("coupling_min", coupling_min, 0.0, 1.0, lo_open=True)
-    check_range("coupling_max", coupling_max, 0.0, 1.0, lo_open=True)
-    if mass_max <= mass_min or coupling_max <= coupling_min:
-        raise MudumpError("the grid needs --mass-max > --mass-min and --coupling-max > --coupling-min")
-    masses = np.geomspace(mass_min, mass_max, n_masses)
-    couplings = np.geomspace(coupling_min, coupling_max, n_couplings)
+    masses, couplings = reachmod.scan_grid(mass_min, mass_max, n_masses, coupling_min, coupling_max, n_couplings)
     def variants(meth):
         if not band:
             return []

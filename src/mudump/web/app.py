@@ -52,6 +52,7 @@ from .. import signal
 from .._checks import check_range
 from ..errors import MudumpError, UnknownNameError
 from ..jsonio import plain
+from ..reach import scan_grid
 from ..experiments import Experiment, _format_validation, load_experiment, preset_names
 from ..models import COUPLING_MAX, MASS_RANGE_GEV, MODELS, get_model
 from ..production import DEFAULT_METHOD, METHODS, check_method
@@ -223,15 +224,7 @@ def experiment_document(exp: Experiment) -> dict:
 
 def _check_grid(req: GridRequest) -> tuple[np.ndarray, np.ndarray]:
     """The mass and coupling grids, with the checks and messages of ``mudump reach``."""
-    check_range("mass_min_GeV", req.mass_min_GeV, *MASS_RANGE_GEV, unit="GeV")
-    check_range("mass_max_GeV", req.mass_max_GeV, *MASS_RANGE_GEV, unit="GeV")
-    check_range("coupling_min", req.coupling_min, 0.0, 1.0, lo_open=True)
-    check_range("coupling_max", req.coupling_max, 0.0, 1.0, lo_open=True)
-    if req.mass_max_GeV <= req.mass_min_GeV:
-        raise RequestError("the grid needs mass_max_GeV > mass_min_GeV", [{"field": "mass_max_GeV", "message": "must be above mass_min_GeV"}])
-    if req.coupling_max <= req.coupling_min:
-        raise RequestError("the grid needs coupling_max > coupling_min", [{"field": "coupling_max", "message": "must be above coupling_min"}])
-    return np.geomspace(req.mass_min_GeV, req.mass_max_GeV, req.n_masses), np.geomspace(req.coupling_min, req.coupling_max, req.n_couplings)
+    return scan_grid(req.mass_min_GeV, req.mass_max_GeV, req.n_masses, req.coupling_min, req.coupling_max, req.n_couplings)
 
 
 _plain = plain  # numpy to plain Python for JSON; a non-finite number is an error (mudump.jsonio)
