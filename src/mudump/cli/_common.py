@@ -12,9 +12,11 @@ import sys
 from typing import Annotated, Optional
 
 import typer
+from enum import Enum
 from rich.console import Console
 from rich.table import Table
 
+from .. import choices
 from ..errors import MudumpError
 
 app = typer.Typer(
@@ -44,7 +46,13 @@ err = Console(stderr=True)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout instead of a table.")]
 ExperimentArg = Annotated[str, typer.Argument(help="Experiment preset or path to a TOML file.")]
-ModelOpt = Annotated[str, typer.Option("--model", help="A preset (A or leptophilic, B or muonphilic, muonphilic-ps, muonphilic-vector, lmu-ltau, lmu-ltau-dm, muonphilic-dm) or a path to a model TOML file.")]
+ModelOpt = Annotated[str, typer.Option("--model", help=choices.model_help())]
+
+#: The options with a fixed set of values are choices (click lists them and refuses others).
+Method = Enum("Method", {m: m for m in choices.METHODS}, type=str)
+FormFactor = Enum("FormFactor", {f: f for f in choices.FORM_FACTOR_NAMES}, type=str)
+Acceptance = Enum("Acceptance", {a: a for a in choices.ACCEPTANCES}, type=str)
+FigureOfMerit = Enum("FigureOfMerit", {f: f for f in choices.FIGURES_OF_MERIT}, type=str)
 MassOpt = Annotated[float, typer.Option("--mass", help="S mass in GeV.")]
 CouplingOpt = Annotated[float, typer.Option("--coupling", help="Muon coupling g_mu.")]
 DpiOpt = Annotated[int, typer.Option("--dpi", min=50, max=1200, help="Resolution of a PNG plot (dots per inch; the figure is one journal column, 3.4 in wide).")]
@@ -175,18 +183,18 @@ def _plot_formats():
     return tuple(FORMATS)
 
 
-def _write_reach_output(path: str, results) -> None:
-    """Write reach results to CSV (one row per excluded interval) or JSON, by suffix."""
+def _write_reach_output(path: str, reach_set) -> None:
+    """Write a reach set (:class:`mudump.reach.ReachSet`) to CSV (one row per excluded interval)
+    or JSON (the document of ``--json``), by suffix."""
     from pathlib import Path
 
     p = Path(path)
     if p.suffix.lower() == ".json":
-        payload = [r.to_dict() for r in results]
-        p.write_text(json.dumps(_finite(payload if len(payload) > 1 else payload[0]), allow_nan=False, indent=1) + "\n")
+        p.write_text(json.dumps(reach_set.to_json_document(), allow_nan=False, indent=1) + "\n")
     elif p.suffix.lower() == ".csv":
         from ..reachio import write_reach_csv
 
         with p.open("w", newline="") as fh:
-            write_reach_csv(fh, results)
+            write_reach_csv(fh, reach_set.results)
     else:
         raise MudumpError(f"--output = {path!r}: the file name must end in .csv or .json")

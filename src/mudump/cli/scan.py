@@ -27,7 +27,9 @@ from typing import Annotated, Optional
 
 import typer
 
+from .. import choices
 from ..errors import ConfigError, MudumpError
+from ._common import FigureOfMerit, FormFactor, Method
 
 #: Seconds between checkpoints of the output file while a scan runs.
 CHECKPOINT_SECONDS = 5.0
@@ -239,12 +241,12 @@ def register(app: typer.Typer) -> None:
     def scan_cmd(
         experiment: Annotated[Optional[str], typer.Argument(help="Base experiment: preset or TOML path (or `experiment` in --file).")] = None,
         grid: Annotated[Optional[list[str]], typer.Option("--grid", help="FIELD=V1,V2,... or FIELD=START:STOP:NUM[:log]; repeat for more fields (e.g. target.length_m=0.5:3:6).")] = None,
-        model: Annotated[Optional[list[str]], typer.Option("--model", help="A or leptophilic, B or muonphilic; repeat for several.")] = None,
+        model: Annotated[Optional[list[str]], typer.Option("--model", help=choices.model_help() + " Repeat for several.")] = None,
         file: Annotated[Optional[str], typer.Option("--file", help="TOML scan file (experiment, models, grid, masses, ...); options given here win.")] = None,
         output: Annotated[str, typer.Option("--output", help="Parquet file of the rows (a CSV copy is written beside it); rerunning skips the rows already in it.")] = "scan.parquet",
         no_csv: Annotated[bool, typer.Option("--no-csv", help="Do not write the CSV copy.")] = False,
-        method: Annotated[Optional[str], typer.Option("--method", help="Production method: etl (default), ww, or iww.")] = None,
-        form_factor: Annotated[Optional[str], typer.Option("--form-factor", help="tsai (default) or helm.")] = None,
+        method: Annotated[Optional[Method], typer.Option("--method", help="Production method (default etl: exact tree level).")] = None,
+        form_factor: Annotated[Optional[FormFactor], typer.Option("--form-factor", help="Nuclear form factor (default tsai).")] = None,
         preset: Annotated[Optional[str], typer.Option("--preset", help="Delta a_mu preset of the reference region (default: see `mudump g2 --band`).")] = None,
         reference: Annotated[Optional[tuple[float, float]], typer.Option("--reference", help="Reference region G_LOW G_HIGH (a g_mu strip) instead of the (g-2) one.")] = None,
         mass_min: Annotated[Optional[float], typer.Option("--mass-min", help="Lowest mass, GeV (default 0.001).")] = None,
@@ -257,7 +259,7 @@ def register(app: typer.Typer) -> None:
         scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="Run on a Dask cluster at ADDRESS (tcp://host:8786) instead of the local pool.")] = None,
         scheduler_timeout: Annotated[float, typer.Option("--scheduler-timeout", min=0.1, max=600, help="Seconds to wait for the scheduler.")] = 10.0,
         plot: Annotated[Optional[str], typer.Option("--plot", help="Plot a figure of merit against the scanned field(s) (png, pdf, svg).")] = None,
-        fom: Annotated[str, typer.Option("--fom", help="Figure of merit to plot: excluded_fraction, best_g_mu, best_mass_GeV, mass_low_GeV, mass_high_GeV.")] = "excluded_fraction",
+        fom: Annotated[FigureOfMerit, typer.Option("--fom", help="Figure of merit to plot.")] = FigureOfMerit.excluded_fraction,
         dpi: Annotated[int, typer.Option("--dpi", min=50, max=1200, help="Resolution of a PNG plot (dots per inch).")] = 300,
         as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object (metadata and rows) on stdout instead of a table.")] = False,
     ):
@@ -295,15 +297,14 @@ def register(app: typer.Typer) -> None:
         cli._check_out_path(output, "--output", (".parquet",))
         if plot:
             cli._check_out_path(plot, "--plot", cli._plot_formats())
-            if fom not in scanmod.FIGURES_OF_MERIT:
-                raise ConfigError(f"--fom = {fom!r} is unknown: allowed {', '.join(scanmod.FIGURES_OF_MERIT)}")
             if not 1 <= len(grid_d) <= 2:
                 raise ConfigError(f"--plot needs a scan over 1 or 2 fields, this one has {len(grid_d)}")
         ref = reference if reference is not None else opts.get("reference_couplings")
         plan = scanmod.plan_scan(
             exp_name, grid_d, models,
             masses=np.geomspace(m_lo, m_hi, int(m_n)), couplings=np.geomspace(g_lo, g_hi, int(g_n)),
-            method=method or opts.get("method", "etl"), form_factor=form_factor or opts.get("form_factor", "tsai"),
+            method=method.value if method else opts.get("method", "etl"),
+            form_factor=form_factor.value if form_factor else opts.get("form_factor", "tsai"),
             preset=preset or opts.get("preset"), reference=ref,
         )
         keys = plan.keys()
@@ -352,7 +353,7 @@ def register(app: typer.Typer) -> None:
             from .. import plotting
 
             cli._save_plot(plotting.scan_figure(
-                rows, plan.fields, fom, title=f"{plan.base.get('label') or plan.base['name']} design scan ({plan.method})",
+                rows, plan.fields, fom.value, title=f"{plan.base.get('label') or plan.base['name']} design scan ({plan.method})",
                 region=plan.region.description), plot, dpi)
         title = (f"Design scan of {plan.base['name']} ({plan.method}): {len(rows)} rows, "
                  f"{len(kept)} from the earlier run; written to {output}")
