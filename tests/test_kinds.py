@@ -152,16 +152,16 @@ def test_delta_a_limits_and_signs():
 
 def test_band_follows_the_kind():
     m = np.array([0.01, 0.1])
-    b_ps = g2.band(m, "fnal2021", model="muonphilic-ps")
+    b_ps = g2.band(m, "fnal2021", model=get_model("muonphilic-ps"))
     assert b_ps["sign"] == -1 and not b_ps["favoured"] and np.all(b_ps["central"] == 0)
     assert np.all(b_ps["upper_limit"] > 0)
-    b_v = g2.band(m, "fnal2021", model="lmu-ltau")
+    b_v = g2.band(m, "fnal2021", model=get_model("lmu-ltau"))
     assert b_v["sign"] == 1 and b_v["favoured"]
     # at the central value the vector's Delta a_mu equals the preset's
     da = get_model("lmu-ltau").delta_a(m, b_v["central"])
     assert np.allclose(da, g2.get_preset("fnal2021").delta_a_mu, rtol=1e-10)
     # model B is a scalar coupled to muons only: the same band as the default
-    assert np.allclose(g2.band(m, "fnal2021", model="B")["central"], g2.band(m, "fnal2021")["central"], rtol=1e-12)
+    assert np.allclose(g2.band(m, "fnal2021", model=get_model("B"))["central"], g2.band(m, "fnal2021")["central"], rtol=1e-12)
 
 
 # --------------------------------------------------------------------------------------------

@@ -10,8 +10,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from ..errors import MudumpError
-from ._common import Acceptance, FormFactor, Method, app, out, JsonOpt, ExperimentArg, ModelOpt, MassOpt, CouplingOpt, DpiOpt, _finite, _emit, _columns_table, _progress, _check_out_path, _writing, _save_plot, _plot_formats, _write_reach_output
+from ._common import Acceptance, FormFactor, Method, app, out, JsonOpt, ExperimentArg, ModelOpt, MassOpt, CouplingOpt, DpiOpt, _emit, _columns_table, _progress, _check_out_path, _writing, _save_plot, _plot_formats, _write_reach_output
 
 
 @app.command()

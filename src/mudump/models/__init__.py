@@ -13,7 +13,6 @@ Units: m_X and widths in GeV, couplings dimensionless, lengths in metres, energi
 
 from __future__ import annotations
 
-import tomllib
 import warnings
 from dataclasses import dataclass, field
 from functools import cache
@@ -39,7 +38,7 @@ MASS_RANGE_GEV: tuple[float, float] = (1e-3, 1.0)
 COUPLING_MAX: float = float(np.sqrt(4.0 * np.pi))
 
 #: Version of the model-file format (the optional ``schema_version`` key of a model file).
-MODEL_SCHEMA_VERSION = 1
+MODEL_SCHEMA_VERSION = 1  # = mudump.config.SCHEMA_VERSION
 
 #: Charged leptons and neutrinos a model may couple to.
 CHARGED = ("e", "mu", "tau")
@@ -359,14 +358,9 @@ def _schema():
 
 def parse_model(data: dict, where: str = "model") -> Model:
     """A :class:`Model` from a parsed TOML document; a mistake raises ConfigError naming the field."""
-    from pydantic import ValidationError
+    from ..config import validate
 
-    from ..experiments import _format_validation
-
-    try:
-        f = _schema().model_validate(data)
-    except ValidationError as exc:
-        raise ConfigError(_format_validation(where, exc)) from None
+    f = validate(_schema(), data, where)
     c = f.couplings
     ratios: dict[str, float] = {"mu": 1.0}
     if c.mass_proportional:
@@ -398,10 +392,9 @@ def parse_model(data: dict, where: str = "model") -> Model:
 
 
 def _read_toml(raw: bytes, where: str) -> dict:
-    try:
-        return tomllib.loads(raw.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{where}: not valid TOML: {exc}") from None
+    from ..config import read_toml
+
+    return read_toml(raw, where)
 
 
 @cache
