@@ -149,7 +149,7 @@ def _edge_strips(ax, variants, colour):
 
 def _method_name(method: str) -> str:
     """A production method in words (exact tree level, phase-space WW, improved WW)."""
-    from .production import METHOD_NAMES
+    from .choices import METHOD_NAMES
 
     return METHOD_NAMES[method]
 
@@ -452,7 +452,7 @@ def experiment_spectrum_figure(experiment, model, m_X: float, coupling: float, e
     spectrum --plot`` and the web page draw it: the model and point in the legend, the muons on
     target, the production method and the total in its title."""
     from .models import get_model
-    from .production import METHOD_NAMES
+    from .choices import METHOD_NAMES
 
     mdl = get_model(model)
     e = experiment

@@ -14,7 +14,7 @@ import typer
 from ..errors import MudumpError
 # each module registers its commands, in the order --help lists them
 from . import decays, production, reach, events, scan, serve  # noqa: F401, I001
-from ._common import _edge, app, err
+from ._common import edge, app, err
 
 __all__ = ["app", "main"]
 
@@ -23,7 +23,7 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app; a MudumpError or a malformed command line becomes one line
     ``error: ...`` on stderr and exit code 2 (never a traceback for a user's mistake)."""
     command = typer.main.get_command(app)
-    undo_edge = _edge()
+    undo_edge = edge()
     try:
         rv = command.main(args=argv, prog_name="mudump", standalone_mode=False)
     except MudumpError as exc:

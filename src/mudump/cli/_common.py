@@ -58,42 +58,42 @@ CouplingOpt = Annotated[float, typer.Option("--coupling", help="Muon coupling g_
 DpiOpt = Annotated[int, typer.Option("--dpi", min=50, max=1200, help="Resolution of a PNG plot (dots per inch; the figure is one journal column, 3.4 in wide).")]
 
 
-def _fail(message: str) -> None:
+def fail(message: str) -> None:
     err.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
     raise typer.Exit(2)
 
 
-def _finite(obj):
+def finite(obj):
     """Numpy values as plain Python, refusing NaN/inf (:func:`mudump.jsonio.plain`)."""
     from ..jsonio import plain
 
     return plain(obj)
 
 
-def _emit(payload: dict, as_json: bool, table: Table) -> None:
-    payload = _finite(payload)
+def emit(payload: dict, as_json: bool, table: Table) -> None:
+    payload = finite(payload)
     if as_json:
         sys.stdout.write(json.dumps(payload, allow_nan=False) + "\n")
     else:
         out.print(table)
 
 
-def _fmt(v: float) -> str:
+def fmt(v: float) -> str:
     return f"{v:.4g}"
 
 
-def _columns_table(title: str, headers: tuple[str, str], xs, ys, caption: str) -> Table:
+def columns_table(title: str, headers: tuple[str, str], xs, ys, caption: str) -> Table:
     """A two-column numeric table (x and a value per row)."""
     t = Table(title=title)
     for h in headers:
         t.add_column(h, justify="right")
     for xi, yi in zip(xs, ys):
-        t.add_row(f"{float(xi):.4g}", _fmt(float(yi)))
+        t.add_row(f"{float(xi):.4g}", fmt(float(yi)))
     t.caption = caption
     return t
 
 
-def _progress():
+def progress_bar():
     """The command's one rich progress display on stderr (drawn only on a terminal), shared with
     the kernels' own tasks (mudump.progress): yields a rich Progress (add_task/update)."""
     from ..progress import rich_session
@@ -101,7 +101,7 @@ def _progress():
     return rich_session(err)
 
 
-def _edge():
+def edge():
     """Install the edges the kernels report through for one command: a cache problem
     (mudump.cache.CacheWarning) is one line ``warning: ...`` on stderr; long work draws on the
     one rich progress display. Returns the function that undoes it."""
@@ -128,7 +128,7 @@ def _edge():
     return undo
 
 
-def _check_out_path(path: Optional[str], option: str, suffixes) -> None:
+def check_out_path(path: Optional[str], option: str, suffixes) -> None:
     """Refuse an output path that cannot be written, before any computation: a wrong suffix, a
     missing directory, an existing path that is not a regular file (a directory, a device, a
     FIFO), or a directory where a file cannot be created (read-only, no permission: tested by
@@ -156,7 +156,7 @@ def _check_out_path(path: Optional[str], option: str, suffixes) -> None:
         raise MudumpError(f"{option} = {path!r}: cannot write in {str(p.parent)!r} ({exc.strerror or exc})") from None
 
 
-def _writing(option: str, path: str):
+def writing(option: str, path: str):
     """A context in which an OSError while writing ``path`` becomes one MudumpError line."""
     from contextlib import contextmanager
 
@@ -170,20 +170,20 @@ def _writing(option: str, path: str):
     return guard()
 
 
-def _save_plot(fig, plot: str, dpi: int) -> None:
+def save_plot(fig, plot: str, dpi: int) -> None:
     from .. import plotting
 
-    with _writing("--plot", plot):
+    with writing("--plot", plot):
         plotting.save(fig, plot, dpi=dpi)
 
 
-def _plot_formats():
+def plot_formats():
     from ..plotting import FORMATS
 
     return tuple(FORMATS)
 
 
-def _write_reach_output(path: str, reach_set) -> None:
+def write_reach_output(path: str, reach_set) -> None:
     """Write a reach set (:class:`mudump.reach.ReachSet`) to CSV (one row per excluded interval)
     or JSON (the document of ``--json``), by suffix."""
     from pathlib import Path

@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from ..errors import MudumpError
-from ._common import app, JsonOpt, ExperimentArg, ModelOpt, MassOpt, CouplingOpt, _emit, _fmt, _progress, _check_out_path, _writing
+from ._common import app, JsonOpt, ExperimentArg, ModelOpt, MassOpt, CouplingOpt, emit, fmt, progress_bar, check_out_path, writing
 
 
 @app.command()
@@ -39,12 +39,12 @@ def events(
     method = check_method(method)
     if method == "iww":
         raise MudumpError("--method iww has no angular distribution to sample: use etl or ww")
-    _check_out_path(output, "--output", evio.SUFFIXES)
-    with _progress() as bar:
+    check_out_path(output, "--output", evio.SUFFIXES)
+    with progress_bar() as bar:
         task = bar.add_task(f"{exp.name}, model {mdl.label}", total=n)
         batch = generate(exp, mdl, mass, coupling, n, seed=seed, method=method, acceptance=not no_acceptance, straggling=not no_straggling,
                          s_pdgid=s_pdgid, chi_pdgid=chi_pdgid, progress=lambda i, tot: bar.update(task, completed=i))
-    with _writing("--output", output):
+    with writing("--output", output):
         evio.write_events(batch, output)
     import numpy as np
 
@@ -59,6 +59,6 @@ def events(
     t.add_column("value", justify="right")
     for key in ("generated", "written", "sum_weights", "stat_error", "acceptance", "seed", "output"):
         v = payload[key]
-        t.add_row(key, _fmt(v) if isinstance(v, float) else str(v))
+        t.add_row(key, fmt(v) if isinstance(v, float) else str(v))
     t.caption = "sum of weights = expected signal events (with the acceptance unless --no-acceptance)"
-    _emit(payload, as_json, t)
+    emit(payload, as_json, t)

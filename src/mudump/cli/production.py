@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from ._common import app, JsonOpt, DpiOpt, _emit, _fmt, _columns_table, _check_out_path, _save_plot, _plot_formats
+from ._common import app, JsonOpt, DpiOpt, emit, fmt, columns_table, check_out_path, save_plot, plot_formats
 
 
 @app.command()
@@ -59,11 +59,11 @@ def xsec(
         "dsigma_dx_cm2": d,
         "sigma_cm2": s,
     }
-    t = _columns_table(
+    t = columns_table(
         f"mu {mat.name} -> mu {mat.name} S, E = {energy:g} GeV, m_S = {mass:g} GeV, g = {coupling:g}, method {method}",
         ("x = E_S/E", "dsigma/dx [cm^2/atom]"), xs, d, f"sigma = {s:.4g} cm^2 per atom ({production.METHODS[method]})",
     )
-    _emit(payload, as_json, t)
+    emit(payload, as_json, t)
 
 
 @app.command("material")
@@ -92,8 +92,8 @@ def material_cmd(
     t.add_column("value", justify="right")
     for k, v in payload.items():
         if k not in ("material", "energy_GeV"):
-            t.add_row(k, _fmt(v))
-    _emit(payload, as_json, t)
+            t.add_row(k, fmt(v))
+    emit(payload, as_json, t)
 
 
 @app.command()
@@ -122,7 +122,7 @@ def ratio(
     mat = get_material(material)
     den = production.check_method(versus)
     if plot:
-        _check_out_path(plot, "--plot", _plot_formats())
+        check_out_path(plot, "--plot", plot_formats())
     check_range("energy_GeV", energy, M_MU, lo_open=True, unit="GeV")
     from ..models import MASS_RANGE_GEV
 
@@ -142,7 +142,7 @@ def ratio(
     if plot:
         from .. import plotting
 
-        _save_plot(plotting.ratio_figure(masses, x, np.where(inside, r, np.nan), f"exact tree level / {METHOD_NAMES[den]}",
+        save_plot(plotting.ratio_figure(masses, x, np.where(inside, r, np.nan), f"exact tree level / {METHOD_NAMES[den]}",
                                          f"$\\mu$ {mat.name} $\\to$ $\\mu$ {mat.name} $S$, $E_\\mu$ = {energy:g} GeV"), plot, dpi)
     t = Table(title=f"ETL / {den.upper()} in {mat.name} at E = {energy:g} GeV")
     t.add_column("m_S [GeV]", justify="right")
@@ -154,4 +154,4 @@ def ratio(
         t.add_row(f"{m:.3g}", *[(f"{a / b:.3f}" if b > 0 else "-") for a, b in zip(vals, dv)])
     if plot:
         t.caption = f"map written to {plot}"
-    _emit(payload, as_json, t)
+    emit(payload, as_json, t)

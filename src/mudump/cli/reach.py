@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from ._common import Acceptance, FormFactor, Method, app, out, JsonOpt, ExperimentArg, ModelOpt, MassOpt, CouplingOpt, DpiOpt, _emit, _columns_table, _progress, _check_out_path, _writing, _save_plot, _plot_formats, _write_reach_output
+from ._common import Acceptance, FormFactor, Method, app, out, JsonOpt, ExperimentArg, ModelOpt, MassOpt, CouplingOpt, DpiOpt, emit, columns_table, progress_bar, check_out_path, writing, save_plot, plot_formats, write_reach_output
 
 
 @app.command()
@@ -58,15 +58,15 @@ def reach(
         for ov in skipped:
             warnings.warn(f"overlay {ov.source_file}: it is for {', '.join(ov.models)}, not model {mdl.name}: not drawn",
                           MudumpWarning, stacklevel=1)
-    _check_out_path(output, "--output", (".csv", ".json"))
+    check_out_path(output, "--output", (".csv", ".json"))
     if plot:
-        _check_out_path(plot, "--plot", _plot_formats())
+        check_out_path(plot, "--plot", plot_formats())
     if preset is not None:
         g2mod.get_preset(preset)
     if preset_e is not None:
         g2mod.get_electron_preset(preset_e)
     masses, couplings = reachmod.scan_grid(mass_min, mass_max, n_masses, coupling_min, coupling_max, n_couplings)
-    with _progress() as bar:
+    with progress_bar() as bar:
 
         def progress_factory(description):
             task = bar.add_task(description, total=None)
@@ -78,14 +78,14 @@ def reach(
                                 preset_e=preset_e, progress_factory=progress_factory)
     results = rs.results
     if output:
-        with _writing("--output", output):
-            _write_reach_output(output, rs)
+        with writing("--output", output):
+            write_reach_output(output, rs)
     if plot:
         from .. import plotting
 
         fig = plotting.reach_figure(results, preset=preset, bands=rs.bands, compare=rs.compared, overlays=overlays,
                                     preset_e=preset_e)
-        _save_plot(fig, plot, dpi)
+        save_plot(fig, plot, dpi)
     if as_json:
         sys.stdout.write(json.dumps(rs.to_json_document(), allow_nan=False) + "\n")
         return
@@ -143,16 +143,16 @@ def spectrum(
     exp = load_experiment(experiment)
     mdl = get_model(model)
     if plot:
-        _check_out_path(plot, "--plot", _plot_formats())
+        check_out_path(plot, "--plot", plot_formats())
     sp = compute_spectrum(exp, mdl, mass, coupling, bins, method.value)
     if plot:
         from .. import plotting
 
         fig = plotting.experiment_spectrum_figure(exp, mdl, mass, coupling, sp.edges, sp.events, sp.method)
-        _save_plot(fig, plot, dpi)
-    t = _columns_table(
+        save_plot(fig, plot, dpi)
+    t = columns_table(
         f"S spectrum, {exp.name}, model {mdl.label}, m_S = {mass:g} GeV, g_mu = {coupling:g}", ("E_S [GeV]", "events"),
         sp.centres, sp.events, f"total {sp.total:.4g} events (method {sp.method})",
     )
     payload = sp.to_dict()
-    _emit(payload, as_json, t)
+    emit(payload, as_json, t)

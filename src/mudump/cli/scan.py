@@ -294,9 +294,9 @@ def register(app: typer.Typer) -> None:
 
         scan_grid(m_lo, m_hi, m_n, g_lo, g_hi, g_n)  # the checks of mudump reach
         out_path = Path(output)
-        cli._check_out_path(output, "--output", (".parquet",))
+        cli.check_out_path(output, "--output", (".parquet",))
         if plot:
-            cli._check_out_path(plot, "--plot", cli._plot_formats())
+            cli.check_out_path(plot, "--plot", cli.plot_formats())
             if not 1 <= len(grid_d) <= 2:
                 raise ConfigError(f"--plot needs a scan over 1 or 2 fields, this one has {len(grid_d)}")
         ref = reference if reference is not None else opts.get("reference_couplings")
@@ -317,7 +317,7 @@ def register(app: typer.Typer) -> None:
                           highlight=False)
         csv_path = None if no_csv else out_path.with_suffix(".csv")
         if csv_path is not None:
-            cli._check_out_path(str(csv_path), "--output (its CSV copy)", (".csv",))
+            cli.check_out_path(str(csv_path), "--output (its CSV copy)", (".csv",))
         metadata = plan.metadata()
         new_rows: dict[str, dict] = {}
         last = [time.monotonic()]
@@ -338,7 +338,7 @@ def register(app: typer.Typer) -> None:
         elif workers:
             executor = scanmod.default_executor(workers)
         try:
-            with cli._progress() as bar:
+            with cli.progress_bar() as bar:
                 task = bar.add_task(f"scan {plan.base['name']}: design points x models", total=len(keys))
                 scanmod.run_scan(plan, executor, skip=kept, on_row=on_row,
                                  progress=lambda d, n: bar.update(task, completed=d))
@@ -352,13 +352,13 @@ def register(app: typer.Typer) -> None:
         if plot:
             from .. import plotting
 
-            cli._save_plot(plotting.scan_figure(
+            cli.save_plot(plotting.scan_figure(
                 rows, plan.fields, fom.value, title=f"{plan.base.get('label') or plan.base['name']} design scan ({plan.method})",
                 region=plan.region.description), plot, dpi)
         title = (f"Design scan of {plan.base['name']} ({plan.method}): {len(rows)} rows, "
                  f"{len(kept)} from the earlier run; written to {output}")
         payload = {"metadata": metadata, "output": output, "resumed_rows": len(kept), "rows": rows}
-        cli._emit(payload, as_json, _summary_table(rows, plan.fields, title))
+        cli.emit(payload, as_json, _summary_table(rows, plan.fields, title))
 
 
 from ._common import app as _app  # noqa: E402
