@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import time
-import tomllib
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -94,38 +93,61 @@ def _grid_from_toml(tbl, prefix: str = "") -> dict:
     return out
 
 
-_FILE_KEYS = {"experiment", "models", "method", "form_factor", "preset", "reference_couplings", "grid", "masses", "couplings"}
+def _scan_file_schema():
+    """The pydantic schema of a TOML scan file (every key optional; options given on the command
+    line win). ``grid`` is a table of fields, each a list of numbers or {start, stop, num, log}."""
+    from typing import Any, Literal, Union
+
+    from pydantic import BaseModel, ConfigDict, Field
+
+    from .. import choices
+    from ..config import SCHEMA_VERSION
+
+    class _S(BaseModel):
+        model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    class Axis(_S):
+        min: float = Field(allow_inf_nan=False)
+        max: float = Field(allow_inf_nan=False)
+        n: int
+
+    class ScanFile(_S):
+        schema_version: Literal[1] = SCHEMA_VERSION
+        experiment: str = Field(None, min_length=1, max_length=4096)
+        models: Union[str, list[str]] = None
+        method: Literal[tuple(choices.METHODS)] = None  # type: ignore[valid-type]
+        form_factor: Literal[choices.FORM_FACTOR_NAMES] = None  # type: ignore[valid-type]
+        preset: str = None
+        reference_couplings: tuple[float, float] = None
+        grid: dict[str, Any] = None
+        masses: Axis = None
+        couplings: Axis = None
+
+    return ScanFile
 
 
 def load_scan_file(path: str) -> dict:
-    """Read a TOML scan file into plain options; a relative experiment path is taken relative
-    to the scan file."""
+    """Read a TOML scan file into plain options (validated by its schema; one loader for every
+    file type, :mod:`mudump.config`); a relative experiment path is taken relative to the scan
+    file."""
+    from ..config import read_toml, validate
+
     p = Path(path)
     if not p.is_file():
         raise ConfigError(f"--file = {path!r} does not exist")
-    try:
-        doc = tomllib.loads(p.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    unknown = sorted(set(doc) - _FILE_KEYS)
-    if unknown:
-        raise ConfigError(f"{path}: {unknown[0]} is not a known key: allowed {', '.join(sorted(_FILE_KEYS))}")
-    out = {k: doc[k] for k in ("models", "method", "form_factor", "preset", "reference_couplings") if k in doc}
-    if "experiment" in doc:
-        e = str(doc["experiment"])
+    f = validate(_scan_file_schema(), read_toml(p, path), path)
+    out = {k: getattr(f, k) for k in ("models", "method", "form_factor", "preset", "reference_couplings")
+           if getattr(f, k) is not None}
+    if f.experiment is not None:
+        e = f.experiment
         out["experiment"] = str(p.parent / e) if e.endswith(".toml") and not Path(e).is_absolute() else e
     if isinstance(out.get("models"), str):
         out["models"] = [out["models"]]
-    if "grid" in doc:
-        if not isinstance(doc["grid"], dict):
-            raise ConfigError(f"{path}: grid must be a table of field = values")
-        out["grid"] = _grid_from_toml(doc["grid"])
+    if f.grid is not None:
+        out["grid"] = _grid_from_toml(f.grid)
     for axis in ("masses", "couplings"):
-        if axis in doc:
-            t = doc[axis]
-            if not isinstance(t, dict) or set(t) - {"min", "max", "n"}:
-                raise ConfigError(f"{path}: [{axis}] takes min, max and n")
-            out[axis] = t
+        if getattr(f, axis) is not None:
+            out[axis] = getattr(f, axis).model_dump()
     return out
 
 
