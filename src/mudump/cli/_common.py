@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .. import choices
+from ..kinds import KINDS
 from ..errors import MudumpError
 
 app = typer.Typer(
@@ -53,6 +54,11 @@ Method = Enum("Method", {m: m for m in choices.METHODS}, type=str)
 FormFactor = Enum("FormFactor", {f: f for f in choices.FORM_FACTOR_NAMES}, type=str)
 Acceptance = Enum("Acceptance", {a: a for a in choices.ACCEPTANCES}, type=str)
 FigureOfMerit = Enum("FigureOfMerit", {f: f for f in choices.FIGURES_OF_MERIT}, type=str)
+Kind = Enum("Kind", {k: k for k in KINDS}, type=str)
+#: The approximations exact tree level is compared with (``mudump ratio --versus``).
+Versus = Enum("Versus", {m: m for m in choices.METHODS if m != choices.DEFAULT_METHOD}, type=str)
+#: Methods with an angular distribution, which the event generator needs.
+EventMethod = Enum("EventMethod", {m: m for m in ("etl", "ww")}, type=str)
 MassOpt = Annotated[float, typer.Option("--mass", help="S mass in GeV.")]
 CouplingOpt = Annotated[float, typer.Option("--coupling", help="Muon coupling g_mu.")]
 DpiOpt = Annotated[int, typer.Option("--dpi", min=50, max=1200, help="Resolution of a PNG plot (dots per inch; the figure is one journal column, 3.4 in wide).")]

@@ -100,7 +100,6 @@ def _scan_file_schema():
 
     from pydantic import BaseModel, ConfigDict, Field
 
-    from .. import choices
     from ..config import SCHEMA_VERSION
 
     class _S(BaseModel):
