@@ -41,7 +41,8 @@ def main(argv: list[str] | None = None) -> None:
             err.print(ctx.get_help(), markup=False, highlight=False)
         else:
             hint = f" (see 'mudump {ctx.info_name} --help')" if ctx is not None and ctx.parent else ""
-            err.print(f"error: {exc.format_message()}{hint}", markup=False, highlight=False, soft_wrap=True)
+            message = exc.format_message().replace("Value error, ", "")
+            err.print(f"error: {message}{hint}", markup=False, highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code or 2)
     finally:
         undo_edge()
