@@ -119,6 +119,27 @@ class Experiment(_Strict):
     signature: Signature
     statistics: Statistics = Statistics()
 
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        from .._checks import name_problem
+
+        problem = name_problem(v)
+        if problem:
+            raise ValueError(problem)
+        return v
+
+    @model_validator(mode="after")
+    def _label_draws(self):
+        from .._checks import check_mathtext
+
+        try:
+            check_mathtext("label", self.label)
+            check_mathtext("label", self.legend)  # the label as the legend shows it
+        except MudumpError as exc:
+            raise ValueError(str(exc)) from None
+        return self
+
     @model_validator(mode="after")
     def _cut_below_beam(self):
         if self.signature.e_cut_GeV >= self.beam.energy_GeV:
@@ -148,6 +169,10 @@ def preset_names() -> list[str]:
 
 
 def _format_validation(where: str, exc: ValidationError) -> str:
+    """The one line for a validation error of any mudump TOML file: ``where: field: what is
+    wrong``; a user's value is echoed bounded (:func:`mudump._checks.echo`)."""
+    from .._checks import echo
+
     e = exc.errors()[0]
     loc = ".".join(str(p) for p in e["loc"])
     msg = e["msg"].removeprefix("Value error, ")
@@ -156,11 +181,11 @@ def _format_validation(where: str, exc: ValidationError) -> str:
     elif e["type"] == "extra_forbidden":
         msg = "is not a known field"
     elif e["type"] == "int_type":
-        msg = f"must be a whole number, not {e['input']!r}"
+        msg = f"must be a whole number, not {echo(e['input'])}"
     elif e["type"] == "float_type":
-        msg = f"must be a number, not {e['input']!r}"
+        msg = f"must be a number, not {echo(e['input'])}"
     elif e["type"] == "string_type":
-        msg = f"must be a string, not {e['input']!r}"
+        msg = f"must be a string, not {echo(e['input'])}"
     more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
     return f"{where}: {loc}: {msg}{more}" if loc else f"{where}: {msg}{more}"
 
@@ -175,18 +200,20 @@ def parse_experiment(data: dict, where: str = "experiment") -> Experiment:
 
 def load_experiment(name_or_path: "str | Path | Experiment") -> Experiment:
     """An experiment by preset name (``na64mu``, ``fnal-mu``) or by path to a TOML file."""
+    from .._checks import echo, is_existing_path
+
     if isinstance(name_or_path, Experiment):
         return name_or_path
     text_name = str(name_or_path)
     path = Path(text_name)
-    if path.suffix == ".toml" or path.exists():
-        if not path.is_file():
-            raise ConfigError(f"experiment file {text_name!r} does not exist")
+    if path.suffix == ".toml" or is_existing_path(path):
+        if not is_existing_path(path) or not path.is_file():
+            raise ConfigError(f"experiment file {echo(text_name)} does not exist")
         where, raw = str(path), path.read_bytes()
     else:
         if text_name not in preset_names():
             raise UnknownNameError(
-                f"experiment = {text_name!r} is unknown: use a preset ({', '.join(preset_names())}) or a path to a .toml file"
+                f"experiment = {echo(text_name)} is unknown: use a preset ({', '.join(preset_names())}) or a path to a .toml file"
             )
         where = f"preset {text_name}"
         raw = resources.files(__package__).joinpath("presets", f"{text_name}.toml").read_bytes()

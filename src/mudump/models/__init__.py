@@ -24,7 +24,7 @@ from typing import Literal, Mapping, Optional
 
 import numpy as np
 
-from .._checks import check_range
+from .._checks import check_range, echo, is_existing_path
 from ..constants import LEPTONS
 from ..errors import ConfigError, DomainError, MudumpWarning, UnknownNameError
 from . import scalar, widths
@@ -238,7 +238,9 @@ ScalarModel = Model
 
 
 def _schema():
-    from pydantic import BaseModel, ConfigDict, Field, model_validator
+    from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+    from .._checks import check_mathtext, name_problem
 
     class _S(BaseModel):
         model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
@@ -282,7 +284,7 @@ def _schema():
             return self
 
     class ModelFile(_S):
-        name: str = Field(min_length=1)
+        name: str
         alias: str = ""
         description: str = ""
         reference: str = ""
@@ -291,6 +293,22 @@ def _schema():
         couplings: Couplings = Couplings()
         kinetic_mixing: Optional[KineticMixing] = None
         dark_sector: Optional[Dark] = None
+
+        @field_validator("name")
+        @classmethod
+        def _name(cls, v: str) -> str:
+            problem = name_problem(v)
+            if problem:
+                raise ValueError(problem)
+            return v
+
+        @field_validator("coupling_label")
+        @classmethod
+        def _label_draws(cls, v: str) -> str:
+            try:
+                return check_mathtext("coupling_label", v)
+            except ConfigError as exc:
+                raise ValueError(str(exc).removeprefix("coupling_label = ")) from None
 
         @model_validator(mode="after")
         def _neutrinos_need_spin_1(self):
@@ -381,16 +399,16 @@ def get_model(name: "str | Path | Model") -> Model:
         return name
     text = str(name)
     path = Path(text)
-    if path.suffix == ".toml" or (len(text) > 2 and path.exists()):
-        if not path.is_file():
-            raise ConfigError(f"model file {text!r} does not exist")
+    if path.suffix == ".toml" or (len(text) > 2 and is_existing_path(path)):
+        if not is_existing_path(path) or not path.is_file():
+            raise ConfigError(f"model file {echo(text)} does not exist")
         return parse_model(_read_toml(path.read_bytes(), str(path)), str(path))
     key = _normalise(text)
     for m in presets().values():
-        if key in (_normalise(m.name), _normalise(m.alias)):
+        if key and key in {_normalise(m.name), _normalise(m.alias)} - {""}:  # "" or "???" names no model
             return m
     accepted = ", ".join(f"{m.name} or {m.alias}" if m.alias else m.name for m in presets().values())
-    raise UnknownNameError(f"model = {text!r} is unknown: allowed {accepted}, or a path to a .toml model file")
+    raise UnknownNameError(f"model = {echo(text)} is unknown: allowed {accepted}, or a path to a .toml model file")
 
 
 class _Models(Mapping):
