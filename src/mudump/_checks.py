@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from functools import lru_cache
+
 import numpy as np
 
 from .errors import ConfigError, DomainError
@@ -125,17 +128,30 @@ def check_mathtext(field: str, text: str) -> str:
         raise ConfigError(f"{field} must be a string, not {echo(text)}")
     if "$" not in text:
         return text
+    reason = _mathtext_problem(text)
+    if reason:
+        raise ConfigError(f"{field} = {echo(text)} is not valid matplotlib mathtext: {reason}")
+    return text
+
+
+_MATHTEXT_LOCK = threading.Lock()
+
+
+@lru_cache(maxsize=512)
+def _mathtext_problem(text: str) -> str:
+    """matplotlib's reason for refusing ``text``, or "" (one parse per text; the parser is
+    shared, hence the lock: concurrent parses corrupt its state)."""
     from matplotlib import cbook
 
     if not cbook.is_math_text(text):  # an odd number of unescaped $: drawn as plain text
-        return text
+        return ""
     from matplotlib.mathtext import MathTextParser
 
-    try:
-        MathTextParser("path").parse(text, dpi=72)
-    except (ValueError, RuntimeError) as exc:
-        lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
-        reason = next((ln.split(": ", 1)[1] for ln in lines if "Exception: " in ln), lines[-1] if lines else "")
-        reason = reason.split("  (at char")[0]
-        raise ConfigError(f"{field} = {echo(text)} is not valid matplotlib mathtext: {reason}") from None
-    return text
+    with _MATHTEXT_LOCK:
+        try:
+            MathTextParser("path").parse(text, dpi=72)
+        except (ValueError, RuntimeError) as exc:
+            lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+            reason = next((ln.split(": ", 1)[1] for ln in lines if "Exception: " in ln), lines[-1] if lines else "")
+            return reason.split("  (at char")[0] or "cannot be parsed"
+    return ""

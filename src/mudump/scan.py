@@ -66,7 +66,7 @@ from .production.formfactors import DEFAULT_FORM_FACTOR, check_form_factor
 from .reach import DEFAULT_COUPLINGS, DEFAULT_MASSES, reach, with_thresholds
 
 #: Format of the rows and of the key hash; bump it when either changes meaning.
-SCAN_VERSION = 1
+SCAN_VERSION = 2  # 2: limits with a background are CLs (mudump.statistics); rows record the limit
 #: Work estimate for task sizing (seconds on one core of the development machine, fnal-mu, etl):
 #: one production table computed from scratch (its PUMAS tables already loaded), and the reach
 #: of one (point, model) at one mass once the table exists (200 couplings). Only the task size
@@ -430,6 +430,8 @@ def _row(plan: ScanPlan, i: int, model: str, result) -> dict:
     row = {"key": plan.key(values, model), "experiment": plan.base["name"]}
     row.update({f: v for f, v in zip(plan.fields, values)})
     row.update(model=mdl.name, model_name=mdl.alias, method=plan.method, form_factor=plan.form_factor)
+    lim = exp.statistics.limit() if isinstance(exp, Experiment) and not isinstance(result, str) else None
+    row.update(limit_method=lim.method if lim else None, signal_events_limit=lim.n_up if lim else None)
     if isinstance(result, str):
         row.update(dict.fromkeys(FIGURES_OF_MERIT), mass_GeV=[], g_low=[], g_high=[], error=result)
     else:

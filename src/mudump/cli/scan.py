@@ -137,6 +137,7 @@ def _arrow_table(rows: list[dict], fields: list[str], metadata: dict):
     cols = [("key", pa.string()), ("experiment", pa.string())]
     cols += [(f, pa.float64()) for f in fields]
     cols += [("model", pa.string()), ("model_name", pa.string()), ("method", pa.string()), ("form_factor", pa.string())]
+    cols += [("limit_method", pa.string()), ("signal_events_limit", pa.float64())]
     from ..scan import FIGURES_OF_MERIT
 
     cols += [(f, pa.float64()) for f in FIGURES_OF_MERIT]

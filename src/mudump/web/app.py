@@ -413,14 +413,15 @@ def rescaled(base, experiment):
     :func:`mudump.reach.reach`, by root finding on the exact event function of ``experiment``
     (:func:`mudump.signal.experiment_yield`, whose tables are in memory)."""
     scale = experiment.beam.muons_on_target / base.experiment.beam.muons_on_target
-    n_up = reachmod.poisson_upper_limit(experiment.statistics.confidence_level, experiment.statistics.background)
+    limit = experiment.statistics.limit()  # the library's limit (CLs with a background)
+    n_up = limit.n_up
     events = base.events * scale
     intervals = []
     for i, m in enumerate(base.masses):
         n_of_g = signal.experiment_yield(experiment, base.model, m, base.method, base.form_factor)
         intervals.append(reachmod._intervals(base.couplings, events[i], n_up, lambda g, f=n_of_g: f(g)[0]))
     return reachmod.ReachResult(experiment, base.model, base.method, experiment.statistics.confidence_level, n_up,
-                                base.masses, base.couplings, events, intervals, base.form_factor, base.acceptance)
+                                base.masses, base.couplings, events, intervals, base.form_factor, base.acceptance, limit)
 
 
 def contours(r) -> list[dict]:
