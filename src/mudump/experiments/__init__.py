@@ -168,6 +168,10 @@ def preset_names() -> list[str]:
     return sorted(p.name[:-5] for p in resources.files(__package__).joinpath("presets").iterdir() if p.name.endswith(".toml"))
 
 
+_BOUNDS = {"greater_than": (">", "gt"), "greater_than_equal": (">=", "ge"), "less_than": ("<", "lt"),
+           "less_than_equal": ("<=", "le")}
+
+
 def _format_validation(where: str, exc: ValidationError) -> str:
     """The one line for a validation error of any mudump TOML file: ``where: field: what is
     wrong``; a user's value is echoed bounded (:func:`mudump._checks.echo`)."""
@@ -186,6 +190,13 @@ def _format_validation(where: str, exc: ValidationError) -> str:
         msg = f"must be a number, not {echo(e['input'])}"
     elif e["type"] == "string_type":
         msg = f"must be a string, not {echo(e['input'])}"
+    elif e["type"] in _BOUNDS and isinstance(e.get("input"), (int, float)):
+        from .._checks import fmt_number
+
+        op, key = _BOUNDS[e["type"]]
+        more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
+        return (f"{where}: {loc} = {fmt_number(e['input'])} is not allowed: need {loc} {op} "
+                f"{fmt_number(e['ctx'][key])}{more}")
     more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
     return f"{where}: {loc}: {msg}{more}" if loc else f"{where}: {msg}{more}"
 
