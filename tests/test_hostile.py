@@ -133,3 +133,86 @@ def test_check_mathtext_names_the_field():
         with pytest.raises(ConfigError, match=reason) as exc:
             check_mathtext("overlay.label", bad)
         assert str(exc.value).startswith("overlay.label = ") and "\n" not in str(exc.value)
+
+
+# -- processes: a killed scan leaves no worker behind ------------------------------------------
+
+def _descendants(pid: int) -> set[int]:
+    """Every live process below ``pid`` (Linux /proc), zombies excluded."""
+    import os
+
+    children: dict[int, list[int]] = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/stat") as fh:
+                stat = fh.read()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        if fields[0] != "Z":
+            children.setdefault(int(fields[1]), []).append(int(d))
+    out, todo = set(), [pid]
+    while todo:
+        for c in children.get(todo.pop(), []):
+            if c not in out:
+                out.add(c)
+                todo.append(c)
+    return out
+
+
+def _alive(pids) -> set[int]:
+    import os
+
+    alive = set()
+    for p in pids:
+        try:
+            with open(f"/proc/{p}/stat") as fh:
+                if fh.read().rsplit(")", 1)[1].split()[0] != "Z":
+                    alive.add(p)
+        except OSError:
+            pass
+    return alive
+
+
+@pytest.mark.skipif(not __import__("sys").platform.startswith("linux"), reason="/proc and PR_SET_PDEATHSIG are Linux")
+@pytest.mark.parametrize("signame", ["SIGTERM", "SIGKILL"])
+def test_killed_scan_leaves_no_worker(tmp_path, signame):
+    """What `timeout` and batch schedulers do: SIGTERM (then SIGKILL) to the scan. No worker may
+    go on computing; SIGTERM also saves the rows done and says how to resume (exit 143)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "s.parquet"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mudump.cli", "scan", "fnal-mu", "--grid", "target.length_m=0.5:3:40", "--model", "B",
+         "--workers", "2", "--n-masses", "2000", "--n-couplings", "2000", "--output", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        below: set[int] = set()
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and len(below) < 3:  # fork server + 2 workers
+            time.sleep(0.2)
+            below = _descendants(proc.pid)
+            assert proc.poll() is None, proc.communicate()
+        assert len(below) >= 3, below
+        time.sleep(1.0)  # the workers are computing
+        os.kill(proc.pid, getattr(signal, signame))
+        _, err = proc.communicate(timeout=120)
+        deadline = time.monotonic() + 20
+        while _alive(below) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not _alive(below), f"still running after the scan was killed: {_alive(below)}"
+        if signame == "SIGTERM":
+            assert proc.returncode == 143, err
+            assert "run the same command again to resume" in err and out.exists(), err
+            assert "Traceback" not in err
+        else:
+            assert proc.returncode == -signal.SIGKILL
+    finally:
+        if proc.poll() is None:
+            proc.kill()

@@ -57,6 +57,9 @@ def reach(
     check_form_factor(form_factor)
     if compare is not None:
         compare = check_method(compare)
+    if acceptance == "mc" and "iww" in (*methods, compare):
+        raise MudumpError("--acceptance mc needs a method with an angular distribution (etl or ww): "
+                          f"--{'compare' if compare == 'iww' and 'iww' not in methods else 'method'} iww has none")
     from ..overlays import load_overlay
 
     overlays = [load_overlay(f) for f in (overlay or [])]
@@ -88,8 +91,9 @@ def reach(
 
         def scan(e, meth, ff):
             task = bar.add_task(f"{e.name}, model {mdl.label}, {meth}/{ff}", total=masses.size)
-            return reachmod.reach(e, mdl, masses, couplings, meth, progress=lambda i, n: bar.update(task, completed=i),
-                                  form_factor=ff, acceptance=acceptance if meth != "iww" else "none",
+            # the total is the library's (the threshold masses it adds included)
+            return reachmod.reach(e, mdl, masses, couplings, meth, progress=lambda i, n: bar.update(task, completed=i, total=n),
+                                  form_factor=ff, acceptance=acceptance,
                                   mc_events=mc_events)
 
         for e, meth in zip(exps, methods):
