@@ -96,10 +96,18 @@ CASES: list[tuple[str, tuple[str, ...], dict[str, str], str]] = [
      "couplings.e: must be a number"),
     ("model-kind-unknown", ("decay", "{tmp}/m.toml", *DECAY), {"m.toml": model(k=('kind = "scalar"', 'kind = "tensor"'))},
      "kind"),
+    # -- one energy range everywhere (mudump.constants.E_MAX_GEV = 1e5 GeV)
+    ("xsec-energy-huge", ("xsec", "--material", "Pb", "--energy", "1e9", "--mass", "0.1"), {}, "energy_GeV <= 100000"),
+    ("ratio-energy-huge", ("ratio", "--material", "Pb", "--energy", "1e9"), {}, "energy_GeV <= 100000"),
+    ("material-energy-huge", ("material", "Pb", "--energy", "1e9"), {}, "energy_GeV <= 100000"),
+    ("exp-energy-huge", ("reach", "{tmp}/e.toml", "--model", "B"), {"e.toml": exp(n=("energy_GeV = 160.0", "energy_GeV = 1e9"))},
+     "beam.energy_GeV <= 100000"),
+    ("ratio-versus-etl", ("ratio", "--material", "Pb", "--energy", "160", "--versus", "etl"), {}, "--versus etl"),
+    ("ratio-versus-unknown", ("ratio", "--material", "Pb", "--energy", "160", "--versus", "xyz"), {}, "method"),
     # -- rounding must not make a message contradict itself
     ("mass-just-above", ("decay", "B", "--mass", "1.0000001", "--coupling", "1e-3"), {}, "mass_GeV = 1.0000001 "),
     ("ratio-mass-min-at-top", ("ratio", "--material", "Pb", "--energy", "160", "--mass-min", "1"), {},
-     "mass_max_GeV"),
+     "mass_min_GeV = 1 leaves no mass range"),
 ]
 
 

@@ -42,6 +42,11 @@ G_CM3_TO_KG_M3: float = 1e3
 #: MeV cm^2/g -> GeV m^2/kg  (mass stopping power).
 MEV_CM2_G_TO_GEV_M2_KG: float = 1e-3 * 1e-4 / 1e-3
 
+#: Largest muon (beam) energy, total, in GeV, accepted by every door (experiment files, xsec,
+#: ratio, material, the explorer): 100 TeV. The production kernels are tested up to it (ETL
+#: approaches IWW there, tests/test_etl.py) and beam-dump proposals stay far below it.
+E_MAX_GEV: float = 1e5
+
 # Names computed from the libraries (documented here; values in _library_values()):
 #: ALPHA: fine-structure constant alpha(0), CODATA (scipy.constants), ~1/137.035999.
 #: HBARC_GEV_M: hbar*c in GeV*m, CODATA: 197.3269804 MeV fm = 1.973269804e-16 GeV m.
@@ -55,7 +60,7 @@ _DERIVED_NAMES = ("GEV2_TO_M2", "LEPTONS")
 #: Particle names whose PDG IDs are kept in the cached table (the rest go to ``particle``).
 PDG_NAMES = ("e-", "e+", "mu-", "mu+", "tau-", "tau+", "gamma")
 
-__all__ = ["M2_TO_CM2", "G_CM3_TO_KG_M3", "MEV_CM2_G_TO_GEV_M2_KG", *_LIBRARY_NAMES, *_DERIVED_NAMES, "pdg_id"]
+__all__ = ["M2_TO_CM2", "G_CM3_TO_KG_M3", "MEV_CM2_G_TO_GEV_M2_KG", "E_MAX_GEV", *_LIBRARY_NAMES, *_DERIVED_NAMES, "pdg_id"]
 
 
 def compute_library_values() -> dict:

@@ -35,6 +35,7 @@ from . import data
 from ._checks import check_range
 from . import cache as _cache
 from .constants import ALPHA, G_CM3_TO_KG_M3, M_MU, N_AVOGADRO
+from .constants import E_MAX_GEV as _E_MAX_GEV
 from .errors import ConfigError, MudumpError, UnknownNameError
 from .progress import task
 from .nuclei import Nucleus, nucleus
@@ -155,8 +156,9 @@ def get_material(name: "str | Material") -> Material:
     return Material.from_mass_fractions(nuc.symbol, el.density, {nuc.symbol: 1.0}, source="periodictable density")
 
 
-#: Largest muon energy (GeV) for the energy-loss tables (PUMAS tabulates up to 1e9 GeV kinetic).
-E_MAX_GEV = 1e6
+#: Largest muon energy (GeV) accepted: mudump's one energy range (:data:`mudump.constants.E_MAX_GEV`;
+#: PUMAS tabulates up to 1e9 GeV kinetic).
+E_MAX_GEV = _E_MAX_GEV
 
 
 def _check_energy(energy, at_rest_ok=False):

@@ -15,7 +15,7 @@ from typing import Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from ..constants import M_MU
+from ..constants import E_MAX_GEV, M_MU
 from ..errors import ConfigError, MudumpError, UnknownNameError
 
 
@@ -28,7 +28,7 @@ class Beam(_Strict):
 
     lepton: Literal["mu"] = "mu"
     charge: Literal["+", "-"] = "+"
-    energy_GeV: float = Field(gt=M_MU, le=1e5, allow_inf_nan=False, description="muon total energy in GeV")
+    energy_GeV: float = Field(gt=M_MU, le=E_MAX_GEV, allow_inf_nan=False, description="muon total energy in GeV")
     muons_on_target: float = Field(gt=0, allow_inf_nan=False)
 
 

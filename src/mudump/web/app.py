@@ -50,6 +50,7 @@ from .. import plotting
 from .. import reach as reachmod
 from .. import signal
 from .._checks import check_range
+from ..constants import E_MAX_GEV
 from ..errors import MudumpError, UnknownNameError
 from ..jsonio import plain
 from ..reach import scan_grid
@@ -816,7 +817,7 @@ def create_app(allowed_hosts: Optional[list[str]] = None) -> FastAPI:
         check_range("coupling", req.coupling, 0.0, COUPLING_MAX, lo_open=True)
         e_lo = 1.001 * req.mass_GeV if req.energy_min_GeV is None else req.energy_min_GeV
         check_range("energy_min_GeV", e_lo, req.mass_GeV, unit="GeV")
-        check_range("energy_max_GeV", req.energy_max_GeV, e_lo, 1e5, lo_open=True, unit="GeV")
+        check_range("energy_max_GeV", req.energy_max_GeV, e_lo, E_MAX_GEV, lo_open=True, unit="GeV")
         return mdl, np.geomspace(e_lo, req.energy_max_GeV, req.n_energies)
 
     @app.post("/api/decay-length")
