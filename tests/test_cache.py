@@ -303,3 +303,25 @@ def test_damaged_mulder_table_is_rebuilt(tmp_path, monkeypatch):
     with pytest.warns(CacheWarning, match="energy-loss table for Al\\) is damaged"):
         again = float(EnergyLoss(al).dEdz(3.0))
     assert again == good  # same PUMAS computation, same file contents
+
+
+def test_edited_constants_are_not_used(tmp_path):
+    """The cached constants table (mudump.constants) carries the SHA-256 of its values: edited by
+    hand (M_MU = 0.2), it is recomputed from scipy and particle with one warning line, never used."""
+    import json
+    import subprocess
+    import sys
+
+    env = {**os.environ, "MUDUMP_CACHE_DIR": str(tmp_path)}
+    code = "from mudump import constants; print(repr(constants.M_MU))"
+    first = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    (path,) = tmp_path.glob("constants-*.json")
+    doc = json.loads(path.read_text())
+    doc["M_MU"] = 0.2
+    path.write_text(json.dumps(doc))
+    cmd = [sys.executable, "-m", "mudump.cli", "decay", "B", "--mass", "0.3", "--coupling", "1e-3", "--json"]
+    run = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert "physical constants) was edited or damaged" in run.stderr and run.stderr.count("\n") == 1
+    again = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert again.stdout == first.stdout and float(again.stdout) != 0.2 and again.stderr == ""

@@ -21,7 +21,9 @@ libraries once and kept in a small JSON table in the user cache (``constants-<ke
 whose key is the identity of the installed ``particle`` and ``scipy`` (their paths and the
 modification times of their package files): installing another version of either gives a new
 key, so the table is regenerated from the libraries on the next use, never stale. The file
-records the library versions it came from (provenance). The names below are module attributes
+records the library versions it came from (provenance) and the SHA-256 of its values: a table
+edited by hand (``M_MU = 0.2``) or damaged no longer matches it, and is recomputed from the
+libraries with a one-line warning instead of being used. The names below are module attributes
 computed on first access (PEP 562 module ``__getattr__``), so ``import mudump.constants`` costs
 nothing until a number is used. If the cache is not writable the values are simply recomputed.
 """
@@ -107,10 +109,15 @@ def _library_key() -> str:
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:20]
 
 
+def _digest(values: dict) -> str:
+    """SHA-256 of the values' canonical JSON text (sorted keys)."""
+    return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()
+
+
 @cache
 def _library_values() -> dict:
-    """The library constants, from the cached table when it matches the installed libraries,
-    else computed and cached (see the module docstring)."""
+    """The library constants, from the cached table when it matches the installed libraries and
+    its checksum, else computed and cached (see the module docstring)."""
     from .cache import cache_dir
 
     try:
@@ -120,17 +127,27 @@ def _library_values() -> dict:
     try:
         with open(path, encoding="utf-8") as fh:
             values = json.load(fh)
-        if all(isinstance(values.get(k), float) for k in _LIBRARY_NAMES) and set(values.get("pdg_ids", ())) == set(
+        recorded = values.pop("sha256", None)
+        if recorded is None:  # written by mudump 0.1 (no checksum): recomputed silently
+            pass
+        elif recorded != _digest(values):
+            import warnings
+
+            from .cache import CacheWarning
+
+            warnings.warn(f"cache entry {path} (physical constants) was edited or damaged (its SHA-256 differs); "
+                          "recomputed from scipy and particle", CacheWarning, stacklevel=3)
+        elif all(isinstance(values.get(k), float) for k in _LIBRARY_NAMES) and set(values.get("pdg_ids", ())) == set(
             PDG_NAMES
         ):
             return values
-    except (OSError, TypeError, ValueError, AttributeError):
+    except (OSError, TypeError, ValueError, AttributeError, KeyError):
         pass
     values = compute_library_values()
     if path is not None:
         try:
             tmp = path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(values, indent=1), encoding="utf-8")
+            tmp.write_text(json.dumps({**values, "sha256": _digest(values)}, indent=1), encoding="utf-8")
             tmp.replace(path)
         except OSError:  # read-only cache: recompute next time
             pass
