@@ -148,7 +148,7 @@ def test_refused_point_is_recorded_not_raised():
     p = plan(grid={"target.length_m": [-1.0, 1.0], "signature.e_cut_GeV": [0.0, 5.0]})
     rows = S.run_scan(p, S.serial_executor())
     errs = {(r["target.length_m"], r["signature.e_cut_GeV"]): r["error"] for r in rows}
-    assert "target.length_m" in errs[(-1.0, 0.0)] and "greater than 0" in errs[(-1.0, 0.0)]
+    assert "target.length_m" in errs[(-1.0, 0.0)] and "need target.length_m > 0" in errs[(-1.0, 0.0)]
     assert "e_cut_GeV" in errs[(1.0, 5.0)] and "below beam.energy_GeV" in errs[(1.0, 5.0)]
     assert errs[(1.0, 0.0)] is None
     bad = [r for r in rows if r["error"]]
@@ -250,7 +250,7 @@ def test_cli_refused_value_is_per_point(capsys, tmp_path):
                        "--output", str(tmp_path / "o.parquet"), "--json", *CLI_GRID)
     assert code == 0, err
     rows = json.loads(o)["rows"]
-    assert "greater than 0" in rows[0]["error"] and rows[1]["error"] is None and rows[1]["best_g_mu"] > 0
+    assert "need target.length_m > 0" in rows[0]["error"] and rows[1]["error"] is None and rows[1]["best_g_mu"] > 0
 
 
 def test_cli_scheduler_runs_on_dask(capsys, tmp_path):

@@ -66,7 +66,7 @@ from .production.formfactors import DEFAULT_FORM_FACTOR, check_form_factor
 from .reach import DEFAULT_COUPLINGS, DEFAULT_MASSES, reach, with_thresholds
 
 #: Format of the rows and of the key hash; bump it when either changes meaning.
-SCAN_VERSION = 1
+SCAN_VERSION = 2  # 2: limits with a background are CLs (mudump.statistics); rows record the limit
 #: Work estimate for task sizing (seconds on one core of the development machine, fnal-mu, etl):
 #: one production table computed from scratch (its PUMAS tables already loaded), and the reach
 #: of one (point, model) at one mass once the table exists (200 couplings). Only the task size
@@ -390,7 +390,9 @@ def _chunks(n_masses: int, n_points: int, n_models: int, task_seconds: float) ->
 
 def default_executor(max_workers: Optional[int] = None) -> Executor:
     """A local process pool over all cores (``os.process_cpu_count()`` where it exists). Workers
-    start from a fork server that has imported mudump once (POSIX), else by spawning."""
+    start from a fork server that has imported mudump once (POSIX), else by spawning. Each
+    worker ends with the process that created the pool (:func:`_worker_init`), so a killed scan
+    leaves no worker computing; :func:`stop_executor` ends them at once."""
     import multiprocessing as mp
 
     n = max_workers or getattr(os, "process_cpu_count", os.cpu_count)() or 1
@@ -400,7 +402,70 @@ def default_executor(max_workers: Optional[int] = None) -> Executor:
         ctx.set_forkserver_preload(["mudump.scan"])
     else:
         ctx = mp.get_context("spawn")
-    return ProcessPoolExecutor(max_workers=n, mp_context=ctx)
+    return ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_worker_init, initargs=(os.getpid(),))
+
+
+#: Seconds between two checks, in each pool worker, that the scan's process is still there.
+WATCH_SECONDS = 0.5
+
+
+def _process_gone(pid: int) -> bool:
+    """True if process ``pid`` has ended (a zombie counts as ended: killed, not yet reaped)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            return fh.read().rsplit(b")", 1)[1].split()[0] == b"Z"
+    except FileNotFoundError:
+        return True
+    except OSError:  # no /proc (macOS, BSD): signal 0 tells if the pid exists
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        except OSError:
+            return False
+        return False
+
+
+def _worker_init(owner: int) -> None:
+    """In each pool worker: end when the scan's process ``owner`` ends, however it ends (SIGKILL
+    included), so that no worker goes on computing for nobody. A daemon thread checks every
+    :data:`WATCH_SECONDS`. (A worker's parent is the fork server, which itself lives as long as
+    any worker: the parent-death signal of Linux cannot be used for this.) Also shows mudump's
+    warnings as one line on stderr (``warning: ...``), as the command line does."""
+    import sys
+    import threading
+    import time
+    import warnings
+
+    from .errors import MudumpWarning
+
+    def watch():
+        while not _process_gone(owner):
+            time.sleep(WATCH_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="mudump-owner-watch", daemon=True).start()
+    shown = warnings.showwarning
+
+    def one_line(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, MudumpWarning):
+            sys.stderr.write(f"warning: {message}\n")
+        else:
+            shown(message, category, filename, lineno, file, line)
+
+    warnings.showwarning = one_line
+
+
+def stop_executor(executor: Executor) -> None:
+    """Shut an executor down now: pending tasks cancelled and, for a process pool, the workers
+    killed (a running task is not waited for). For an interrupted or terminated scan."""
+    procs = getattr(executor, "_processes", None) or {}  # ProcessPoolExecutor's workers (no public API before 3.14)
+    for p in list(procs.values()):
+        try:
+            p.kill()
+        except (OSError, AttributeError):
+            pass
+    executor.shutdown(wait=False, cancel_futures=True)
 
 
 class _Inline(Executor):
@@ -426,6 +491,8 @@ def _row(plan: ScanPlan, i: int, model: str, result) -> dict:
     row = {"key": plan.key(values, model), "experiment": plan.base["name"]}
     row.update({f: v for f, v in zip(plan.fields, values)})
     row.update(model=mdl.name, model_name=mdl.alias, method=plan.method, form_factor=plan.form_factor)
+    lim = exp.statistics.limit() if isinstance(exp, Experiment) and not isinstance(result, str) else None
+    row.update(limit_method=lim.method if lim else None, signal_events_limit=lim.n_up if lim else None)
     if isinstance(result, str):
         row.update(dict.fromkeys(FIGURES_OF_MERIT), mass_GeV=[], g_low=[], g_high=[], error=result)
     else:
@@ -515,6 +582,10 @@ def run_scan(
                             on_row(rows[(i, m)])
                         if progress:
                             progress(done, total)
+    except BaseException:  # Ctrl-C, SIGTERM: no task is waited for
+        if own:
+            stop_executor(ex)
+        raise
     finally:
         if own:
             ex.shutdown(wait=True, cancel_futures=True)
@@ -531,6 +602,6 @@ def scan(experiment, grid, models, executor: Optional[Executor] = None, **option
 
 __all__ = [
     "FIGURES_OF_MERIT", "ReferenceRegion", "ScanPlan", "check_grid", "default_executor", "figures_of_merit",
-    "numeric_fields", "plan_scan", "reference_region", "region_fraction", "run_scan", "scan", "serial_executor",
+    "numeric_fields", "plan_scan", "reference_region", "region_fraction", "run_scan", "scan", "serial_executor", "stop_executor",
     "target_key",
 ]

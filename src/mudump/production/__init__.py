@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._checks import check_range
-from ..constants import GEV2_TO_M2, LEPTONS
+from ..constants import E_MAX_GEV, GEV2_TO_M2, LEPTONS
 from ..errors import DomainError, UnknownNameError
 from . import etl_table, iww, ww
 from .flux import photon_flux
@@ -65,7 +65,7 @@ def _components(target) -> list[tuple[Nucleus, float]]:
 
 def _check_kinematics(energy, m_S, m_l):
     check_range("mass_GeV", m_S, 0.0, lo_open=True, unit="GeV")
-    energy = check_range("energy_GeV", energy, m_l, lo_open=True, unit="GeV")
+    energy = check_range("energy_GeV", energy, m_l, E_MAX_GEV, lo_open=True, unit="GeV")
     threshold = np.asarray(m_S, dtype=float) + m_l
     if np.any(energy <= threshold):
         raise DomainError(f"energy_GeV must exceed mass_GeV + m_lepton = {float(np.min(threshold)):g} GeV to produce S")

@@ -50,6 +50,7 @@ from .. import plotting
 from .. import reach as reachmod
 from .. import signal
 from .._checks import check_range
+from ..constants import E_MAX_GEV
 from ..errors import MudumpError, UnknownNameError
 from ..jsonio import plain
 from ..reach import scan_grid
@@ -413,14 +414,15 @@ def rescaled(base, experiment):
     :func:`mudump.reach.reach`, by root finding on the exact event function of ``experiment``
     (:func:`mudump.signal.experiment_yield`, whose tables are in memory)."""
     scale = experiment.beam.muons_on_target / base.experiment.beam.muons_on_target
-    n_up = reachmod.poisson_upper_limit(experiment.statistics.confidence_level, experiment.statistics.background)
+    limit = experiment.statistics.limit()  # the library's limit (CLs with a background)
+    n_up = limit.n_up
     events = base.events * scale
     intervals = []
     for i, m in enumerate(base.masses):
         n_of_g = signal.experiment_yield(experiment, base.model, m, base.method, base.form_factor)
         intervals.append(reachmod._intervals(base.couplings, events[i], n_up, lambda g, f=n_of_g: f(g)[0]))
     return reachmod.ReachResult(experiment, base.model, base.method, experiment.statistics.confidence_level, n_up,
-                                base.masses, base.couplings, events, intervals, base.form_factor, base.acceptance)
+                                base.masses, base.couplings, events, intervals, base.form_factor, base.acceptance, limit)
 
 
 def contours(r) -> list[dict]:
@@ -815,7 +817,7 @@ def create_app(allowed_hosts: Optional[list[str]] = None) -> FastAPI:
         check_range("coupling", req.coupling, 0.0, COUPLING_MAX, lo_open=True)
         e_lo = 1.001 * req.mass_GeV if req.energy_min_GeV is None else req.energy_min_GeV
         check_range("energy_min_GeV", e_lo, req.mass_GeV, unit="GeV")
-        check_range("energy_max_GeV", req.energy_max_GeV, e_lo, 1e5, lo_open=True, unit="GeV")
+        check_range("energy_max_GeV", req.energy_max_GeV, e_lo, E_MAX_GEV, lo_open=True, unit="GeV")
         return mdl, np.geomspace(e_lo, req.energy_max_GeV, req.n_energies)
 
     @app.post("/api/decay-length")
