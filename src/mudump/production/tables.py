@@ -100,6 +100,7 @@ class ProductionTable:
     e_mu: np.ndarray  # (n_z,) muon energy at that depth, GeV
     e_s: np.ndarray  # (n_z, n_x) S energy, GeV
     weight: np.ndarray  # (n_z, n_x) S per muon per g^2
+    dz: np.ndarray = None  # (n_z,) depth weight of each node, m: weight = n_A dsigma/dx w_x dz
 
     @property
     def total(self) -> float:
@@ -109,7 +110,7 @@ class ProductionTable:
 
 def _empty(m_S: float) -> ProductionTable:
     empty = np.zeros((0, 0))
-    return ProductionTable(float(m_S), np.zeros(0), np.zeros(0), empty, empty)
+    return ProductionTable(float(m_S), np.zeros(0), np.zeros(0), empty, empty, np.zeros(0))
 
 
 @dataclass(frozen=True)
@@ -135,6 +136,7 @@ class DepthTable:
     e_s: np.ndarray
     weight: np.ndarray
     rho: np.ndarray
+    dz: np.ndarray
     u_stop: float
     complete: bool
 
@@ -176,11 +178,11 @@ class DepthTable:
         tol = 1e-12 * max(1.0, abs(u_end))
         n_full = int(np.count_nonzero(self.u_edges[1:] > u_end + tol))
         k = n_full * PANEL_NODES
-        parts = [(self.z[:k], self.e_mu[:k], self.e_s[:k], self.weight[:k])]
+        parts = [(self.z[:k], self.e_mu[:k], self.e_s[:k], self.weight[:k], self.dz[:k])]
         if n_full < self.n_panels:
             parts.append(self._partial(n_full, max(u_end, float(self.u_edges[n_full + 1]))))
-        z, e_mu, e_s, w = (np.concatenate(a) for a in zip(*parts))
-        return ProductionTable(self.m_S, *_readonly(z, e_mu, e_s, w))
+        z, e_mu, e_s, w, dz = (np.concatenate(a) for a in zip(*parts))
+        return ProductionTable(self.m_S, *_readonly(z, e_mu, e_s, w, dz))
 
     def _partial(self, k: int, u_end: float):
         """Nodes of panel ``k`` from its start down to ``u_end`` (interpolated densities)."""
@@ -205,10 +207,12 @@ class DepthTable:
         u = hi - s_new * span
         T = np.exp(u)
         E = T + M_MU
-        z = np.asarray(energy_loss(self.material).path_length(self.energy, E), dtype=float)
+        el = energy_loss(self.material)
+        z = np.asarray(el.path_length(self.energy, E), dtype=float)
+        dz = span * s_w * T / np.asarray(el.dEdz(E), dtype=float)
         x, _ = x_nodes(E, np.full_like(E, self.m_S), self.m_l, e_cut=np.full_like(E, self.e_cut), panels=TABLE_PANELS)
         w = np.maximum(rho, 0.0) * (span * s_w)[:, None]
-        return z, E, x * E[:, None], w
+        return z, E, x * E[:, None], w, dz
 
 
 def _key(m_S, material, energy, length=None, method="etl", lepton="mu", e_cut=0.0, form_factor=DEFAULT_FORM_FACTOR,
@@ -264,13 +268,15 @@ def _compute_panels(mat, energy, m_S, m_l, e_cut, method, form_factor, kind, u_e
     comps = list(zip(mat.nuclei, mat.number_densities))
     dsig = dsigma_dx_components(E[:, None], x, m[:, None], comps, method=method, m_l=m_l, form_factor=form_factor,
                                 kind=kind)  # m^-1 per unit x
-    rho = dsig * wx * (T / np.asarray(el.dEdz(E), dtype=float))[:, None]  # per unit ln T
+    dz_du = T / np.asarray(el.dEdz(E), dtype=float)
+    rho = dsig * wx * dz_du[:, None]  # per unit ln T
     rho = np.where(np.isfinite(rho), rho, 0.0)
     k = n_p * PANEL_NODES
     span = np.repeat((u_edges[:-1] - u_edges[1:]), PANEL_NODES)
-    weight = rho[:k] * (span * np.tile(_GL_W, n_p))[:, None]
+    du = span * np.tile(_GL_W, n_p)
+    weight = rho[:k] * du[:, None]
     z = np.asarray(el.path_length(energy, E[:k]), dtype=float)
-    return z, E[:k], x[:k] * E[:k, None], weight, rho[k:]
+    return z, E[:k], x[:k] * E[:k, None], weight, rho[k:], dz_du[:k] * du
 
 
 def compute_depth_table(
@@ -286,7 +292,7 @@ def compute_depth_table(
     if u_all.size == 0:
         e = np.zeros(0)
         e2 = np.zeros((0, 0))
-        return DepthTable(float(m_S), float(energy), mat.name, m_l, float(e_cut), e, e, e, e, e2, e2, e2, u_stop, True)
+        return DepthTable(float(m_S), float(energy), mat.name, m_l, float(e_cut), e, e, e, e, e2, e2, e2, e, u_stop, True)
     # panels needed: up to the first edge at or beyond the depth
     need = int(np.searchsorted(z_all, depth, side="left"))
     n_need = min(max(need, 1), u_all.size - 1)
@@ -295,17 +301,18 @@ def compute_depth_table(
         return start
     new = _compute_panels(mat, energy, m_S, m_l, e_cut, method, form_factor, kind, u_all[have:n_need + 1])
     if start is not None and have:
-        z, e_mu, e_s, w = (np.concatenate([a, b]) for a, b in zip((start.z, start.e_mu, start.e_s, start.weight), new[:4]))
+        z, e_mu, e_s, w, dz = (np.concatenate([a, b]) for a, b in
+                               zip((start.z, start.e_mu, start.e_s, start.weight, start.dz), new[:4] + new[5:]))
         rho = np.concatenate([start.rho[:-1], new[4]])
     else:
-        z, e_mu, e_s, w, rho = new
+        z, e_mu, e_s, w, rho, dz = new
     return DepthTable(float(m_S), float(energy), mat.name, m_l, float(e_cut), u_all[:n_need + 1], z_all[:n_need + 1],
-                      z, e_mu, e_s, w, rho, u_stop, n_need == u_all.size - 1)
+                      z, e_mu, e_s, w, rho, dz, u_stop, n_need == u_all.size - 1)
 
 
 #: What a cache entry must hold (:func:`mudump.cache.load`): names and shapes.
 _SPEC = {"m_S": (), "u_edges": ("n_e",), "z_edges": ("n_e",), "z": ("n_z",), "e_mu": ("n_z",), "e_s": ("n_z", "n_x"),
-         "weight": ("n_z", "n_x"), "rho": ("n_e", "n_x")}
+         "weight": ("n_z", "n_x"), "rho": ("n_e", "n_x"), "dz": ("n_z",)}
 
 _lock = threading.Lock()
 _memory: dict[str, DepthTable] = {}
@@ -338,15 +345,15 @@ def depth_table(
             # the stored edges must be the first edges of this geometry (else: stale, recompute)
             if u.size >= 2 and u.size <= u_all.size and np.allclose(u, u_all[:u.size], rtol=0, atol=1e-12):
                 table = DepthTable(float(m_S), float(energy), mat.name, LEPTONS[lepton], float(e_cut), u, zs, f["z"],
-                                   f["e_mu"], f["e_s"], f["weight"], f["rho"], u_stop, u.size == u_all.size)
+                                   f["e_mu"], f["e_s"], f["weight"], f["rho"], f["dz"], u_stop, u.size == u_all.size)
     if table is None or not (table.complete or table.depth >= depth):
         grown = compute_depth_table(m_S, mat, energy, depth, method, lepton, e_cut, form_factor, kind, start=table)
         if grown.n_panels and grown is not table:
             cache.save(path, key, {"m_S": np.array(grown.m_S), "u_edges": grown.u_edges, "z_edges": grown.z_edges,
                                    "z": grown.z, "e_mu": grown.e_mu, "e_s": grown.e_s, "weight": grown.weight,
-                                   "rho": grown.rho})
+                                   "rho": grown.rho, "dz": grown.dz})
         table = grown
-    _readonly(table.u_edges, table.z_edges, table.z, table.e_mu, table.e_s, table.weight, table.rho)
+    _readonly(table.u_edges, table.z_edges, table.z, table.e_mu, table.e_s, table.weight, table.rho, table.dz)
     with _lock:
         _memory[key] = table
     return table
