@@ -202,7 +202,9 @@ def table_for(experiment, m_S: float, method: str, form_factor: str = DEFAULT_FO
     )
 
 
-def _geometry(experiment) -> dict:
+def geometry(experiment) -> dict:
+    """The keyword arguments of :class:`Yield` that an experiment fixes (muons on target, the
+    signature, target, shield and region lengths)."""
     e = experiment
     return dict(
         muons=e.beam.muons_on_target,
@@ -218,7 +220,7 @@ def experiment_yield(
 ) -> Yield:
     """The event function N(g_mu) of an experiment at mass m_S (GeV) for a model."""
     model = get_model(model)
-    return Yield(table_for(experiment, m_S, method, form_factor, model.kind), model, **_geometry(experiment))
+    return Yield(table_for(experiment, m_S, method, form_factor, model.kind), model, **geometry(experiment))
 
 
 def experiment_events(
