@@ -149,11 +149,12 @@ class DepthTable:
         """The depth (m) the computed panels cover (inf once they reach the threshold)."""
         return np.inf if self.complete else float(self.z_edges[-1])
 
-    def end_u(self, length: float, e_floor: float = 0.0) -> float:
+    def end_u(self, length: float, e_floor: float = 0.0, t_exit: "float | None" = None) -> float:
         """ln T at the end of production for a target of ``length`` m and a muon-energy floor
-        ``e_floor`` (GeV): the exit, the floor or the threshold, whichever comes first."""
-        el = energy_loss(self.material)
-        t_exit = float(el.energy_after(self.energy, length)) - M_MU
+        ``e_floor`` (GeV): the exit, the floor or the threshold, whichever comes first.
+        ``t_exit``: the muon's kinetic energy at the exit if already known (:func:`exit_kinetic`)."""
+        if t_exit is None:
+            t_exit = exit_kinetic(self.material, self.energy, length)
         ends = [self.u_stop]
         if t_exit > 0:
             ends.append(np.log(t_exit))
@@ -213,6 +214,12 @@ class DepthTable:
         x, _ = x_nodes(E, np.full_like(E, self.m_S), self.m_l, e_cut=np.full_like(E, self.e_cut), panels=TABLE_PANELS)
         w = np.maximum(rho, 0.0) * (span * s_w)[:, None]
         return z, E, x * E[:, None], w, dz
+
+
+def exit_kinetic(material, energy: float, length: float) -> float:
+    """Kinetic energy (GeV) of a muon of total energy ``energy`` after ``length`` m of
+    ``material`` (continuous slowing down; 0 once stopped)."""
+    return float(energy_loss(material).energy_after(energy, length)) - M_MU
 
 
 def _key(m_S, material, energy, length=None, method="etl", lepton="mu", e_cut=0.0, form_factor=DEFAULT_FORM_FACTOR,
