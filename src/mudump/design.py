@@ -407,7 +407,7 @@ class YieldSet:
 
 def _edges(ys: "YieldSet", pts, lo, hi, n_up):
     """Roots of log N_p(g) = log n_up in log g, one per (point, bracket [lo, hi]): the
-    Illinois method on all brackets at once, to 1e-12 in log g."""
+    Illinois method on all brackets at once, to 1e-12 in log g or in log N."""
     a, b = np.log(lo), np.log(hi)
 
     def f(lg, sel):
@@ -438,7 +438,7 @@ def _edges(ys: "YieldSet", pts, lo, hi, n_up):
         a[ka], fa[ka] = ck[~same], fc[~same]
         fb[ka] = np.where(side[ka] == -1, 0.5 * fb[ka], fb[ka])
         side[ka] = -1
-        done = (np.abs(b[k] - a[k]) < 1e-12) | (fc == 0)
+        done = (np.abs(b[k] - a[k]) < 1e-12) | (np.abs(fc) < 1e-12)
         live[k[done]] = False
     return np.exp(c)
 

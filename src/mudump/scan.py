@@ -74,7 +74,7 @@ SCAN_VERSION = 1
 #: of one (point, model) at one mass once the table exists (200 couplings). Only the task size
 #: depends on them, never a result.
 SECONDS_PER_TABLE = 0.03
-SECONDS_PER_REACH = 0.002
+SECONDS_PER_REACH = 0.0004
 #: Figures of merit in every row (besides the contour lists).
 FIGURES_OF_MERIT = ("best_g_mu", "best_mass_GeV", "mass_low_GeV", "mass_high_GeV", "excluded_fraction")
 
@@ -331,6 +331,12 @@ def _run_task(experiments: list, model: str, masses: np.ndarray, couplings: np.n
         return [msg] * len(experiments)
 
 
+def _table_task(experiments: list, model: str, masses: np.ndarray, method: str, form_factor: str) -> dict:
+    """One task: the depth-resolved production tables of these masses for the points given (one
+    per production key: :func:`mudump.design.depth_tables`), computed or read from the cache."""
+    return depth_tables(experiments, model, masses, method, form_factor)
+
+
 def _merge_intervals(ivs: list) -> list:
     """Union of coupling intervals (sorted, overlapping ones merged)."""
     out = []
@@ -383,19 +389,15 @@ def figures_of_merit(masses, intervals, region: ReferenceRegion) -> dict:
 
 
 def _chunks(n_masses: int, n_points: int, n_models: int, task_seconds: float) -> list[tuple[slice, slice]]:
-    """Split (masses x points) of a group into tasks of about ``task_seconds`` of work (each
-    (point, model, mass): SECONDS_PER_REACH): as few masses per task as that allows, so that a
-    task ships few production tables; returns (mass slice, point slice) pairs."""
-    per_point_mass = n_models * SECONDS_PER_REACH
-    p_size = min(n_points, max(1, math.ceil(task_seconds / per_point_mass)))
-    m_size = min(n_masses, max(1, math.floor(task_seconds / (per_point_mass * p_size))))
-
-    def split(n, size):
-        k = math.ceil(n / size)
-        edges = np.linspace(0, n, k + 1).round().astype(int)  # near-equal chunks
-        return [slice(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:])]
-
-    return [(ms, ps) for ms in split(n_masses, m_size) for ps in split(n_points, p_size)]
+    """Split the masses of a group into tasks of about ``task_seconds`` of work (each
+    (point, model, mass): SECONDS_PER_REACH); returns (mass slice, point slice) pairs. A task
+    always holds every point of its group: the points of a mass are evaluated together
+    (:class:`mudump.design.YieldSet`), so the rows cannot depend on how the work is cut."""
+    per_mass = SECONDS_PER_TABLE + n_points * n_models * SECONDS_PER_REACH
+    size = min(n_masses, max(1, math.floor(task_seconds / per_mass)))
+    k = math.ceil(n_masses / size)
+    edges = np.linspace(0, n_masses, k + 1).round().astype(int)  # near-equal chunks
+    return [(slice(int(a), int(b)), slice(0, n_points)) for a, b in zip(edges[:-1], edges[1:])]
 
 
 def default_executor(max_workers: Optional[int] = None) -> Executor:
@@ -491,7 +493,18 @@ def run_scan(
                 groups.setdefault(production_key(plan.points[i][1], model, plan.method, plan.form_factor), []).append(i)
             if not groups:
                 continue
-            tables = depth_tables([plan.points[i][1] for i in pts], model, plan.masses, plan.method, plan.form_factor)
+            # one point per production key, the deepest target: all the tables needed
+            deepest: dict[str, int] = {}
+            for gkey, idx in groups.items():
+                deepest[gkey] = max(idx, key=lambda i: plan.points[i][1].target.length_m)
+            reps = [plan.points[i][1] for i in deepest.values()]
+            n_chunks = max(1, min(plan.masses.size, math.ceil(plan.masses.size * len(reps) * SECONDS_PER_TABLE / task_seconds)))
+            edges = np.linspace(0, plan.masses.size, n_chunks + 1).round().astype(int)
+            table_futs = [ex.submit(_table_task, reps, model, plan.masses[a:b], plan.method, plan.form_factor)
+                          for a, b in zip(edges[:-1], edges[1:]) if b > a]
+            tables = {}
+            for f in table_futs:
+                tables.update(f.result())
             for gkey, idx in groups.items():
                 exps = [plan.points[i][1] for i in idx]
                 for ms, ps in _chunks(plan.masses.size, len(idx), 1, task_seconds):
