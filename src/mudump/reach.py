@@ -142,6 +142,12 @@ def _intervals(g, ev, n_up, events_of) -> list[tuple[float, float]]:
     return out
 
 
+def excluded_intervals(couplings, events, n_up, events_of) -> list[tuple[float, float]]:
+    """The excluded coupling intervals at one mass: ``events`` on the sorted ``couplings`` grid,
+    each edge refined by root finding on ``events_of(g)`` (a float); the rule of :func:`reach`."""
+    return _intervals(couplings, events, n_up, events_of)
+
+
 #: Couplings per mass at which the Monte Carlo acceptance is estimated (then interpolated).
 MC_COUPLINGS = 8
 
