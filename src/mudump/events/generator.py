@@ -82,7 +82,7 @@ from ..errors import ConfigError, DomainError
 from ..signal import check_signal_possible, probability
 from ..transport import production_threshold
 from . import vertex
-from .batch import EventBatch
+from .batch import EventBatch, total_error  # noqa: F401 (total_error: part of this module's API)
 from .straggling import StragglingTrack, delta_ray_constant, sample_loss_fluctuation, straggling_track, w_max
 
 #: Proposal cells in (ln T, v, tau).
@@ -776,17 +776,3 @@ def generate(experiment, model, m_S: float, coupling: float, n: int, **options) 
     is the CSDA energy, as in the semi-analytic yield.
     """
     return EventBatch.concatenate(list(generate_chunks(experiment, model, m_S, coupling, n, **options)))
-
-
-def total_error(weights, n_generated: int) -> float:
-    """The Monte Carlo standard error of the sum of the weights of a run of ``n_generated``
-    events (the events not kept count with weight 0): the sum is n times the mean of the n
-    per-event estimates, so its variance is n/(n-1) sum_i (w_i - S/n)^2
-    = n/(n-1) (sum w^2 - S^2/n). (sqrt(sum w^2) would be the error of a total whose number of
-    events is Poisson-distributed, too large when the weights vary little.)"""
-    w = np.asarray(weights, dtype=float)
-    n = int(n_generated)
-    if n < 2:
-        return float("nan")
-    S = float(w.sum())
-    return float(np.sqrt(max(float((w * w).sum()) - S * S / n, 0.0) * n / (n - 1)))
