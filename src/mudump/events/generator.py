@@ -89,6 +89,8 @@ from .straggling import StragglingTrack, delta_ray_constant, sample_loss_fluctua
 CELLS = (24, 32, 16)
 #: Fraction of the proposal spread in proportion to production alone (defensive mixture).
 DEFENSIVE = 0.1
+#: Fraction of the proposal spread uniformly over the cells.
+UNIFORM = 0.02
 #: Default PDG ID given to S: 54, the spin-0 mediator of the PDG Monte Carlo numbering scheme's
 #: dark-sector range 51-60 (Review of Particle Physics, "Monte Carlo particle numbering scheme").
 DEFAULT_S_PDGID = 54
@@ -633,6 +635,9 @@ def _setup(exp, mdl, m_S, coupling, n, method, form_factor, acceptance, straggli
         prob = prob + (1 - DEFENSIVE) * flat_wp / flat_wp.sum()
     else:
         prob = flat_w / flat_w.sum()
+    # a uniform part reaches the cells whose centre has no cross section but some of whose
+    # volume has (at the edges of the kinematic range, where t_- reaches the form factors' end)
+    prob = (1.0 - UNIFORM) * prob + UNIFORM / prob.size
     cum = np.cumsum(prob)
     cum /= cum[-1]
     vol = (np.diff(tab.lnT_edges)[:, None, None] * np.diff(tab.u_edges)[None, :, None]

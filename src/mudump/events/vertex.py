@@ -41,7 +41,7 @@ from ..production.etl import stable_dot_pk
 from ..production.kinematics import u_at_zero_angle
 
 #: Equal bins in ln(t/t_-) of the momentum-transfer proposal.
-T_BINS = 24
+T_BINS = 16
 #: Weight of the uniform part of the momentum-transfer proposal (keeps every t reachable).
 DEFENSIVE_T = 0.2
 
@@ -59,11 +59,14 @@ def angle_of_s(s, E, x, U0):
     return theta, np.sinc(theta / np.pi) * U / (2.0 * E**2 * x)
 
 
-def draw_transfer(rng, E, x, theta, m_S, nuc, m_l, form_factor, kind):
+def draw_transfer(rng, E, x, theta, m_S, nuc, m_l, form_factor, kind, bin_factors=None, return_bins=False):
     """Draw t (GeV^2) and phi for each point (E, x, theta) (1-d arrays) from the proposal of the
     module docstring. Returns (t, phi, ratio, ok): ``ratio`` = d4sigma(E, x, theta, t, phi)
     / q(t, phi) in GeV^-2 (an unbiased estimate of the ETL d2sigma/(dx dcos theta) at g = 1),
-    ``ok`` false where the point has no t range (weight 0; t is then a placeholder)."""
+    ``ok`` false where the point has no t range (weight 0; t is then a placeholder).
+    ``bin_factors`` (T_BINS positive numbers) multiply the heights of the histogram part (a
+    caller that has learnt where the integrand lies, as the library's pilot run does; the
+    weights stay exact whatever they are); ``return_bins`` adds the bin of each t."""
     k = np.size(E)
     M = etl.components(nuc, form_factor)[0][0]
     t_lo, t_hi = etl.t_range(E, x, theta, m_S, m_l, M)
@@ -73,6 +76,8 @@ def draw_transfer(rng, E, x, theta, m_S, nuc, m_l, form_factor, kind):
     centres = (np.arange(T_BINS) + 0.5) / T_BINS
     tj = t_lo[:, None] * np.exp(W[:, None] * centres[None, :])
     h = sum(g2(tj, nuc) for _, g2 in etl.components(nuc, form_factor)) * -np.expm1(-W[:, None] * centres[None, :])
+    if bin_factors is not None:
+        h = h * np.asarray(bin_factors, dtype=float)[None, :]
     norm = h.sum(1)
     h = np.where(norm[:, None] > 0, h / np.where(norm > 0, norm, 1.0)[:, None], 1.0 / T_BINS)
     p_bin = (1.0 - DEFENSIVE_T) * h + DEFENSIVE_T / T_BINS  # probability of each bin
@@ -85,7 +90,7 @@ def draw_transfer(rng, E, x, theta, m_S, nuc, m_l, form_factor, kind):
     q_w = p_bin[np.arange(k), j] * T_BINS / W  # density in w
     d4 = etl.d4sigma(E, x, theta, t, phi, m_S, nuc, m_l, 1.0, form_factor, kind)
     ratio = np.where(ok, d4 * t * 2.0 * np.pi / q_w, 0.0)  # dt = t dw, q(phi) = 1/(2 pi)
-    return t, phi, ratio, ok
+    return (t, phi, ratio, ok, j) if return_bins else (t, phi, ratio, ok)
 
 
 def final_state(E, x, theta, t, phi, phi_S, m_S, m_l, M):

@@ -271,8 +271,8 @@ def d4sigma(E, x, theta, t, phi, m_S, nuc: Nucleus, m_l, g=1.0, form_factor: str
     xs, Es, ts = np.where(ok, x, 0.5), np.where(ok, E, 2 * (m_S + m_l) + 1.0), np.where(ok, t, 1.0)
     total = np.zeros(E.shape)
     for M, g2 in components(nuc, form_factor):
-        t_minus, t_hi, Vn = _t_range(Es, xs, theta, m_S, m_l, M)
-        args, F2, inside, _, _, _ = kinematics(Es, xs, theta, ts, phi, m_l, m_S, M)
+        args, F2, inside, Vn, t_minus, t_plus = kinematics(Es, xs, theta, ts, phi, m_l, m_S, M)
+        t_hi = np.minimum(np.minimum(t_plus, T_CUT_GEV2), 2.0 * M * (Es * (1.0 - xs) - m_l))  # as in _t_range
         live = ok & inside & (ts < t_hi) & (ts > t_minus)
         with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
             val = _prefactor(Es, xs, m_S, m_l, M, Vn) * _amplitude2(F2 * trace(*args), ts, g2, nuc, g)
