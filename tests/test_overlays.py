@@ -98,3 +98,14 @@ def test_overlay_for_another_model_is_not_drawn(tmp_path, capsys):
         main(["reach", "fnal-mu", "--model", "A", "--n-masses", "2", "--n-couplings", "20", "--overlay", str(p)])
     err = capsys.readouterr().err
     assert ex.value.code == 0 and "not drawn" in err and err.startswith("warning:")
+
+
+@pytest.mark.parametrize("label, needle", [("BaBar $4\\\\mu", "odd number of '\\$'"),
+                                           ("BaBar $\\\\frac{4}$", "is not valid mathtext")])
+def test_overlay_label_with_a_latex_error_is_refused_when_read(tmp_path, label, needle):
+    """A label matplotlib cannot draw is refused when the file is read, naming the field."""
+    p = tmp_path / "ov.toml"
+    p.write_text(INLINE.replace('label = "a test limit"', f'label = "{label}"'))
+    with pytest.raises(ConfigError, match=needle) as ex:
+        load_overlay(p)
+    assert str(ex.value).startswith(f"overlay {p}: label = ")

@@ -263,5 +263,21 @@ def bibtex_keys(constraints: Iterable[Constraint]) -> list[str]:
     return list(dict.fromkeys(k for c in constraints for k in c.bibtex))
 
 
-__all__ = ["Constraint", "SHAPES", "catalogue", "names", "get_constraint", "select", "payload", "bibtex",
+#: What a reach plot cites besides its constraints: the study whose method mudump follows.
+METHOD_KEYS = ("Chen:2017awl",)
+#: The BibTeX keys of each Delta a_mu preset of :mod:`mudump.g2` (its ``source``).
+G2_PRESET_KEYS = {"cpz2017": ("Chen:2017awl",), "fnal2021": ("arXiv:2104.03281",), "fnal2023": ("arXiv:2308.06230",),
+                  "wp25": ("arXiv:2505.21476",)}
+
+
+def cite_keys(constraints: Iterable[Constraint], g2_preset: str | None = None) -> list[str]:
+    """Every BibTeX key a reach plot uses: mudump's method (:data:`METHOD_KEYS`), the Delta
+    a_mu preset drawn (None: the default one), then the constraints."""
+    from .. import g2
+
+    name = g2_preset or g2.default_preset_name()
+    return list(dict.fromkeys([*METHOD_KEYS, *G2_PRESET_KEYS.get(name, ()), *bibtex_keys(constraints)]))
+
+
+__all__ = ["Constraint", "METHOD_KEYS", "G2_PRESET_KEYS", "cite_keys", "SHAPES", "catalogue", "names", "get_constraint", "select", "payload", "bibtex",
            "bibtex_keys"]
