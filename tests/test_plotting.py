@@ -325,7 +325,7 @@ def test_region_cut_by_the_top_of_the_frame_says_so():
                               couplings=np.geomspace(1e-7, 1.0, 60))
     fig = plotting.reach_figure([cut], constraints="none")
     assert fig.axes[0].get_ylim()[1] < 0.5
-    assert _legend(fig).get_texts()[0].get_text().endswith("(continues above $0.1$)")
+    assert _legend(fig).get_texts()[0].get_text().endswith("continues above $0.1$")
     fig = plotting.reach_figure([r], constraints="none")
     assert "continues above" not in _legend(fig).get_texts()[0].get_text()
 
