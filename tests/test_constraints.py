@@ -126,7 +126,7 @@ EXPECTED = {
 
 
 def test_constraints_fit_only_their_models():
-    assert set(EXPECTED) == set(C.names())
+    assert set(EXPECTED) == set(C.catalogue()) and set(C.names()) == set(EXPECTED) | {"e137", "orsay"}
     for name, fits in EXPECTED.items():
         c = C.get_constraint(name)
         got = {m for m in presets() if c.applies_to(m)}
@@ -138,6 +138,8 @@ def test_no_lmu_ltau_curve_on_a_scalar_plot():
         drawn, _ = C.select("default", model)
         assert not any(c.kind == "vector" and c.couplings.get("tau") == -1.0 for c in drawn if c.couplings != "mass-proportional")
     assert {c.name for c in C.select("default", "B")[0]} == {"cpz2017-babar"}
+    assert {c.name for c in C.select("default", "A")[0]} == {"babar2020-leptophilic", "belle2024-leptophilic", "e137",
+                                                            "orsay"}
     assert {c.name for c in C.select("default", "muonphilic-vector")[0]} == set()
 
 
@@ -161,13 +163,21 @@ def test_user_model_with_the_same_couplings_fits(tmp_path):
 def test_select_by_name_and_none():
     assert C.select("none", "A") == ([], [])
     got, _ = C.select(["cpz2017-e137", "default"], "A")
-    assert got[0].name == "cpz2017-e137" and len(got) == len({c.name for c in got}) == 4
+    assert got[0].name == "cpz2017-e137" and len(got) == len({c.name for c in got}) == 5
     assert [c.name for c in C.select("cpz2017-orsay,cpz2017-e137", "A")[0]] == ["cpz2017-orsay", "cpz2017-e137"]
 
 
 def test_unknown_constraint_lists_the_available():
     with pytest.raises(UnknownNameError, match="available babar2016-4mu, ccfr-trident"):
         C.select("babar2099", "A")
+
+
+def test_computed_constraint_for_a_model_without_electron_coupling_is_refused():
+    with pytest.raises(ConfigError, match="constraint e137 does not apply to model B: the model has no coupling to "
+                                          "electrons: an electron beam makes nothing"):
+        C.select("e137", "B")
+    with pytest.raises(ConfigError, match="one model at a time"):
+        C.select("orsay", ["A", "B"])
 
 
 def test_named_constraint_for_another_model_is_refused():
@@ -180,11 +190,11 @@ def test_named_constraint_for_another_model_is_refused():
 def test_default_that_fits_only_some_models_is_a_note():
     drawn, notes = C.select("default", ["A", "B"])
     assert drawn == []
-    assert any(n.startswith("constraint cpz2017-e137 not drawn: it does not apply to model B") for n in notes)
+    assert any(n.startswith("constraint babar2020-leptophilic not drawn: it does not apply to model B") for n in notes)
 
 
 def test_bibtex_of_the_drawn():
-    drawn, _ = C.select("default", "lmu-ltau")
+    drawn = [c for c in C.select("default", "lmu-ltau")[0] if not c.computed]
     text = C.bibtex(C.bibtex_keys(drawn))
     assert text.count("@") == len(set(C.bibtex_keys(drawn))) == 5
     assert "@article{TheBABAR:2016rlg," in text and "1606.03501" in text

@@ -278,7 +278,7 @@ def test_published_constraints_drawn_by_default_below_the_contours(results_a):
     fig = plotting.reach_figure(results_a, preset="fnal2021")
     texts = list(_by_label(fig))
     for label in ("BaBar $\\tau\\tau\\phi_L$ (90% CL)", "Belle $\\tau\\tau\\phi_L$ (90% CL)",
-                  "E137, as drawn in CPZ 2017 (95% CL)", "Orsay, as drawn in CPZ 2017 (95% CL)"):
+                  "E137 (95% CL), computed by mudump", "Orsay (95% CL), computed by mudump"):
         assert label in texts
     assert "already excluded (published):" in texts
     ax = fig.axes[0]

@@ -385,7 +385,7 @@ def _cut_at_top(results, y_hi: float, legend: _Legend) -> None:
     """Say in the legend which excluded regions go on above the top of the frame."""
     for k, r in enumerate(results):
         if any(hi > y_hi * (1 + 1e-9) for iv in r.intervals for _, hi in iv):
-            sep = ",\n" if len(_plain(legend.labels[k])) > 40 else " "
+            sep = ",\n" if len(_plain(legend.labels[k])) > 40 else ", "
             legend.labels[k] += f"{sep}continues above ${_tex_number(y_hi)}$"
 
 

@@ -175,15 +175,34 @@ def catalogue() -> dict[str, Constraint]:
 
 
 def names() -> list[str]:
-    """The names of the shipped constraints."""
-    return list(catalogue())
+    """The names of the shipped constraints, then of those mudump computes for the model
+    (the electron beam dumps of :mod:`mudump.constraints.electron_dumps`)."""
+    from .electron_dumps import dumps
+
+    return [*catalogue(), *dumps()]
+
+
+def _computed(name: str, model):
+    """The computed constraint ``name`` for ``model``, or the reason it cannot apply."""
+    from .electron_dumps import computed_constraint, couples_to_electrons, dumps
+
+    if not couples_to_electrons(model):
+        return None, "the model has no coupling to electrons: an electron beam makes nothing"
+    c = computed_constraint(name, model)
+    if c is None:
+        return None, f"{dumps()[name].label} excludes nothing for it on mudump's grid"
+    return c, None
 
 
 def get_constraint(name: str) -> Constraint:
-    """A shipped constraint by name; an unknown name lists the available ones."""
+    """A shipped (data) constraint by name; an unknown name lists the available ones."""
     try:
         return catalogue()[name]
     except KeyError:
+        from .electron_dumps import dumps
+
+        if name in dumps():
+            raise ConfigError(f"constraint {name!r} is computed for a model: use select([{name!r}], model)") from None
         raise UnknownNameError(f"constraint {name!r} is unknown: available {', '.join(names())}") from None
 
 
@@ -221,6 +240,24 @@ def select(spec: "str | Iterable[str] | None", models) -> tuple[list[Constraint]
                     other = next(m for m in models if m not in fits)
                     notes.append(f"constraint {c.name} not drawn: it does not apply to model {other.name} "
                                  f"({c.why_not(other)})")
+            if len(models) == 1:  # computed regions: for one model at a time
+                from .electron_dumps import dumps
+
+                for name in dumps():
+                    c, why = _computed(name, models[0])
+                    if c is not None and all(c.name != d.name for d in chosen):
+                        chosen.append(c)
+            continue
+        from .electron_dumps import dumps
+
+        if item in dumps():
+            if len(models) != 1:
+                raise ConfigError(f"constraint {item} is computed for one model at a time, not for {len(models)}")
+            c, why = _computed(item, models[0])
+            if c is None:
+                raise ConfigError(f"constraint {item} does not apply to model {models[0].name}: {why}")
+            if all(c.name != d.name for d in chosen):
+                chosen.append(c)
             continue
         c = get_constraint(item)
         for m in models:
