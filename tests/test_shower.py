@@ -63,3 +63,15 @@ def test_zero_above_the_beam_energy_and_bad_input():
         shower.track_length_spectrum(10.0, 1.0, -1.0, 0.1)
     with pytest.raises(DomainError, match="beam_energy_GeV"):
         shower.electron_energy_distribution(np.nan, 1.0, 1.0)
+
+
+def test_track_length_near_the_beam_energy():
+    """The singular part above E0 exp(-c) plus the smooth part below it is the whole target,
+    T X0 (the regularised incomplete gamma functions P + Q = 1), and for c -> inf it is T X0
+    itself. The smooth part by quad as in test_track_length_below_half_the_beam_energy."""
+    E0, X0, T = 10.0, 0.089, 3.0
+    c = np.log(2.0)
+    below = quad(lambda y: E0 * np.exp(-y) * shower.track_length_spectrum(E0, E0 * np.exp(-y), T, X0), c, np.inf,
+                 limit=200)[0]
+    assert shower.track_length_near_beam(E0, c, T, X0) + below == pytest.approx(T * X0, rel=1e-5)
+    assert shower.track_length_near_beam(E0, 200.0, T, X0) == pytest.approx(T * X0, rel=1e-6)

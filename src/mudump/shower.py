@@ -99,9 +99,29 @@ def track_length_spectrum(E0, E, thickness_X0, radiation_length_m):
     return np.where(inside, out, 0.0)
 
 
+def track_length_near_beam(E0, y_max, thickness_X0, radiation_length_m) -> float:
+    """The track length in metres with energy above E0 exp(-y_max): X0/b int_0^(bT) ds
+    P(s, y_max), P the regularised lower incomplete gamma function (from int_0^c dy e^-y
+    y^(s-1) / Gamma(s) = P(s, c); module docstring). This part holds the integrable singularity
+    of dl/dE at E -> E0 (the electron before it radiates), which a quadrature in E cannot
+    sample; for y_max -> inf it is the whole target, T X0."""
+    from scipy.special import gammainc
+
+    T = float(check_range("thickness_X0", thickness_X0, 0.0, lo_open=True))
+    X0 = float(check_range("radiation_length_m", radiation_length_m, 0.0, lo_open=True, unit="m"))
+    y_max = float(check_range("y_max", y_max, 0.0, lo_open=True))
+    s_max = TSAI_B * T
+    n_panels = max(1, int(np.ceil(s_max)))
+    edges = np.linspace(0.0, s_max, n_panels + 1)
+    s = (edges[:-1, None] + np.diff(edges)[:, None] * _NODES).ravel()
+    w = (np.diff(edges)[:, None] * _WEIGHTS).ravel()
+    return float(X0 / TSAI_B * np.sum(w * gammainc(s, y_max)))
+
+
 def thick_target_limit(E0, E, radiation_length_m):
     """The T -> infinity limit far below E0: dl/dE = X0 / (b E) in metres per GeV."""
     return radiation_length_m / (TSAI_B * np.asarray(E, dtype=float)) * (np.asarray(E) < E0)
 
 
-__all__ = ["TSAI_B", "electron_energy_distribution", "track_length_spectrum", "thick_target_limit"]
+__all__ = ["TSAI_B", "electron_energy_distribution", "track_length_spectrum", "track_length_near_beam",
+           "thick_target_limit"]

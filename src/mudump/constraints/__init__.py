@@ -137,6 +137,12 @@ def _build(name: str, entry: dict) -> Constraint:
     if scale is None:
         _fail(name, "mass_unit", f"{entry['mass_unit']!r} is unknown: allowed GeV, MeV")
     m, g = _read_points(name, entry)
+    if "upper_column" in entry:  # a band: the lower edge left to right, the upper edge back
+        _, upper = _read_points(name, {**entry, "coupling_column": entry["upper_column"]})
+        order = np.argsort(m, kind="stable")
+        m, g = np.r_[m[order], m[order][::-1]], np.r_[g[order], upper[order][::-1]]
+        if entry["shape"] != "region":
+            _fail(name, "shape", 'a band (upper_column) must have shape = "region"')
     m = m * scale
     g = np.array(g)
     if "no_limit_value" in entry:

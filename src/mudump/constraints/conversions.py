@@ -39,7 +39,17 @@ def leptophilic_xi(xi, m_GeV=None):
     return np.asarray(xi, dtype=float) * M_MU / higgs_vev()
 
 
-#: The rules by the name the catalogue uses.
-CONVERSIONS = {"identity": identity, "leptophilic-xi": leptophilic_xi}
+def dark_photon_eps(eps, m_GeV=None):
+    """A dark photon's kinetic mixing eps: it couples to each charged lepton with e eps
+    (Bjorken, Essig, Schuster, Toro, arXiv:0906.0580, eq. (1)), and mudump's dark-photon model
+    scans that coupling: g = eps sqrt(4 pi alpha) = 0.3028 eps, alpha = alpha(0) from CODATA
+    (:mod:`mudump.constants`)."""
+    from ..constants import ALPHA
 
-__all__ = ["CONVERSIONS", "higgs_vev", "identity", "leptophilic_xi"]
+    return np.asarray(eps, dtype=float) * np.sqrt(4.0 * np.pi * ALPHA)
+
+
+#: The rules by the name the catalogue uses.
+CONVERSIONS = {"identity": identity, "leptophilic-xi": leptophilic_xi, "dark-photon-eps": dark_photon_eps}
+
+__all__ = ["CONVERSIONS", "higgs_vev", "identity", "leptophilic_xi", "dark_photon_eps"]

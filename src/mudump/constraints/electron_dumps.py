@@ -39,6 +39,8 @@ import numpy as np
 #: Beam-electron track length: a target this many radiation lengths thick is "thick" (the
 #: track length above any cut used here no longer grows; mudump.shower).
 THICK_X0 = 100.0
+#: Above E0 exp(-Y_NEAR) the beam electron's energy is taken as E0 (a relative spread of 1e-4).
+Y_NEAR = 1e-4
 # Gauss-Legendre nodes on [0, 1] for the energy and x integrals
 _GL_N, _GL_W = np.polynomial.legendre.leggauss(12)
 _GL_N, _GL_W = 0.5 * (_GL_N + 1.0), 0.5 * _GL_W
@@ -93,16 +95,27 @@ def production_nodes(dump: ElectronDump, m_X: float, kind: str):
     from ..constants import M_E
     from ..materials import get_material
     from ..production import d2sigma_dx_dcos
-    from ..shower import track_length_spectrum
+    from ..shower import track_length_near_beam, track_length_spectrum
 
     mat = get_material(dump.target_material)
     E0 = dump.beam_energy_GeV
     e_lo = max(dump.e_cut_GeV, m_X + 2.0 * M_E) * (1.0 + 1e-9)
     if e_lo >= E0:
         return np.zeros(0), np.zeros(0)
-    lnE, wE = _panels(np.log(e_lo), np.log(E0), 6)
-    E = np.exp(lnE)
-    dl = track_length_spectrum(E0, E, THICK_X0, mat.radiation_length) * E * wE  # metres per node
+    # the beam electron's energy in y = ln(E0/E): Gauss-Legendre in ln y from Y_NEAR to
+    # ln(E0/e_lo), where dl/dE is smooth; above E0 exp(-Y_NEAR) one node carries the whole
+    # (singular) track length there, mudump.shower.track_length_near_beam
+    y_max = np.log(E0 / e_lo)
+    if y_max > Y_NEAR:
+        lv, wv = _panels(np.log(Y_NEAR), np.log(y_max), 8)
+        y = np.exp(lv)
+        E = E0 * np.exp(-y)
+        dl = track_length_spectrum(E0, E, THICK_X0, mat.radiation_length) * E * y * wv  # metres per node
+    else:
+        E, dl = np.zeros(0), np.zeros(0)
+    near = track_length_near_beam(E0, min(Y_NEAR, y_max), THICK_X0, mat.radiation_length)
+    E = np.r_[E, E0 * np.exp(-0.5 * min(Y_NEAR, y_max))]
+    dl = np.r_[dl, near]
     x_lo = np.maximum(m_X, dump.e_cut_GeV) / E
     x_hi = 1.0 - M_E / E
     ok = (x_lo < x_hi) & (dl > 0)
