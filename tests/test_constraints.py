@@ -122,6 +122,9 @@ EXPECTED = {
     "cpz2017-babar": {"B"},
     "cpz2017-e137": {"A"},
     "cpz2017-orsay": {"A"},
+    "darkcast-e137-bjorken2009": {"dark-photon"},
+    "darkcast-e137-andreas2012": {"dark-photon"},
+    "darkcast-orsay": {"dark-photon"},
 }
 
 
@@ -141,6 +144,9 @@ def test_no_lmu_ltau_curve_on_a_scalar_plot():
     assert {c.name for c in C.select("default", "A")[0]} == {"babar2020-leptophilic", "belle2024-leptophilic", "e137",
                                                             "orsay"}
     assert {c.name for c in C.select("default", "muonphilic-vector")[0]} == set()
+    # the dark photon gets its benchmark curves and the computed E137 and Orsay
+    assert {c.name for c in C.select("default", "dark-photon")[0]} == {
+        "darkcast-e137-bjorken2009", "darkcast-e137-andreas2012", "darkcast-orsay", "e137", "orsay"}
 
 
 def test_user_model_with_the_same_couplings_fits(tmp_path):
