@@ -57,3 +57,11 @@ def test_cite_prints_the_bibtex_of_the_plot(capsys):
     assert code == 0 and "cpz2017-orsay" in out
     code, _, err = _run(capsys, ["cite", "nope"])
     assert code == 2 and "unknown" in err
+
+
+def test_cite_a_computed_dump_without_a_model(capsys):
+    code, out, _ = _run(capsys, ["cite", "e137"])
+    keys = [line.split("{", 1)[1].rstrip(",") for line in out.splitlines() if line.startswith("@")]
+    assert code == 0 and keys == ["Chen:2017awl", "arXiv:2505.21476", "Bjorken:1988as", "Bjorken:2009mm"]
+    code, out, _ = _run(capsys, ["cite", "--list"])
+    assert "│ e137 " in out and "computed" in out

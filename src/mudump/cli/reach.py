@@ -184,18 +184,32 @@ def cite(
             t.add_row(c.name, c.label, ", ".join(m for m in presets() if c.applies_to(m)),
                       f"{c.confidence_level:g}" if c.shape != "line" else "(a line)",
                       ", ".join(c.bibtex))
+        from ..constraints.electron_dumps import dumps
+
+        for d in dumps().values():
+            t.add_row(d.name, f"{d.label} (computed by mudump)", "any model coupled to electrons",
+                      f"{d.confidence_level:g}", ", ".join(d.bibtex))
         t.caption = "full citations: mudump reach ... --json (constraints), or mudump cite NAME"
         out.print(t)
         return
     if preset is not None:
         g2mod.get_preset(preset)
+    from ..constraints.electron_dumps import dumps
+
+    extra = []  # the computed dumps' references, when no model says what they are computed for
+    if names and not model:
+        extra = [k for n in names if n in dumps() for k in dumps()[n].bibtex]
+        names = [n for n in names if n not in dumps()]
     if names:
         chosen = cons.select(names, [get_model(model)] if model else [])[0]
+    elif extra:
+        chosen = []
     elif model:
         chosen = cons.select("default", [get_model(model)])[0]
     else:
         chosen = list(cons.catalogue().values())
-    sys.stdout.write(cons.bibtex(cons.cite_keys(chosen, preset)))
+        extra = [k for d in dumps().values() for k in d.bibtex]
+    sys.stdout.write(cons.bibtex(dict.fromkeys([*cons.cite_keys(chosen, preset), *extra])))
 
 
 @app.command()
