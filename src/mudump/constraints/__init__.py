@@ -196,7 +196,7 @@ def _computed(name: str, model):
         return None, "the model has no coupling to electrons: an electron beam makes nothing"
     c = computed_constraint(name, model)
     if c is None:
-        return None, f"{dumps()[name].label} excludes nothing for it on mudump's grid"
+        return None, f"{dumps()[name].label} excludes nothing for it on mudump's grid (at most one mass)"
     return c, None
 
 

@@ -281,14 +281,15 @@ def cached_region(dump: ElectronDump, model) -> tuple[np.ndarray, np.ndarray]:
 
 def computed_constraint(name: str, model):
     """The region the dump ``name`` excludes for ``model``, as a
-    :class:`mudump.constraints.Constraint` marked computed (None if it excludes nothing)."""
+    :class:`mudump.constraints.Constraint` marked computed (None if it excludes nothing, or only
+    at one mass of the grid)."""
     from ..models import get_model
     from . import Constraint
 
     dump = dumps()[name]
     mdl = get_model(model)
     m, g = cached_region(dump, mdl)
-    if m.size == 0:
+    if np.unique(m).size < 2:  # nothing, or a sliver at one mass of the grid: no region to draw
         return None
     m.flags.writeable = False
     g.flags.writeable = False
