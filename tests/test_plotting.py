@@ -280,7 +280,7 @@ def test_published_constraints_drawn_by_default_below_the_contours(results_a):
     for label in ("BaBar $\\tau\\tau\\phi_L$ (90% CL)", "Belle $\\tau\\tau\\phi_L$ (90% CL)",
                   "E137 (95% CL), computed by mudump", "Orsay (95% CL), computed by mudump"):
         assert label in texts
-    assert "already excluded (published):" in texts
+    assert "already excluded:" in texts
     ax = fig.axes[0]
     drawn = [a for a in (*ax.collections, *ax.patches, *ax.lines) if a.get_gid() == "constraint"]
     assert len(drawn) == 4

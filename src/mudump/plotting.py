@@ -407,7 +407,7 @@ def _draw_constraints(ax, items, top: float, legend: _Legend) -> None:
     only drawn. Each grey has its own edge style, so overlaps stay readable."""
     if not items:
         return
-    legend.add(Line2D([], [], alpha=0.0), "already excluded (published):")
+    legend.add(Line2D([], [], alpha=0.0), "already excluded:")
     for k, c in enumerate(items):
         grey, ls = CONSTRAINT_GREYS[k % len(CONSTRAINT_GREYS)], CONSTRAINT_STYLES[k % len(CONSTRAINT_STYLES)]
         m, g = np.asarray(c.mass_GeV, dtype=float), np.asarray(c.coupling, dtype=float)
