@@ -198,3 +198,12 @@ def load_experiment(name_or_path: "str | Path | Experiment") -> Experiment:
 
 
 __all__ = ["Experiment", "Beam", "Target", "Downstream", "Signature", "Statistics", "load_experiment", "parse_experiment", "preset_names"]
+
+
+def format_validation(where: str, exc: ValidationError) -> str:
+    """The one line that names the first mistake of a validation error (``where: field:
+    message (and N more)``), as every door prints it (the CLI, the explorer, the scans)."""
+    return _format_validation(where, exc)
+
+
+__all__ = [*__all__, "format_validation"]
