@@ -309,17 +309,27 @@ def g2_band_payload(preset: Optional[str], m_lo: float, m_hi: float, n: int, mod
     return out
 
 
-def g2e_payload(preset_e: Optional[str], m_lo: float, m_hi: float, n: int, model) -> Optional[dict]:
+def g2e_payload(preset_e: Optional[str], m_lo: float, m_hi: float, n: int, model, model_key: str) -> Optional[dict]:
     """The g_mu above which (g-2)_e excludes the model at 2 sigma (:func:`mudump.g2.electron_limit`),
     or None for a model that does not couple to electrons; masses where nothing is excluded are
-    null."""
+    null. Memoised as :func:`g2_band_payload`."""
+    key = ("e", preset_e, m_lo, m_hi, n, model_key)
+    with _G2_LOCK:
+        if key in _G2_MEMO:
+            _G2_MEMO.move_to_end(key)
+            return _G2_MEMO[key]
     masses = np.geomspace(m_lo, m_hi, n)
     lim = g2mod.electron_limit(masses, model, preset_e)
-    if lim is None:
-        return None
-    p = g2mod.get_electron_preset(preset_e)
-    return {"preset": p.name, "label": p.label, "m_S_GeV": plain(masses),
-            "limit": [float(v) if np.isfinite(v) else None for v in lim]}
+    out = None
+    if lim is not None:
+        p = g2mod.get_electron_preset(preset_e)
+        out = {"preset": p.name, "label": p.label, "m_S_GeV": plain(masses),
+               "limit": [float(v) if np.isfinite(v) else None for v in lim]}
+    with _G2_LOCK:
+        _G2_MEMO[key] = out
+        while len(_G2_MEMO) > 64:
+            _G2_MEMO.popitem(last=False)
+    return out
 
 
 def overlay_payload(ov) -> dict:
@@ -354,7 +364,7 @@ def reach_payload(plan: ReachPlan, results: dict, seconds: float, cpu_seconds: f
         "signal_events_limit": main[0].n_up,
         "results": out,
         "g2": g2_band_payload(plan.preset, m_lo, m_hi, G2_POINTS, mdl, key),
-        "g2_e": g2e_payload(plan.preset_e, m_lo, m_hi, G2_POINTS, mdl),
+        "g2_e": g2e_payload(plan.preset_e, m_lo, m_hi, G2_POINTS, mdl, key),
         "overlays": [overlay_payload(ov) for ov in applied],
         "warnings": plan.warnings + [f"overlay {ov.source_file}: it is for {', '.join(ov.models)}, not model "
                                      f"{mdl.name}: not drawn" for ov in plan.overlays if all(ov is not a for a in applied)],
