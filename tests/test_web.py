@@ -544,3 +544,26 @@ def test_docs_state_the_servers_limits():
     text = (Path(__file__).parents[1] / "docs" / "web.md").read_text()
     for key, words in (("models", "models"), ("experiments", "experiments"), ("n_masses", "masses")):
         assert f"{LIMITS[key]} {words}" in text, key
+
+
+@pytest.mark.parametrize("where, label", [("experiment", "$\\frac{$"), ("experiment", "$\\undefinedcmd$"),
+                                          ("model", "$\\frac{$"), ("overlay", "$\\undefinedcmd$")])
+def test_a_label_the_plot_cannot_draw_is_refused_at_the_door(client, where, label):
+    """A mathtext mistake in a label would fail only when the PNG is drawn (a 500): refused when
+    the request is read, naming the field, for the JSON, CSV and PNG alike."""
+    body = {"experiment": "na64mu", **GRID}
+    field = {"experiment": "experiment.label", "model": "models.0.coupling_label", "overlay": "overlays.0.label"}[where]
+    if where == "experiment":
+        doc = _doc()
+        doc["label"] = label
+        body["experiment"] = doc
+    elif where == "model":
+        toml = USER_MODEL.replace('kind = "vector"', f"kind = \"vector\"\ncoupling_label = '{label}'")
+        body["models"] = [{"name": "m.toml", "toml": toml}]
+    else:
+        body["overlays"] = [{"name": "ov.toml", "toml": OVERLAY.replace('"a test limit"', f"'{label}'")}]
+    for url in ("/api/reach", "/api/reach.csv", "/api/reach.png"):
+        r = client.post(url, json=body)
+        assert r.status_code == 422, (url, r.text)
+        assert r.json()["fields"][0]["field"] == field and "mathtext" in r.json()["error"]
+        assert "\n" not in r.json()["error"]

@@ -76,6 +76,22 @@ def _experiment_errors(exc: ValidationError, field: str) -> list[dict]:
     return out
 
 
+def check_label(text: str, field: str, where: str = "") -> None:
+    """Refuse a label that the figures cannot draw: text between two unescaped ``$`` is
+    matplotlib mathtext (as in the CLI's plots), and a mistake there ("$\\frac{$") would fail
+    only when the PNG is drawn. The message names the field and says what the parser expected."""
+    if len(re.findall(r"(?<!\\)\$", text)) < 2:
+        return
+    from matplotlib.mathtext import MathTextParser
+
+    try:
+        MathTextParser("path").parse(text)
+    except ValueError as exc:
+        detail = [line.strip() for line in str(exc).splitlines() if line.strip()][-1]
+        msg = f"{where}{field} = {text!r} cannot be drawn as mathtext: {detail}"
+        raise RequestError(msg, [{"field": field, "message": msg}]) from None
+
+
 # ----------------------------------------------------------------------------------------------
 # experiments
 
@@ -135,6 +151,8 @@ def resolve_experiment(spec: ExperimentSpec, field: str = "experiment") -> Exper
         exp = Experiment.model_validate(spec)
     except ValidationError as exc:
         raise RequestError(format_validation(field, exc), _experiment_errors(exc, field)) from None
+    check_label(exp.label, f"{field}.label")
+    check_label(exp.name, f"{field}.name")
     return mark_edited(exp)
 
 
@@ -174,6 +192,8 @@ def resolve_model(spec: ModelSpec, field: str = "model") -> tuple[str, Model, li
                 mdl = parse_model(_toml(spec, "model file", field), f"model file {name}")
             except ConfigError as exc:
                 raise RequestError(str(exc), [{"field": field, "message": str(exc)}]) from None
+        for attr in ("coupling_label", "description", "name"):
+            check_label(getattr(mdl, attr), f"{field}.{attr}", f"model file {name}: ")
         key = "file:" + hashlib.sha256(spec.toml.encode()).hexdigest()
         return key, mdl, [str(w.message) for w in caught]
     allowed = ", ".join(model_names())
@@ -221,6 +241,7 @@ def resolve_overlay(up: UploadedFile, field: str = "overlay"):
         except ConfigError as exc:
             msg = str(exc).replace(str(path), name)
             raise RequestError(msg, [{"field": field, "message": msg}]) from None
+    check_label(ov.label, f"{field}.label", f"overlay {name}: ")
     return dataclasses.replace(ov, source_file=name)
 
 
