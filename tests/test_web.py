@@ -91,7 +91,7 @@ def test_reach_matches_library(client, models):
         assert res["muons_on_target"] == 4e12
         _same_intervals(res["intervals"], lib.intervals)
         # the contour is mudump.plotting's outline of those intervals: every lower edge is a vertex
-        ys = np.concatenate([c["g_mu"] for c in res["contours"]])
+        ys = np.concatenate([c["g_mu"] for c in res["outlines"]])
         for iv in lib.intervals:
             if iv:
                 assert np.min(np.abs(ys / iv[0][0] - 1)) < REL
@@ -567,3 +567,64 @@ def test_a_label_the_plot_cannot_draw_is_refused_at_the_door(client, where, labe
         assert r.status_code == 422, (url, r.text)
         assert r.json()["fields"][0]["field"] == field and "mathtext" in r.json()["error"]
         assert "\n" not in r.json()["error"]
+
+
+@pytest.mark.parametrize("experiments, model, statistics", [
+    (["na64mu", "fnal-mu"], "B", None),
+    (["fnal-mu"], "A", None),
+    (["na64mu"], "B", {"observed": 2, "background": 0.5, "background_uncertainty": 0.2, "efficiency": 0.25}),
+])
+def test_the_explorer_json_is_the_cli_json(tmp_path, capsys, experiments, model, statistics):
+    """The same question through `mudump reach --json` and POST /api/reach: every field of the
+    CLI's answer is in the explorer's with the same value (the recast asked after the plain
+    setup, so that the explorer reuses the scan: 1e-9, the tolerance of mudump.reach.rescaled's
+    test; otherwise identical)."""
+    docs = []
+    for name in experiments:
+        doc = _doc(name)
+        if statistics:
+            doc["statistics"].update(statistics)
+            doc["name"] = f"{name}-recast"  # named by the user: kept as is
+        docs.append(doc)
+    paths = []
+    for doc in docs:
+        p = tmp_path / f"{doc['name']}.toml"
+        import tomli_w
+
+        p.write_text(tomli_w.dumps(doc))
+        paths.append(str(p))
+    _cli(["reach", *paths, "--model", model, "--json", *_grid_args()], capsys)
+    cli = json.loads(capsys.readouterr().out)
+    cli = cli if isinstance(cli, list) else [cli]
+    with TestClient(create_app()) as c:
+        if statistics:  # the plain setup first: the recast is then derived from its scan
+            assert c.post("/api/reach", json={"experiment": _doc(experiments[0]), "models": [model], **GRID}).status_code == 200
+        r = c.post("/api/reach", json={"experiment": docs[0], "experiments": docs[1:], "models": [model], **GRID})
+        assert r.status_code == 200, r.text
+        web = r.json()["results"]
+        assert c.app.state.reach_cache.rescaled == (1 if statistics else 0)
+    assert len(web) == len(cli)
+    for w, k in zip(web, cli):
+        for key, value in k.items():
+            if key == "overlays":
+                continue
+            if statistics:
+                _close(w[key], value, key)
+            else:
+                assert w[key] == value, key
+
+
+def _close(a, b, where, rel=1e-9):
+    """a == b, numbers to ``rel`` relative, through nested lists and dicts."""
+    if isinstance(b, dict):
+        assert isinstance(a, dict) and set(a) == set(b), where
+        for k in b:
+            _close(a[k], b[k], f"{where}.{k}", rel)
+    elif isinstance(b, list):
+        assert isinstance(a, list) and len(a) == len(b), where
+        for k, (x, y) in enumerate(zip(a, b)):
+            _close(x, y, f"{where}[{k}]", rel)
+    elif isinstance(b, float) and not isinstance(b, bool):
+        assert a == pytest.approx(b, rel=rel), where
+    else:
+        assert a == b, where

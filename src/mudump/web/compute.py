@@ -28,7 +28,7 @@ from ..models import Model
 from ..production import check_method
 from ..production.formfactors import FORM_FACTORS, check_form_factor
 from .inputs import (
-    RequestError, experiment_document, field_of_message, resolve_experiment, resolve_model, resolve_overlay,
+    MATPLOTLIB_LOCK, RequestError, experiment_document, field_of_message, resolve_experiment, resolve_model, resolve_overlay,
 )
 from .schemas import G2_POINTS, LIMITS, ReachRequest
 
@@ -259,13 +259,14 @@ def named(r):
     return dataclasses.replace(r, model=get_model(r.model).name)
 
 
-def contours(r) -> list[dict]:
-    """The closed outlines of a result's excluded region (:func:`mudump.reach.outlines`)."""
+def outlines(r) -> list[dict]:
+    """The closed outlines of a result's excluded region (:func:`mudump.reach.outlines`), as
+    the figures draw them (``contours``, from the result itself, are the CLI's polylines)."""
     return [{"m_S_GeV": p[:, 0], "g_mu": p[:, 1]} for p in reachmod.outlines(r)]
 
 
 def _result_json(r) -> dict:
-    """A result's JSON part (to_dict, labels, contours), built once per result object."""
+    """A result's JSON part (to_dict, labels, outlines), built once per result object."""
     from ..models import get_model
 
     cached = getattr(r, "_web_json", None)
@@ -274,7 +275,7 @@ def _result_json(r) -> dict:
         d = dataclasses.replace(r, model=mdl).to_dict()  # the name is set below, whatever to_dict puts there
         d.update(model=mdl.name, model_name=mdl.alias, model_label=mdl.label, model_description=mdl.description,
                  model_kind=mdl.kind, coupling_label=mdl.coupling_label, legend=r.experiment.legend,
-                 contours=contours(r))
+                 outlines=outlines(r))
         cached = plain(d)
         r._web_json = cached
     return dict(cached)
@@ -350,7 +351,7 @@ def reach_payload(plan: ReachPlan, results: dict, seconds: float, cpu_seconds: f
             d["band"] = [{"method": v.method, "form_factor": v.form_factor, "intervals": v.to_dict()["intervals"]}
                          for v in (named(v) for v in vs)]
         if c is not None:
-            d["compare"] = {"method": c.method, "intervals": named(c).to_dict()["intervals"], "contours": contours(c)}
+            d["compare"] = {"method": c.method, "intervals": named(c).to_dict()["intervals"], "outlines": outlines(c)}
         out.append(d)
     exp = plan.experiments[0]
     m_lo, m_hi = float(plan.masses.min()), float(plan.masses.max())
@@ -376,7 +377,7 @@ def reach_payload(plan: ReachPlan, results: dict, seconds: float, cpu_seconds: f
 # ----------------------------------------------------------------------------------------------
 # figures (matplotlib's mathtext and font caches are not meant for concurrent use: one at a time)
 
-figure_lock = threading.Lock()
+figure_lock = MATPLOTLIB_LOCK
 
 
 def png_bytes(fig) -> bytes:
@@ -396,4 +397,4 @@ def reach_png(plan: ReachPlan, results: dict) -> bytes:
         return png_bytes(fig)
 
 
-__all__ = ["ReachCache", "ReachPlan", "reach_payload", "g2_band_payload", "png_bytes", "reach_png", "contours"]
+__all__ = ["ReachCache", "ReachPlan", "reach_payload", "g2_band_payload", "png_bytes", "reach_png", "outlines"]

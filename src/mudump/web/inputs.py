@@ -10,9 +10,11 @@ a model a preset name or an uploaded model file's text, an overlay an uploaded f
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import re
 import tempfile
+import threading
 import tomllib
 import warnings
 from pathlib import Path
@@ -76,20 +78,34 @@ def _experiment_errors(exc: ValidationError, field: str) -> list[dict]:
     return out
 
 
+#: matplotlib's mathtext parser and font caches are not meant for concurrent use: every use in
+#: the server (label checks here, figures in :mod:`.compute`) holds this lock.
+MATPLOTLIB_LOCK = threading.Lock()
+
+
+@functools.lru_cache(maxsize=1024)
+def _mathtext_error(text: str) -> str:
+    """The parser's complaint about ``text`` as mathtext ("" when it parses)."""
+    from matplotlib.mathtext import MathTextParser
+
+    with MATPLOTLIB_LOCK:
+        try:
+            MathTextParser("path").parse(text)
+        except ValueError as exc:
+            return [line.strip() for line in str(exc).splitlines() if line.strip()][-1]
+    return ""
+
+
 def check_label(text: str, field: str, where: str = "") -> None:
     """Refuse a label that the figures cannot draw: text between two unescaped ``$`` is
     matplotlib mathtext (as in the CLI's plots), and a mistake there ("$\\frac{$") would fail
     only when the PNG is drawn. The message names the field and says what the parser expected."""
     if len(re.findall(r"(?<!\\)\$", text)) < 2:
         return
-    from matplotlib.mathtext import MathTextParser
-
-    try:
-        MathTextParser("path").parse(text)
-    except ValueError as exc:
-        detail = [line.strip() for line in str(exc).splitlines() if line.strip()][-1]
+    detail = _mathtext_error(text)
+    if detail:
         msg = f"{where}{field} = {text!r} cannot be drawn as mathtext: {detail}"
-        raise RequestError(msg, [{"field": field, "message": msg}]) from None
+        raise RequestError(msg, [{"field": field, "message": msg}])
 
 
 # ----------------------------------------------------------------------------------------------

@@ -608,7 +608,7 @@ function draw() {
   traces.push(...g2eTraces(P.g2_e, top));
   if (state.previous && JSON.stringify(state.previous.experiments) !== JSON.stringify(P.experiments)) {
     for (const r of state.previous.results.filter((x) => x.experiment_index === 0)) {
-      traces.push(...contourTraces(r.contours, "#9aa1ab", "dot", "previous setup", "previous", false, 1.2));
+      traces.push(...contourTraces(r.outlines, "#9aa1ab", "dot", "previous setup", "previous", false, 1.2));
     }
   }
   results.forEach((r) => {
@@ -625,9 +625,9 @@ function draw() {
       }
     }
     const group = `exp-${r.experiment_index}-model-${r.model}`;
-    traces.push(...contourTraces(r.contours, colour, dash, label + (r.intervals.some((iv) => iv.length) ? "" : ": no reach"), group, true)
+    traces.push(...contourTraces(r.outlines, colour, dash, label + (r.intervals.some((iv) => iv.length) ? "" : ": no reach"), group, true)
       .map((t) => ({ ...t, meta: r.experiment_index === 0 ? `model-${r.model}` : group })));
-    if (r.compare) traces.push(...contourTraces(r.compare.contours, colour, "dash", `${METHOD_NAMES[r.compare.method] || r.compare.method}${mixed ? `, model ${r.model_label}` : ""} (older studies)`, `compare-${group}`, false, 1.1));
+    if (r.compare) traces.push(...contourTraces(r.compare.outlines, colour, "dash", `${METHOD_NAMES[r.compare.method] || r.compare.method}${mixed ? `, model ${r.model_label}` : ""} (older studies)`, `compare-${group}`, false, 1.1));
     traces.push(hoverTrace(r, colour, plainText(r.legend) + (mixed ? `, ${r.model_label}` : "")));
   });
   traces.push(...pointTrace());
