@@ -70,6 +70,12 @@ function sci(x, digits = 3) {
   return Number.isFinite(v) ? v.toExponential(digits - 1).replace("e+", "e") : String(x);
 }
 
+function num(x) {
+  // a number in a label: plain from 0.01 to 1000 (2.30), else scientific (1.28e3)
+  const v = Number(x), a = Math.abs(v);
+  return a === 0 || (a >= 0.01 && a < 1000) ? String(+v.toPrecision(3)) : sci(v);
+}
+
 function showValue(v) {
   // numbers as a person types them: 1e14 rather than 100000000000000
   if (typeof v !== "number") return String(v);
@@ -638,7 +644,7 @@ function draw() {
   const coupling = (first.coupling_label || "g_mu").replace(/_mu/, "<sub>μ</sub>");
   const massName = first.model_kind && first.model_kind.includes("vector") ? "m<sub>X</sub>" : "m<sub>S</sub>";
   const cls = [...new Set(results.map((r) => `${+(100 * r.cl).toPrecision(4)}%`))].join(", ");
-  const nups = [...new Set(results.map((r) => sci(r.signal_events_limit)))].join(", ");
+  const nups = [...new Set(results.map((r) => num(r.signal_events_limit)))].join(", ");
   const layout = {
     title: { text: title.replace(/g_mu/g, "g<sub>μ</sub>").replace(/m_mu/g, "m<sub>μ</sub>").replace(/g_l/g, "g<sub>ℓ</sub>").replace(/m_l/g, "m<sub>ℓ</sub>"), font: { size: 15 } },
     xaxis: { type: "log", title: { text: `${massName} [GeV]` }, range: xr, hoverformat: ".3e", autorange: false,
@@ -720,12 +726,12 @@ async function updatePoint() {
   const pos = S.events.filter((v) => v > 0);
   Plotly.react("spectrum-plot", [{ x: xs, y: ys, mode: "lines", line: { color: COLOURS[0], width: 1.5 },
     hovertemplate: "E<sub>S</sub> = %{x:.3e} GeV: %{y:.3e} events<extra></extra>" }],
-  { ...small, title: { text: `signal spectrum at ×: ${sci(S.total_events)} events in total`, font: { size: 12 } },
+  { ...small, title: { text: `signal spectrum at ×: ${num(S.total_events)} events in total`, font: { size: 12 } },
     xaxis: { title: { text: "E<sub>S</sub> [GeV]" } }, yaxis: { title: { text: `events / (${sci(edges[1] - edges[0])} GeV)` }, type: pos.length ? "log" : "linear", exponentformat: "power" } },
   { displaylogo: false, responsive: true });
   Plotly.react("decay-plot", [{ x: D.E_S_GeV, y: D.decay_length_m, mode: "lines", line: { color: COLOURS[1], width: 1.5 },
     hovertemplate: "E<sub>S</sub> = %{x:.3e} GeV: %{y:.3e} m<extra></extra>" }],
-  { ...small, title: { text: `mean lab decay length (cτ = ${sci(D.ctau_m)} m)`, font: { size: 12 } },
+  { ...small, title: { text: `mean lab decay length (cτ = ${num(D.ctau_m)} m)`, font: { size: 12 } },
     xaxis: { type: "log", title: { text: "E<sub>S</sub> [GeV]" }, exponentformat: "power" },
     yaxis: { type: "log", title: { text: "decay length [m]" }, exponentformat: "power" } },
   { displaylogo: false, responsive: true });
@@ -789,7 +795,13 @@ async function init() {
   $("#preset").addEventListener("change", (e) => loadPreset(e.target.value));
   $("#controls").addEventListener("input", (e) => { if (e.target.type !== "file") schedule(); });
   $("#controls").addEventListener("change", (e) => { if (e.target.tagName !== "INPUT") schedule(); });
-  $("#topbar").addEventListener("change", (e) => { if (e.target.type === "checkbox" && !e.target.dataset.pinned) schedule(); });
+  $("#topbar").addEventListener("change", (e) => {
+    if (e.target.type !== "checkbox" || e.target.dataset.pinned) return;
+    // the point's model follows the models drawn
+    const checked = [...document.querySelectorAll("#model-checks input:checked")].map((x) => x.value);
+    if (checked.length && !checked.includes($("#pt-model").value)) { $("#pt-model").value = checked[0]; schedulePoint(); }
+    schedule();
+  });
   readFile($("#model-file"), addUserModel);
   readFile($("#overlay-file"), addOverlay);
   $("#pin").addEventListener("click", () => {
