@@ -218,6 +218,12 @@ def test_explorer_does_what_the_cli_does(server, browser, tmp_path):
     _wait_new_plot(page, rev)
     assert _plotted(page, "[P.layout.xaxis.range, P.layout.yaxis.range]") == ranges
 
+    # the edited setup pinned: it stays on the plot under a name of its own while the edits go on
+    page.click("#pin")
+    page.wait_for_function("window.mudumpExplorer.last.experiments.length === 3", timeout=60_000)
+    assert page.evaluate("window.mudumpExplorer.last.experiments.map(e => e.name)") == [
+        "fnal-mu-edited", "na64mu", "fnal-mu-edited-1"]
+
     # a Greek mu in the name: the downloads are named with it
     page.click("#experiment-form details summary")
     rev = _revision(page)

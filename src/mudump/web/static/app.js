@@ -809,7 +809,13 @@ async function init() {
     if (state.clientErrors.length || !state.last) return;
     const doc = JSON.parse(JSON.stringify(state.last.experiment)); // as the server read it (an edited preset renamed)
     if (state.pinned.some((p) => JSON.stringify(p.doc) === JSON.stringify(doc))) return;
-    if (state.pinned.some((p) => p.doc.name === doc.name) || body.experiments.includes(doc.name)) doc.name = `${doc.name}-${state.pinned.length + 2}`;
+    // the setup goes on being edited under its name: the pinned copy gets a name of its own
+    // (an unedited preset keeps its name, the edits will be "<preset>-edited")
+    const n = state.pinned.length + 1;
+    if (doc.name !== $("#preset").value || state.pinned.some((p) => p.doc.name === doc.name) || body.experiments.includes(doc.name)) {
+      doc.name = `${doc.name}-${n}`;
+      if (doc.label) doc.label = `${doc.label} ${n}`;
+    }
     state.pinned.push({ doc, on: true });
     renderPinned();
     schedule();
