@@ -628,3 +628,14 @@ def _close(a, b, where, rel=1e-9):
         assert a == pytest.approx(b, rel=rel), where
     else:
         assert a == b, where
+
+
+def test_a_long_value_is_not_echoed_whole(client):
+    doc = _doc()
+    doc["beam"]["muons_on_target"] = "9" * 50_000
+    r = client.post("/api/experiment/validate", json={"experiment": doc})
+    assert r.status_code == 422
+    f = r.json()["fields"][0]
+    assert f["field"] == "experiment.beam.muons_on_target" and len(f["message"]) < 200 and "50002 characters" in f["message"]
+    r = client.post("/api/reach", json={"experiment": "x" * 150, "models": ["y" * 150], **GRID})
+    assert r.status_code == 422 and len(r.json()["error"]) < 400

@@ -28,7 +28,7 @@ from ..models import Model
 from ..production import check_method
 from ..production.formfactors import FORM_FACTORS, check_form_factor
 from .inputs import (
-    MATPLOTLIB_LOCK, RequestError, experiment_document, field_of_message, resolve_experiment, resolve_model, resolve_overlay,
+    MATPLOTLIB_LOCK, RequestError, echo, experiment_document, field_of_message, resolve_experiment, resolve_model, resolve_overlay,
 )
 from .schemas import G2_POINTS, LIMITS, ReachRequest
 
@@ -139,7 +139,7 @@ class ReachPlan:
             if any(e.name == exp.name for e in self.experiments):
                 if any(e == exp for e in self.experiments):
                     continue  # the same experiment twice: drawn once
-                raise RequestError(f"{field}: name = {exp.name!r} is already on the plot for another setup: rename one",
+                raise RequestError(f"{field}: name = {echo(exp.name)} is already on the plot for another setup: rename one",
                                    [{"field": f"{field}.name", "message": "already on the plot: rename it"}])
             self.experiments.append(exp)
         self.models: dict[str, Model] = {}

@@ -50,6 +50,16 @@ def field_of_message(message: str, prefix: str = "") -> list[dict]:
     return [{"field": f"{prefix}{name}" if prefix and not name.startswith(prefix) else name, "message": message}]
 
 
+#: Characters of a refused value echoed in a message (a long value is cut, with its length).
+ECHO_CHARS = 60
+
+
+def echo(value) -> str:
+    """``repr(value)``, cut to :data:`ECHO_CHARS` characters (a message stays one short line)."""
+    text = repr(value)
+    return text if len(text) <= ECHO_CHARS else f"{text[:ECHO_CHARS]}... ({len(text)} characters)"
+
+
 def _experiment_errors(exc: ValidationError, field: str) -> list[dict]:
     """Per-field messages of an experiment validation error, as dotted paths under ``field``
     (the wording of :func:`mudump.experiments.format_validation`). A model-level check whose
@@ -63,11 +73,11 @@ def _experiment_errors(exc: ValidationError, field: str) -> list[dict]:
         elif e["type"] == "extra_forbidden":
             msg = "is not a known field"
         elif e["type"] == "int_type":
-            msg = f"must be a whole number, not {e.get('input')!r}"
+            msg = f"must be a whole number, not {echo(e.get('input'))}"
         elif e["type"] == "float_type":
-            msg = f"must be a number, not {e.get('input')!r}"
+            msg = f"must be a number, not {echo(e.get('input'))}"
         elif e["type"] == "string_type":
-            msg = f"must be a string, not {e.get('input')!r}"
+            msg = f"must be a string, not {echo(e.get('input'))}"
         elif e["type"] == "finite_number":
             msg = "is out of range: it must be a finite number"
         m = _LEADING_NAME.match(msg)
@@ -104,7 +114,7 @@ def check_label(text: str, field: str, where: str = "") -> None:
         return
     detail = _mathtext_error(text)
     if detail:
-        msg = f"{where}{field} = {text!r} cannot be drawn as mathtext: {detail}"
+        msg = f"{where}{field} = {echo(text)} cannot be drawn as mathtext: {detail}"
         raise RequestError(msg, [{"field": field, "message": msg}])
 
 
@@ -159,7 +169,7 @@ def resolve_experiment(spec: ExperimentSpec, field: str = "experiment") -> Exper
     if isinstance(spec, str):
         if spec not in preset_names():
             raise RequestError(
-                f"{field} = {spec!r} is unknown: use a preset ({', '.join(preset_names())}) or send the whole experiment",
+                f"{field} = {echo(spec)} is unknown: use a preset ({', '.join(preset_names())}) or send the whole experiment",
                 [{"field": field, "message": "unknown preset"}],
             )
         return load_experiment(spec)
@@ -213,7 +223,7 @@ def resolve_model(spec: ModelSpec, field: str = "model") -> tuple[str, Model, li
         key = "file:" + hashlib.sha256(spec.toml.encode()).hexdigest()
         return key, mdl, [str(w.message) for w in caught]
     allowed = ", ".join(model_names())
-    refused = RequestError(f"{field} = {spec!r} is unknown: allowed {allowed} (or upload a model file)",
+    refused = RequestError(f"{field} = {echo(spec)} is unknown: allowed {allowed} (or upload a model file)",
                            [{"field": field, "message": "unknown model"}])
     if (not any(c.isalnum() for c in spec) or any(c in spec for c in "/\\") or spec.lower().endswith(".toml")
             or Path(spec).exists()):
