@@ -474,6 +474,11 @@ def test_uploaded_model_file_is_read_as_the_cli_reads_it(client, tmp_path):
     _same_intervals(res["intervals"], lib.intervals)
     assert parse_model(tomllib.loads(USER_MODEL)).kind == "vector"
     assert r.json()["g2"]["favoured"] is not None
+    body = {"experiment": "na64mu", "models": [{"name": "mine.toml", "toml": USER_MODEL}], **GRID}
+    rows = client.post("/api/reach.csv", json=body).text.splitlines()
+    assert len(rows) > 1 and all(row.split(",")[1] == "my-vector" for row in rows[1:])
+    png = client.post("/api/reach.png", json=body)
+    assert png.status_code == 200 and png.content[:4] == b"\x89PNG"
     for path_like in ("/etc/passwd", "../x.toml", "mine.toml", "", "???", " "):
         bad = client.post("/api/reach", json={"experiment": "na64mu", "models": [path_like], **GRID})
         assert bad.status_code == 422 and bad.json()["fields"][0]["field"] == "models.0", path_like

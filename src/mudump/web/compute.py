@@ -102,6 +102,9 @@ class KeyedModel(Model):
     """A :class:`~mudump.models.Model` that can key a dict (the figures group results by
     model); the same model in every other respect."""
 
+    def __str__(self):  # what a file writes in a model column: the name
+        return self.name
+
     def __hash__(self):
         return hash((self.name, self.kind, tuple(sorted(self.ratios.items())), repr(self.kinetic_mixing),
                      repr(self.dark_sector)))
@@ -252,13 +255,6 @@ class ReachPlan:
         return [ov for ov in self.overlays if ov.applies_to(self.first_model)]
 
 
-def named(r):
-    """``r`` with its model as the model's name (the CSV writer's column)."""
-    from ..models import get_model
-
-    return dataclasses.replace(r, model=get_model(r.model).name)
-
-
 def outlines(r) -> list[dict]:
     """The closed outlines of a result's excluded region (:func:`mudump.reach.outlines`), as
     the figures draw them (``contours``, from the result itself, are the CLI's polylines)."""
@@ -349,9 +345,9 @@ def reach_payload(plan: ReachPlan, results: dict, seconds: float, cpu_seconds: f
         d["experiment_index"], d["model_key"] = k // n_models, list(plan.models)[k % n_models]
         if vs:
             d["band"] = [{"method": v.method, "form_factor": v.form_factor, "intervals": v.to_dict()["intervals"]}
-                         for v in (named(v) for v in vs)]
+                         for v in vs]
         if c is not None:
-            d["compare"] = {"method": c.method, "intervals": named(c).to_dict()["intervals"], "outlines": outlines(c)}
+            d["compare"] = {"method": c.method, "intervals": c.to_dict()["intervals"], "outlines": outlines(c)}
         out.append(d)
     exp = plan.experiments[0]
     m_lo, m_hi = float(plan.masses.min()), float(plan.masses.max())

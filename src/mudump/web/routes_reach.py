@@ -13,7 +13,7 @@ from fastapi.responses import Response, StreamingResponse
 
 from ..errors import MudumpError
 from ..reachio import reach_csv
-from .compute import ReachPlan, named, reach_payload, reach_png
+from .compute import ReachPlan, reach_payload, reach_png
 from .inputs import RequestError, attachment, field_of_message
 from .schemas import LIMITS, ReachRequest
 
@@ -95,7 +95,7 @@ def reach_csv_endpoint(req: ReachRequest, request: Request):
     block of rows per experiment and model)."""
     plan, results, _, _ = _run(request, req)
     main, _, _ = plan.grouped(results)
-    return Response(reach_csv([named(r) for r in main]), media_type="text/csv",
+    return Response(reach_csv(main), media_type="text/csv",
                     headers=attachment(f"{_file_stem(plan)}-reach.csv"))
 
 
