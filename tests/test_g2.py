@@ -18,6 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mudump.models import get_model
 from mudump import g2
 from mudump.constants import M_E, M_MU, M_TAU
 from mudump.errors import DomainError, MudumpError, UnknownNameError
@@ -335,14 +336,12 @@ def test_electron_presets_and_limits():
         assert p.sigma == pytest.approx(a_e * math.hypot(s_atom, 15e-9) / inv_ae, abs=0.6e-14)
     assert g2.get_electron_preset().name == "rb2020"
     m = np.array([0.003, 0.03, 0.3])
-    assert g2.electron_limit(m, "B") is None  # no electron coupling
+    assert g2.electron_limit(m, get_model("B")) is None  # no electron coupling
     for preset in ("cs2018", "rb2020"):
         p = g2.get_electron_preset(preset)
-        lim = g2.electron_limit(m, "A", preset)
+        lim = g2.electron_limit(m, get_model("A"), preset)
         # at the limit the model's Delta a_e uses up exactly the room the measurement leaves
         room = g2.allowed_shift(p.delta_a_mu, p.sigma, +1)
-        from mudump.models import get_model
-
         assert np.allclose(get_model("A").delta_a(m, lim, "e"), room, rtol=1e-10)
     # Rb: 34 + 2 x 16 = 66e-14 of room; Cs lies 3.9 sigma below the SM: 2 sigma = 52e-14
     assert g2.allowed_shift(34e-14, 16e-14, +1) == pytest.approx(66e-14)

@@ -1,5 +1,5 @@
 """mudump.reach.rescaled (a reach reused across muons on target and statistics, as the explorer
-does) against a fresh mudump.reach.reach of the same setup, and mudump.reach.outlines.
+does) against a fresh mudump.reach.reach of the same setup.
 
 Tolerance: 1e-9 relative on events and interval edges. The events differ from a fresh scan only
 by the rounding of one multiplication (the muon ratio, ~1e-16); the edges are root-found by
@@ -82,12 +82,3 @@ def test_rescaled_refuses_other_changes():
         with pytest.raises(ValueError):
             reachmod.rescaled(base, _edit("na64mu", **changes))
 
-
-def test_outlines_close_around_the_intervals():
-    r = reachmod.reach("fnal-mu", "A", MASSES, COUPLINGS)
-    polys = reachmod.outlines(r)
-    assert polys and all(np.array_equal(p[0], p[-1]) for p in polys)
-    ys = np.concatenate([p[:, 1] for p in polys])
-    for iv in r.intervals:
-        for lo, hi in iv:
-            assert np.min(np.abs(ys / lo - 1)) < 1e-12 and np.min(np.abs(ys / hi - 1)) < 1e-12

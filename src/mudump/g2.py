@@ -148,12 +148,11 @@ def allowed_shift(delta: float, sigma: float, sign: int) -> float:
 
 def electron_limit(m_X, model, preset: str | G2Preset | None = None):
     """The g_mu above which the model's contribution to a_e is excluded at 2 sigma by a Delta a_e
-    preset (arrays over m_X in GeV), or None for a model that does not couple to electrons."""
-    from .models import get_model
-
-    mdl = get_model(model)
+    preset (arrays over m_X in GeV), or None for a model that does not couple to electrons.
+    ``model``: a :class:`mudump.models.Model` (this module sits below the models: it takes the
+    model's own Delta a, never a name)."""
     m_X = check_range("mass_GeV", m_X, 0.0, lo_open=True, unit="GeV")
-    unit = np.asarray(mdl.delta_a(m_X, 1.0, "e"), dtype=float)
+    unit = np.asarray(model.delta_a(m_X, 1.0, "e"), dtype=float)
     if not np.any(unit != 0):
         return None
     p = preset if isinstance(preset, G2Preset) else get_electron_preset(preset)
@@ -179,8 +178,9 @@ def get_preset(name: str | None = None) -> G2Preset:
 
 def band(m_S, preset: str | G2Preset | None = None, g_ratio_mu: float = 1.0, model=None) -> dict:
     """The g_mu values that reproduce a Delta a_mu preset, per mass (GeV), for a model (default:
-    a scalar coupled to the muon with g_mu; ``model`` a name or :class:`mudump.models.Model`,
-    whose kind and muon coupling set Delta a_mu(g_mu)).
+    a scalar coupled to the muon with g_mu; 
+    whose kind and muon coupling set Delta a_mu(g_mu); a :class:`mudump.models.Model`, never a
+    name: this module sits below the models).
 
     Returns a dict of arrays over ``m_S``: ``central``, ``lo1``/``hi1`` (1 sigma),
     ``lo2``/``hi2`` (2 sigma), and ``upper_limit`` (above it the model is excluded at about 95%
@@ -204,9 +204,7 @@ def band(m_S, preset: str | G2Preset | None = None, g_ratio_mu: float = 1.0, mod
     if model is None:
         unit = delta_a(m_S, 1.0, LEPTONS["mu"]) * g_ratio_mu**2
     else:
-        from .models import get_model
-
-        unit = np.asarray(get_model(model).delta_a(m_S, 1.0, "mu"), dtype=float)
+        unit = np.asarray(model.delta_a(m_S, 1.0, "mu"), dtype=float)
     sign = 1.0 if np.all(unit >= 0) else -1.0
     d, s = p.delta_a_mu, p.sigma
     g = lambda target: np.sqrt(np.clip(np.asarray(target, dtype=float), 0.0, None) / np.abs(unit))  # noqa: E731

@@ -52,11 +52,15 @@ class Overlay:
 
     def applies_to(self, model) -> bool:
         """True if the overlay is for this model (by its name or descriptive name, or "*")."""
-        from .models import _normalise, get_model
+        from .models import get_model
 
         m = get_model(model)
-        names = {_normalise(m.name), _normalise(m.alias)} - {""}
-        return "*" in self.models or any(_normalise(x) in names for x in self.models)
+        return "*" in self.models or any(m.is_named(x) for x in self.models)
+
+    def to_dict(self) -> dict:
+        """What a reach output records of the overlay: label, citation, CL, the file."""
+        return {"label": self.label, "citation": self.citation, "confidence_level": self.confidence_level,
+                "file": self.source_file}
 
 
 def _fail(where: str, field: str, message: str):

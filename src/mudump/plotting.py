@@ -26,6 +26,7 @@ from matplotlib.patches import Patch, PathPatch, Polygon
 from matplotlib.path import Path as MplPath
 
 from .errors import ConfigError
+from .outlines import exclusion_contours, exclusion_polygons
 
 #: Figure size (inches) of a single journal column.
 COLUMN_SIZE = (3.4, 2.8)
@@ -84,43 +85,15 @@ def _mathify(text: str) -> str:
 
 
 def _exclusion_single(masses, intervals):
-    """Closed contours (lists of (m, g) vertex arrays) for results with at most one excluded
-    interval per mass: the lower edges left to right, then the upper edges right to left. A
-    mass without an interval ends a contour, which closes at the last excluded mass."""
-    polys, run = [], []
-    for m, iv in list(zip(masses, intervals)) + [(None, [])]:
-        if iv:
-            run.append((m, iv[0][0], iv[0][1]))
-            continue
-        if run:
-            m_r, lo, hi = map(np.array, zip(*run))
-            polys.append(np.column_stack([np.r_[m_r, m_r[::-1]], np.r_[lo, hi[::-1]]]))
-            run = []
-    return polys
+    """Closed contours for at most one interval per mass (:func:`mudump.outlines.exclusion_polygons`)."""
+    return exclusion_polygons(masses, intervals)
 
 
 def _exclusion_general(masses, intervals, couplings):
-    """Contours for any number of intervals per mass, from the zero level of the signed log
-    distance to the nearest interval edge (positive inside an interval), traced in
-    (log m, log g) by contourpy. Returns (outlines, filled paths), in (m, g)."""
-    import contourpy
-
-    lm = np.log10(np.asarray(masses, dtype=float))
-    lg_scan = np.log10([couplings[0], couplings[-1]])
-    pad = 1e-3 * max(lm[-1] - lm[0], 1.0)
-    lg = np.linspace(lg_scan[0] - pad, lg_scan[1] + pad, 801)
-    lg = np.unique(np.r_[lg, [np.log10(e) for iv in intervals for pair in iv for e in pair]])
-    field = np.full((lg.size, lm.size + 2), -10.0)
-    for i, iv in enumerate(intervals):
-        for lo, hi in iv:
-            d = np.minimum(lg - np.log10(lo), np.log10(hi) - lg)
-            field[:, i + 1] = np.maximum(field[:, i + 1], d)
-    x = np.r_[lm[0] - pad, lm, lm[-1] + pad]
-    gen = contourpy.contour_generator(x, lg, field, line_type="Separate", fill_type="OuterCode")
-    lines = [10.0**seg for seg in gen.lines(0.0) if len(seg) > 1]
-    points, codes = gen.filled(0.0, np.inf)
-    paths = [MplPath(10.0**p, c) for p, c in zip(points, codes)]
-    return lines, paths
+    """Outlines and filled matplotlib paths for any number of intervals per mass
+    (:func:`mudump.outlines.exclusion_contours`)."""
+    lines, filled = exclusion_contours(masses, intervals, couplings)
+    return lines, [MplPath(p, c) for p, c in filled]
 
 
 def _g2_band(ax, masses, preset, top, model=None):
@@ -176,7 +149,7 @@ def _edge_strips(ax, variants, colour):
 
 def _method_name(method: str) -> str:
     """A production method in words (exact tree level, phase-space WW, improved WW)."""
-    from .production import METHOD_NAMES
+    from .choices import METHOD_NAMES
 
     return METHOD_NAMES[method]
 
@@ -479,7 +452,7 @@ def experiment_spectrum_figure(experiment, model, m_X: float, coupling: float, e
     spectrum --plot`` and the web page draw it: the model and point in the legend, the muons on
     target, the production method and the total in its title."""
     from .models import get_model
-    from .production import METHOD_NAMES
+    from .choices import METHOD_NAMES
 
     mdl = get_model(model)
     e = experiment

@@ -20,7 +20,8 @@ from scipy.optimize import brentq
 
 from ._checks import check_range
 from .experiments import Experiment, load_experiment
-from .models import COUPLING_MAX, MASS_RANGE_GEV, get_model
+from .models import COUPLING_MAX, MASS_RANGE_GEV, Model, get_model
+from .outlines import closed_outlines
 from .production import DEFAULT_METHOD, check_method
 from .production.formfactors import DEFAULT_FORM_FACTOR, check_form_factor
 from .signal import experiment_yield
@@ -36,7 +37,7 @@ class ReachResult:
     """The outcome of a reach scan for one experiment and model."""
 
     experiment: Experiment
-    model: str
+    model: Model  # the Model object itself: never a name to resolve again
     method: str
     cl: float
     n_up: float
@@ -74,12 +75,25 @@ class ReachResult:
                     run = []
         return out
 
+    @property
+    def outlines(self) -> list[dict]:
+        """The closed outlines of the excluded region, as every plot draws them
+        (:func:`mudump.outlines.closed_outlines`): [{"m_S_GeV": array, "g_mu": array}, ...]."""
+        return closed_outlines(self.masses, self.intervals, self.couplings)
+
     def to_dict(self) -> dict:
-        """The JSON form of issue 3: experiment, model, method, cl, masses_GeV, intervals."""
+        """The JSON form of a reach result (``mudump reach --json``, the explorer's API and the
+        JSON file of ``--output``): the experiment and the model both by name and in full
+        (``experiment_spec``: every field of the experiment file; ``model_spec``: the model
+        file's document), the production and limit methods, the grids, the intervals with
+        their open ends, the contours as polylines and the closed outlines."""
+        mdl = self.model
         return {
             "experiment": self.experiment.name,
-            "model": self.model,
-            "model_name": get_model(self.model).alias,
+            "model": mdl.name,
+            "model_name": mdl.alias,
+            "model_label": mdl.label,
+            "model_description": mdl.description,
             "method": self.method,
             "form_factor": self.form_factor,
             "acceptance": self.acceptance,
@@ -92,9 +106,17 @@ class ReachResult:
             "intervals": [[[float(a), float(b)] for a, b in iv] for iv in self.intervals],
             "intervals_open": [[[a, b] for a, b in iv] for iv in self.open_ends],
             "contours": self.contours,
+            "outlines": [{k: v.tolist() for k, v in o.items()} for o in self.outlines],
             **({"intervals_expected_band": {k: [[[float(a), float(b)] for a, b in iv] for iv in ivs]
                                             for k, ivs in self.intervals_band.items()}} if self.intervals_band else {}),
+            "model_spec": mdl.document(),
+            "experiment_spec": self.experiment.model_dump(mode="json", exclude_none=True),
         }
+
+
+def outlines(result: ReachResult) -> list[dict]:
+    """The closed outlines of a result's excluded region (:attr:`ReachResult.outlines`)."""
+    return result.outlines
 
 
 def _intervals(g, ev, n_up, events_of) -> list[tuple[float, float]]:
@@ -237,9 +259,132 @@ def reach(
         if progress is not None:
             progress(i + 1, masses.size)
     return ReachResult(
-        exp, mdl.name, method, exp.statistics.confidence_level, n_up, masses, couplings, ev, intervals, form_factor,
+        exp, mdl, method, exp.statistics.confidence_level, n_up, masses, couplings, ev, intervals, form_factor,
         acceptance, limit, band,
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# one question, every door: a set of reach results as one figure shows them
+
+
+def theory_variants(method: str, form_factor: str) -> list[tuple[str, str]]:
+    """The other theory choices whose spread ``--band`` shades: exact tree level and WW, each
+    with both form factors, except the (method, form factor) of the main result."""
+    from .production.formfactors import FORM_FACTORS
+
+    return [(m, f) for m in ("etl", "ww") for f in FORM_FACTORS if (m, f) != (method, form_factor)]
+
+
+@dataclass
+class ReachSet:
+    """What one reach question gives: a result per experiment for one model, and optionally
+    for each the results under the other theory choices (``bands``, :func:`theory_variants`)
+    and under a comparison method (``compared``), with the overlays drawn beside them and the
+    Delta a presets of the plot. The CLI, the explorer and the files all present this object;
+    none of them computes anything of their own."""
+
+    results: list
+    bands: Optional[list] = None  # per result: [ReachResult, ...] or None
+    compared: Optional[list] = None  # per result: ReachResult or None
+    overlays: list = field(default_factory=list)
+    preset: Optional[str] = None  # Delta a_mu preset (None: the default)
+    preset_e: Optional[str] = None  # Delta a_e preset (None: the default)
+
+    @property
+    def model(self) -> Model:
+        return self.results[0].model
+
+    def to_dicts(self) -> list[dict]:
+        """One JSON object per result (:meth:`ReachResult.to_dict`), with its theory band
+        (intervals per variant), its comparison (intervals and contours) and the overlays."""
+        out = []
+        for k, r in enumerate(self.results):
+            d = r.to_dict()
+            d["overlays"] = [ov.to_dict() for ov in self.overlays]
+            if self.bands is not None:
+                d["band"] = [{"method": v.method, "form_factor": v.form_factor,
+                              "intervals": [[[float(a), float(b)] for a, b in iv] for iv in v.intervals]}
+                             for v in self.bands[k]]
+            c = self.compared[k] if self.compared is not None else None
+            if c is not None:
+                d["compare"] = {"method": c.method,
+                                "intervals": [[[float(a), float(b)] for a, b in iv] for iv in c.intervals],
+                                "contours": c.contours,
+                                "outlines": [{kk: vv.tolist() for kk, vv in o.items()} for o in c.outlines]}
+            out.append(d)
+        return out
+
+    def to_json_document(self):
+        """The JSON document of ``mudump reach --json`` and ``--output FILE.json``: the object of
+        :meth:`to_dicts` for one experiment, the list of them for several."""
+        from .jsonio import plain
+
+        d = self.to_dicts()
+        return plain(d if len(d) > 1 else d[0])
+
+
+def reach_set(
+    experiments,
+    model,
+    methods=None,
+    *,
+    masses=None,
+    couplings=None,
+    form_factor: str = DEFAULT_FORM_FACTOR,
+    band: bool = False,
+    compare: Optional[str] = None,
+    acceptance: str = "none",
+    mc_events: int = 20_000,
+    overlays=(),
+    preset: Optional[str] = None,
+    preset_e: Optional[str] = None,
+    progress_factory: Optional[Callable[[str], Optional[Callable[[int, int], None]]]] = None,
+    compute: Optional[Callable[..., ReachResult]] = None,
+) -> ReachSet:
+    """The reach of one model at several experiments, as ``mudump reach`` and the explorer ask
+    it: ``experiments`` a list of Experiment objects (or names/paths, resolved once here);
+    ``methods`` one production method for all, or one per experiment; ``band`` adds the
+    results under :func:`theory_variants`; ``compare`` a method whose contour is overlaid.
+    ``acceptance="mc"`` with ``iww`` is refused (IWW has no angular distribution).
+    ``progress_factory(description)`` returns the progress callback of one scan (or None);
+    ``compute(experiment, model, method, form_factor, acceptance)`` replaces :func:`reach` for
+    a caller that reuses work (the explorer's cache), and must return the same result."""
+    from .errors import ConfigError
+
+    exps = [load_experiment(e) for e in experiments]
+    mdl = get_model(model)
+    methods = [check_method(m) for m in (methods or [DEFAULT_METHOD])]
+    if isinstance(methods, list) and len(methods) == 1:
+        methods = methods * len(exps)
+    elif len(methods) != len(exps):
+        raise ConfigError(f"method (--method) is given {len(methods)} times for {len(exps)} experiments: give it once, "
+                          "or once per experiment")
+    check_form_factor(form_factor)
+    if compare is not None:
+        compare = check_method(compare)
+    if acceptance == "mc" and "iww" in methods + ([compare] if compare else []):
+        raise ConfigError("acceptance = 'mc' needs a method with an angular distribution (etl or ww), not iww")
+    if masses is None:
+        masses = np.geomspace(*DEFAULT_MASSES)
+    if couplings is None:
+        couplings = np.geomspace(*DEFAULT_COUPLINGS)
+
+    def run(e, meth, ff, acc):
+        if compute is not None:
+            return compute(e, mdl, meth, ff, acc)
+        cb = progress_factory(f"{e.name}, model {mdl.label}, {meth}/{ff}") if progress_factory else None
+        return reach(e, mdl, masses, couplings, meth, progress=cb, form_factor=ff, acceptance=acc,
+                     mc_events=mc_events)
+
+    results, bands, compared = [], [], []
+    for e, meth in zip(exps, methods):
+        results.append(run(e, meth, form_factor, acceptance))
+        if band:
+            bands.append([run(e, m, f, acceptance) for m, f in theory_variants(meth, form_factor)])
+        if compare:
+            compared.append(run(e, compare, form_factor, acceptance))
+    return ReachSet(results, bands if band else None, compared if compare else None, list(overlays), preset, preset_e)
 
 
 #: Experiment fields that a reach can be rescaled across (:func:`rescaled`): the muons on target
@@ -298,21 +443,3 @@ def rescaled(base: ReachResult, experiment) -> ReachResult:
         intervals, base.form_factor, base.acceptance, limit, band,
     )
 
-
-def outlines(result: ReachResult) -> list[np.ndarray]:
-    """The closed outlines of a result's excluded region, as :mod:`mudump.plotting` draws them:
-    a list of (n, 2) vertex arrays in (m [GeV], coupling), masses sorted, each closed (its last
-    vertex repeats the first). At most one interval per mass: the lower edges left to right,
-    then the upper edges right to left; several: the zero level of the signed distance to the
-    nearest interval edge."""
-    from . import plotting
-
-    masses = np.asarray(result.masses, dtype=float)
-    order = np.argsort(masses)
-    masses = masses[order]
-    intervals = [result.intervals[i] for i in order]
-    if all(len(iv) <= 1 for iv in intervals):
-        polys = plotting._exclusion_single(masses, intervals)
-        return [np.vstack([p, p[:1]]) for p in polys]
-    lines, _ = plotting._exclusion_general(masses, intervals, np.sort(np.asarray(result.couplings, dtype=float)))
-    return [seg if np.array_equal(seg[0], seg[-1]) else np.vstack([seg, seg[:1]]) for seg in lines]

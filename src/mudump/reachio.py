@@ -25,7 +25,7 @@ def write_reach_csv(fh: IO[str], results: Iterable) -> None:
     for r in results:
         for m, ivs, opens in zip(r.masses, r.intervals, r.open_ends):
             for k, ((lo, hi), (lo_open, hi_open)) in enumerate(zip(ivs, opens)):
-                w.writerow([r.experiment.name, r.model, r.method, r.cl, f"{m:.8g}", k, f"{lo:.6g}", f"{hi:.6g}",
+                w.writerow([r.experiment.name, r.model.name, r.method, r.cl, f"{m:.8g}", k, f"{lo:.6g}", f"{hi:.6g}",
                             lo_open, hi_open])
 
 

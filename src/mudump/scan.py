@@ -73,8 +73,7 @@ SCAN_VERSION = 1
 #: depends on them, never a result.
 SECONDS_PER_TABLE = 0.03
 SECONDS_PER_REACH = 0.006
-#: Figures of merit in every row (besides the contour lists).
-FIGURES_OF_MERIT = ("best_g_mu", "best_mass_GeV", "mass_low_GeV", "mass_high_GeV", "excluded_fraction")
+from .choices import FIGURES_OF_MERIT  # noqa: E402 (the figures of merit in every row)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -189,7 +188,7 @@ class ScanPlan:
 
     base: dict  # the base experiment as a validated dict (model_dump)
     grid: dict  # field -> np.ndarray of values
-    models: list  # model letters
+    models: list  # the Model objects (resolved once, when the scan is planned)
     masses: np.ndarray
     couplings: np.ndarray
     method: str
@@ -208,7 +207,7 @@ class ScanPlan:
             "v": SCAN_VERSION,
             "base": self.base,
             "point": {f: repr(float(v)) for f, v in zip(self.fields, values)},
-            "model": model,
+            "model": model.document(),
             "method": self.method,
             "form_factor": self.form_factor,
             "masses": [repr(float(m)) for m in self.masses],
@@ -230,7 +229,8 @@ class ScanPlan:
             "scan_version": SCAN_VERSION,
             "base_experiment": self.base,
             "grid": {f: v.tolist() for f, v in self.grid.items()},
-            "models": self.models,
+            "models": [m.name for m in self.models],
+            "model_specs": [m.document() for m in self.models],
             "method": self.method,
             "form_factor": self.form_factor,
             "masses_GeV": self.masses.tolist(),
@@ -261,11 +261,7 @@ def plan_scan(
     grid = check_grid(grid)
     if not models:
         raise ConfigError("a scan needs at least one model (A or B)")
-    letters = []
-    for m in models:
-        name = get_model(m).name
-        if name not in letters:
-            letters.append(name)
+    letters = list(dict.fromkeys(get_model(m) for m in models))  # Model objects, each once
     method = check_method(method)
     check_form_factor(form_factor)
     masses = np.geomspace(*DEFAULT_MASSES) if masses is None else np.atleast_1d(np.asarray(masses, dtype=float))
@@ -426,7 +422,7 @@ def serial_executor() -> Executor:
 
 def _row(plan: ScanPlan, i: int, model: str, result) -> dict:
     values, exp = plan.points[i]
-    mdl = get_model(model)
+    mdl = model
     row = {"key": plan.key(values, model), "experiment": plan.base["name"]}
     row.update({f: v for f, v in zip(plan.fields, values)})
     row.update(model=mdl.name, model_name=mdl.alias, method=plan.method, form_factor=plan.form_factor)

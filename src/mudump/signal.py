@@ -270,3 +270,52 @@ def experiment_spectrum(
     before = e.target.length_m - tr.z[:, None, None] + e.downstream.shield_length_m
     p = probability(e.signature.kind, before, e.downstream.length_m, l, model.visible_fraction(m_S, coupling))
     return e.beam.muons_on_target * coupling**2 * (w * p).sum(axis=(0, 2))
+
+
+class Spectrum:
+    """The S energy spectrum of one experiment, model, mass and coupling (what ``mudump
+    spectrum`` and the explorer show): bin edges in GeV, expected events per bin; it carries
+    the Experiment and the Model it was computed from."""
+
+    def __init__(self, experiment, model, m_S: float, coupling: float, method: str, edges, events):
+        self.experiment, self.model, self.m_S, self.coupling, self.method = experiment, model, m_S, coupling, method
+        self.edges, self.events = np.asarray(edges, dtype=float), np.asarray(events, dtype=float)
+
+    @property
+    def centres(self) -> np.ndarray:
+        return 0.5 * (self.edges[1:] + self.edges[:-1])
+
+    @property
+    def total(self) -> float:
+        return float(self.events.sum())
+
+    def to_dict(self) -> dict:
+        """The JSON form (``mudump spectrum --json``, the explorer's ``/api/spectrum``)."""
+        return {
+            "experiment": self.experiment.name, "model": self.model.name, "model_name": self.model.alias,
+            "method": self.method, "mass_GeV": self.m_S, "coupling": self.coupling, "E_S_GeV": self.centres,
+            "bin_edges_GeV": self.edges, "events": self.events, "total_events": self.total,
+            "model_spec": self.model.document(),
+            "experiment_spec": self.experiment.model_dump(mode="json", exclude_none=True),
+        }
+
+
+def spectrum(experiment, model, m_S: float, coupling: float, bins: int, method: str = DEFAULT_METHOD,
+             form_factor: str = DEFAULT_FORM_FACTOR) -> Spectrum:
+    """The signal's S energy spectrum in ``bins`` equal bins from max(m_S, E_S cut) to the beam
+    energy (:func:`experiment_spectrum`), after the checks every door applies (mass, coupling,
+    method, a signal being possible at all)."""
+    from ._checks import check_range
+    from .experiments import load_experiment
+    from .models import COUPLING_MAX, MASS_RANGE_GEV
+    from .production import check_method
+
+    exp = load_experiment(experiment)
+    mdl = get_model(model)
+    method = check_method(method)
+    check_range("mass_GeV", m_S, *MASS_RANGE_GEV, unit="GeV")
+    check_range("coupling", coupling, 0.0, COUPLING_MAX, lo_open=True)
+    check_signal_possible(exp, m_S)
+    edges = np.linspace(max(m_S, exp.signature.e_cut_GeV), exp.beam.energy_GeV, int(bins) + 1)
+    ev = experiment_spectrum(exp, mdl, m_S, coupling, edges, method, form_factor)
+    return Spectrum(exp, mdl, float(m_S), float(coupling), method, edges, ev)

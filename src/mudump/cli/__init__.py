@@ -14,7 +14,7 @@ import typer
 from ..errors import MudumpError
 # each module registers its commands, in the order --help lists them
 from . import decays, production, reach, events, scan, serve  # noqa: F401, I001
-from ._common import _edge, app, err
+from ._common import edge, app, err
 
 __all__ = ["app", "main"]
 
@@ -23,7 +23,7 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app; a MudumpError or a malformed command line becomes one line
     ``error: ...`` on stderr and exit code 2 (never a traceback for a user's mistake)."""
     command = typer.main.get_command(app)
-    undo_edge = _edge()
+    undo_edge = edge()
     try:
         rv = command.main(args=argv, prog_name="mudump", standalone_mode=False)
     except MudumpError as exc:
@@ -41,7 +41,8 @@ def main(argv: list[str] | None = None) -> None:
             err.print(ctx.get_help(), markup=False, highlight=False)
         else:
             hint = f" (see 'mudump {ctx.info_name} --help')" if ctx is not None and ctx.parent else ""
-            err.print(f"error: {exc.format_message()}{hint}", markup=False, highlight=False, soft_wrap=True)
+            message = exc.format_message().replace("Value error, ", "")
+            err.print(f"error: {message}{hint}", markup=False, highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code or 2)
     finally:
         undo_edge()

@@ -12,9 +12,12 @@ import sys
 from typing import Annotated, Optional
 
 import typer
+from enum import Enum
 from rich.console import Console
 from rich.table import Table
 
+from .. import choices
+from ..kinds import KINDS
 from ..errors import MudumpError
 
 app = typer.Typer(
@@ -44,48 +47,59 @@ err = Console(stderr=True)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout instead of a table.")]
 ExperimentArg = Annotated[str, typer.Argument(help="Experiment preset or path to a TOML file.")]
-ModelOpt = Annotated[str, typer.Option("--model", help="A preset (A or leptophilic, B or muonphilic, muonphilic-ps, muonphilic-vector, lmu-ltau, lmu-ltau-dm, muonphilic-dm) or a path to a model TOML file.")]
+ModelOpt = Annotated[str, typer.Option("--model", help=choices.model_help())]
+
+#: The options with a fixed set of values are choices (click lists them and refuses others).
+Method = Enum("Method", {m: m for m in choices.METHODS}, type=str)
+FormFactor = Enum("FormFactor", {f: f for f in choices.FORM_FACTOR_NAMES}, type=str)
+Acceptance = Enum("Acceptance", {a: a for a in choices.ACCEPTANCES}, type=str)
+FigureOfMerit = Enum("FigureOfMerit", {f: f for f in choices.FIGURES_OF_MERIT}, type=str)
+Kind = Enum("Kind", {k: k for k in KINDS}, type=str)
+#: The approximations exact tree level is compared with (``mudump ratio --versus``).
+Versus = Enum("Versus", {m: m for m in choices.METHODS if m != choices.DEFAULT_METHOD}, type=str)
+#: Methods with an angular distribution, which the event generator needs.
+EventMethod = Enum("EventMethod", {m: m for m in ("etl", "ww")}, type=str)
 MassOpt = Annotated[float, typer.Option("--mass", help="S mass in GeV.")]
 CouplingOpt = Annotated[float, typer.Option("--coupling", help="Muon coupling g_mu.")]
 DpiOpt = Annotated[int, typer.Option("--dpi", min=50, max=1200, help="Resolution of a PNG plot (dots per inch; the figure is one journal column, 3.4 in wide).")]
 
 
-def _fail(message: str) -> None:
+def fail(message: str) -> None:
     err.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
     raise typer.Exit(2)
 
 
-def _finite(obj):
+def finite(obj):
     """Numpy values as plain Python, refusing NaN/inf (:func:`mudump.jsonio.plain`)."""
     from ..jsonio import plain
 
     return plain(obj)
 
 
-def _emit(payload: dict, as_json: bool, table: Table) -> None:
-    payload = _finite(payload)
+def emit(payload: dict, as_json: bool, table: Table) -> None:
+    payload = finite(payload)
     if as_json:
         sys.stdout.write(json.dumps(payload, allow_nan=False) + "\n")
     else:
         out.print(table)
 
 
-def _fmt(v: float) -> str:
+def fmt(v: float) -> str:
     return f"{v:.4g}"
 
 
-def _columns_table(title: str, headers: tuple[str, str], xs, ys, caption: str) -> Table:
+def columns_table(title: str, headers: tuple[str, str], xs, ys, caption: str) -> Table:
     """A two-column numeric table (x and a value per row)."""
     t = Table(title=title)
     for h in headers:
         t.add_column(h, justify="right")
     for xi, yi in zip(xs, ys):
-        t.add_row(f"{float(xi):.4g}", _fmt(float(yi)))
+        t.add_row(f"{float(xi):.4g}", fmt(float(yi)))
     t.caption = caption
     return t
 
 
-def _progress():
+def progress_bar():
     """The command's one rich progress display on stderr (drawn only on a terminal), shared with
     the kernels' own tasks (mudump.progress): yields a rich Progress (add_task/update)."""
     from ..progress import rich_session
@@ -93,7 +107,7 @@ def _progress():
     return rich_session(err)
 
 
-def _edge():
+def edge():
     """Install the edges the kernels report through for one command: a cache problem
     (mudump.cache.CacheWarning) is one line ``warning: ...`` on stderr; long work draws on the
     one rich progress display. Returns the function that undoes it."""
@@ -120,7 +134,7 @@ def _edge():
     return undo
 
 
-def _check_out_path(path: Optional[str], option: str, suffixes) -> None:
+def check_out_path(path: Optional[str], option: str, suffixes) -> None:
     """Refuse an output path that cannot be written, before any computation: a wrong suffix, a
     missing directory, an existing path that is not a regular file (a directory, a device, a
     FIFO), or a directory where a file cannot be created (read-only, no permission: tested by
@@ -148,7 +162,7 @@ def _check_out_path(path: Optional[str], option: str, suffixes) -> None:
         raise MudumpError(f"{option} = {path!r}: cannot write in {str(p.parent)!r} ({exc.strerror or exc})") from None
 
 
-def _writing(option: str, path: str):
+def writing(option: str, path: str):
     """A context in which an OSError while writing ``path`` becomes one MudumpError line."""
     from contextlib import contextmanager
 
@@ -162,31 +176,31 @@ def _writing(option: str, path: str):
     return guard()
 
 
-def _save_plot(fig, plot: str, dpi: int) -> None:
+def save_plot(fig, plot: str, dpi: int) -> None:
     from .. import plotting
 
-    with _writing("--plot", plot):
+    with writing("--plot", plot):
         plotting.save(fig, plot, dpi=dpi)
 
 
-def _plot_formats():
+def plot_formats():
     from ..plotting import FORMATS
 
     return tuple(FORMATS)
 
 
-def _write_reach_output(path: str, results) -> None:
-    """Write reach results to CSV (one row per excluded interval) or JSON, by suffix."""
+def write_reach_output(path: str, reach_set) -> None:
+    """Write a reach set (:class:`mudump.reach.ReachSet`) to CSV (one row per excluded interval)
+    or JSON (the document of ``--json``), by suffix."""
     from pathlib import Path
 
     p = Path(path)
     if p.suffix.lower() == ".json":
-        payload = [r.to_dict() for r in results]
-        p.write_text(json.dumps(_finite(payload if len(payload) > 1 else payload[0]), allow_nan=False, indent=1) + "\n")
+        p.write_text(json.dumps(reach_set.to_json_document(), allow_nan=False, indent=1) + "\n")
     elif p.suffix.lower() == ".csv":
         from ..reachio import write_reach_csv
 
         with p.open("w", newline="") as fh:
-            write_reach_csv(fh, results)
+            write_reach_csv(fh, reach_set.results)
     else:
         raise MudumpError(f"--output = {path!r}: the file name must end in .csv or .json")

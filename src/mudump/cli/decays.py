@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from ..errors import MudumpError
-from ._common import app, JsonOpt, DpiOpt, _fail, _emit, _fmt, _check_out_path, _save_plot, _plot_formats
+from ._common import app, JsonOpt, DpiOpt, fail, emit, fmt, check_out_path, save_plot, plot_formats
 
 
 @app.command()
@@ -30,7 +30,7 @@ def decay(
     m = get_model(model)
     check_range("coupling", coupling, 0.0, COUPLING_MAX, lo_open=True)  # g = 0: S never decays
     if plot:
-        _check_out_path(plot, "--plot", _plot_formats())
+        check_out_path(plot, "--plot", plot_formats())
     widths = {k: float(v) for k, v in m.widths(mass, coupling).items()}
     total = sum(widths.values())
     stable = total <= 0.0
@@ -59,15 +59,15 @@ def decay(
     t.add_column("width [GeV]", justify="right")
     t.add_column("BR", justify="right")
     for k in widths:
-        t.add_row(k, _fmt(widths[k]), _fmt(brs[k]) if not stable else "-")
-    t.add_row("total", _fmt(total), _fmt(sum(brs.values())) if not stable else "-", end_section=True)
+        t.add_row(k, fmt(widths[k]), fmt(brs[k]) if not stable else "-")
+    t.add_row("total", fmt(total), fmt(sum(brs.values())) if not stable else "-", end_section=True)
     t.caption = ("stable at tree level: no decay channel is open at this mass" if stable
                  else f"c tau = {ctau:.4g} m; visible (charged leptons, photons): {100 * vis:.4g}%")
     if plot:
         from .. import plotting
 
-        _save_plot(plotting.decay_length_figure(m, mass, coupling), plot, dpi)
-    _emit(payload, as_json, t)
+        save_plot(plotting.decay_length_figure(m, mass, coupling), plot, dpi)
+    emit(payload, as_json, t)
 
 
 @app.command()
@@ -111,13 +111,13 @@ def g2(
         t.add_column("quantity")
         t.add_column("g_mu", justify="right")
         for k in keys:
-            t.add_row(k, _fmt(float(b[k])))
+            t.add_row(k, fmt(float(b[k])))
         t.caption = ("anomaly: the band explains it" if b["favoured"] else
                      "g_mu above upper_limit is excluded (2 sigma)" + ("; the model lowers a_mu" if b["sign"] < 0 else ""))
-        _emit(payload, as_json, t)
+        emit(payload, as_json, t)
         return
     if coupling is None:
-        _fail("--coupling is required (or give --band for the band of a preset)")
+        fail("--coupling is required (or give --band for the band of a preset)")
     check_range("coupling", coupling, 0.0, COUPLING_MAX)
     if mdl is None:
         da = float(g2mod.delta_a_lepton(mass, coupling, lepton))
@@ -131,5 +131,5 @@ def g2(
     t.add_column("m_S [GeV]")
     t.add_column("g", justify="right")
     t.add_column("Delta a", justify="right")
-    t.add_row(f"{mass:g}", f"{coupling:g}", _fmt(da))
-    _emit(payload, as_json, t)
+    t.add_row(f"{mass:g}", f"{coupling:g}", fmt(da))
+    emit(payload, as_json, t)

@@ -7,8 +7,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from ..errors import MudumpError
-from ._common import app, JsonOpt, ExperimentArg, ModelOpt, MassOpt, CouplingOpt, _emit, _fmt, _progress, _check_out_path, _writing
+from ._common import EventMethod, app, JsonOpt, ExperimentArg, ModelOpt, MassOpt, CouplingOpt, emit, fmt, progress_bar, check_out_path, writing
 
 
 @app.command()
@@ -22,7 +21,7 @@ def events(
     seed: Annotated[Optional[int], typer.Option("--seed", min=0, max=2**63 - 1, help="Random seed, 0 to 2^63-1 (default: a random one, recorded in the file so the run can be repeated).")] = None,
     no_acceptance: Annotated[bool, typer.Option("--no-acceptance", help="Keep every decay in the fiducial length, regardless of transverse geometry.")] = False,
     no_straggling: Annotated[bool, typer.Option("--no-straggling", help="Muon energy at the vertex from continuous slowing down, without energy-loss fluctuations.")] = False,
-    method: Annotated[str, typer.Option("--method", help="Production method: etl (default) or ww.")] = "etl",
+    method: Annotated[EventMethod, typer.Option("--method", help="Production method (etl: exact tree level, the default; iww has no angular distribution).")] = EventMethod.etl,
     s_pdgid: Annotated[Optional[int], typer.Option("--s-pdgid", help="PDG ID given to the mediator (default 54 for spin 0, 55 for spin 1).")] = None,
     chi_pdgid: Annotated[int, typer.Option("--chi-pdgid", help="PDG ID given to the dark-matter fermion chi (default 52).")] = 52,
     as_json: JsonOpt = False,
@@ -36,15 +35,13 @@ def events(
 
     exp = load_experiment(experiment)
     mdl = get_model(model)
-    method = check_method(method)
-    if method == "iww":
-        raise MudumpError("--method iww has no angular distribution to sample: use etl or ww")
-    _check_out_path(output, "--output", evio.SUFFIXES)
-    with _progress() as bar:
+    method = check_method(method.value)
+    check_out_path(output, "--output", evio.SUFFIXES)
+    with progress_bar() as bar:
         task = bar.add_task(f"{exp.name}, model {mdl.label}", total=n)
         batch = generate(exp, mdl, mass, coupling, n, seed=seed, method=method, acceptance=not no_acceptance, straggling=not no_straggling,
                          s_pdgid=s_pdgid, chi_pdgid=chi_pdgid, progress=lambda i, tot: bar.update(task, completed=i))
-    with _writing("--output", output):
+    with writing("--output", output):
         evio.write_events(batch, output)
     import numpy as np
 
@@ -59,6 +56,6 @@ def events(
     t.add_column("value", justify="right")
     for key in ("generated", "written", "sum_weights", "stat_error", "acceptance", "seed", "output"):
         v = payload[key]
-        t.add_row(key, _fmt(v) if isinstance(v, float) else str(v))
+        t.add_row(key, fmt(v) if isinstance(v, float) else str(v))
     t.caption = "sum of weights = expected signal events (with the acceptance unless --no-acceptance)"
-    _emit(payload, as_json, t)
+    emit(payload, as_json, t)

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from ._common import app, JsonOpt, DpiOpt, _emit, _fmt, _columns_table, _check_out_path, _save_plot, _plot_formats
+from ._common import FormFactor, Kind, Method, Versus, app, JsonOpt, DpiOpt, emit, fmt, columns_table, check_out_path, save_plot, plot_formats
 
 
 @app.command()
@@ -16,9 +16,9 @@ def xsec(
     material: Annotated[str, typer.Option("--material", help="Target material (preset or element symbol).")],
     energy: Annotated[float, typer.Option("--energy", help="Muon total energy in GeV.")],
     mass: Annotated[float, typer.Option("--mass", help="S mass in GeV.")],
-    method: Annotated[str, typer.Option("--method", help="etl (default), ww, or iww (comparison only).")] = "etl",
-    form_factor: Annotated[str, typer.Option("--form-factor", help="Form factor: tsai (default) or helm.")] = "tsai",
-    kind: Annotated[str, typer.Option("--kind", help="Kind of mediator: scalar (default), pseudoscalar, vector or axial-vector.")] = "scalar",
+    method: Annotated[Method, typer.Option("--method", help="Production method (etl: exact tree level, the default; iww for comparison only).")] = Method.etl,
+    form_factor: Annotated[FormFactor, typer.Option("--form-factor", help="Nuclear form factor.")] = FormFactor.tsai,
+    kind: Annotated[Kind, typer.Option("--kind", help="Kind of mediator.")] = Kind.scalar,
     coupling: Annotated[float, typer.Option("--coupling", help="Muon coupling g_mu.")] = 1.0,
     x: Annotated[Optional[list[float]], typer.Option("--x", help="x = E_S/E values (repeatable).")] = None,
     as_json: JsonOpt = False,
@@ -34,7 +34,8 @@ def xsec(
     from ..models import COUPLING_MAX, MASS_RANGE_GEV
 
     mat = get_material(material)
-    method = production.check_method(method)
+    method = production.check_method(method.value)
+    form_factor = form_factor.value
     check_range("mass_GeV", mass, *MASS_RANGE_GEV, unit="GeV")  # the models' validity range
     check_range("coupling", coupling, 0.0, COUPLING_MAX)
     if x:
@@ -44,7 +45,7 @@ def xsec(
 
         lo, hi = x_range(energy, mass, M_MU)
         xs = np.linspace(float(lo), float(hi), 12)[1:-1] if hi > lo else np.array([])
-    kind = production.check_kind(kind)
+    kind = production.check_kind(kind.value)
     d = production.dsigma_dx(energy, xs, mass, mat, method=method, g=coupling, form_factor=form_factor, kind=kind) * M2_TO_CM2
     s = float(production.sigma(energy, mass, mat, method=method, g=coupling, form_factor=form_factor, kind=kind)) * M2_TO_CM2
     payload = {
@@ -59,11 +60,11 @@ def xsec(
         "dsigma_dx_cm2": d,
         "sigma_cm2": s,
     }
-    t = _columns_table(
+    t = columns_table(
         f"mu {mat.name} -> mu {mat.name} S, E = {energy:g} GeV, m_S = {mass:g} GeV, g = {coupling:g}, method {method}",
         ("x = E_S/E", "dsigma/dx [cm^2/atom]"), xs, d, f"sigma = {s:.4g} cm^2 per atom ({production.METHODS[method]})",
     )
-    _emit(payload, as_json, t)
+    emit(payload, as_json, t)
 
 
 @app.command("material")
@@ -92,16 +93,16 @@ def material_cmd(
     t.add_column("value", justify="right")
     for k, v in payload.items():
         if k not in ("material", "energy_GeV"):
-            t.add_row(k, _fmt(v))
-    _emit(payload, as_json, t)
+            t.add_row(k, fmt(v))
+    emit(payload, as_json, t)
 
 
 @app.command()
 def ratio(
     material: Annotated[str, typer.Option("--material", help="Target material (preset or element symbol).")],
     energy: Annotated[float, typer.Option("--energy", help="Muon total energy in GeV.")],
-    versus: Annotated[str, typer.Option("--versus", help="Denominator: iww (default) or ww.")] = "iww",
-    kind: Annotated[str, typer.Option("--kind", help="Kind of mediator: scalar (default), pseudoscalar, vector or axial-vector.")] = "scalar",
+    versus: Annotated[Versus, typer.Option("--versus", help="The approximation in the denominator.")] = Versus.iww,
+    kind: Annotated[Kind, typer.Option("--kind", help="Kind of mediator.")] = Kind.scalar,
     mass_min: Annotated[float, typer.Option("--mass-min", help="Lowest mass, GeV.")] = 1e-3,
     mass_max: Annotated[float, typer.Option("--mass-max", help="Highest mass, GeV.")] = 1.0,
     n_masses: Annotated[int, typer.Option("--n-masses", min=2, max=400, help="Masses (log-spaced).")] = 40,
@@ -120,9 +121,9 @@ def ratio(
     from ..production import METHOD_NAMES
 
     mat = get_material(material)
-    den = production.check_method(versus)
+    den = production.check_method(versus.value)
     if plot:
-        _check_out_path(plot, "--plot", _plot_formats())
+        check_out_path(plot, "--plot", plot_formats())
     check_range("energy_GeV", energy, M_MU, lo_open=True, unit="GeV")
     from ..models import MASS_RANGE_GEV
 
@@ -130,7 +131,7 @@ def ratio(
     check_range("mass_max_GeV", mass_max, mass_min, min(MASS_RANGE_GEV[1], energy - M_MU), lo_open=True, unit="GeV")
     masses = np.geomspace(mass_min, mass_max, n_masses)
     x = np.linspace(0.0, 1.0, n_x + 2)[1:-1]
-    kind = production.check_kind(kind)
+    kind = production.check_kind(kind.value)
     num = production.dsigma_dx(energy, x[None, :], masses[:, None], mat, method="etl", kind=kind)
     dnm = production.dsigma_dx(energy, x[None, :], masses[:, None], mat, method=den, kind=kind)
     r = np.where(dnm > 0, num / np.where(dnm > 0, dnm, 1.0), 0.0)
@@ -142,7 +143,7 @@ def ratio(
     if plot:
         from .. import plotting
 
-        _save_plot(plotting.ratio_figure(masses, x, np.where(inside, r, np.nan), f"exact tree level / {METHOD_NAMES[den]}",
+        save_plot(plotting.ratio_figure(masses, x, np.where(inside, r, np.nan), f"exact tree level / {METHOD_NAMES[den]}",
                                          f"$\\mu$ {mat.name} $\\to$ $\\mu$ {mat.name} $S$, $E_\\mu$ = {energy:g} GeV"), plot, dpi)
     t = Table(title=f"ETL / {den.upper()} in {mat.name} at E = {energy:g} GeV")
     t.add_column("m_S [GeV]", justify="right")
@@ -154,4 +155,4 @@ def ratio(
         t.add_row(f"{m:.3g}", *[(f"{a / b:.3f}" if b > 0 else "-") for a, b in zip(vals, dv)])
     if plot:
         t.caption = f"map written to {plot}"
-    _emit(payload, as_json, t)
+    emit(payload, as_json, t)

@@ -21,13 +21,14 @@ from __future__ import annotations
 
 import json
 import time
-import tomllib
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
+from .. import choices
 from ..errors import ConfigError, MudumpError
+from ._common import FigureOfMerit, FormFactor, Method
 
 #: Seconds between checkpoints of the output file while a scan runs.
 CHECKPOINT_SECONDS = 5.0
@@ -92,38 +93,60 @@ def _grid_from_toml(tbl, prefix: str = "") -> dict:
     return out
 
 
-_FILE_KEYS = {"experiment", "models", "method", "form_factor", "preset", "reference_couplings", "grid", "masses", "couplings"}
+def _scan_file_schema():
+    """The pydantic schema of a TOML scan file (every key optional; options given on the command
+    line win). ``grid`` is a table of fields, each a list of numbers or {start, stop, num, log}."""
+    from typing import Any, Literal, Union
+
+    from pydantic import BaseModel, ConfigDict, Field
+
+    from ..config import SCHEMA_VERSION
+
+    class _S(BaseModel):
+        model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    class Axis(_S):
+        min: float = Field(allow_inf_nan=False)
+        max: float = Field(allow_inf_nan=False)
+        n: int
+
+    class ScanFile(_S):
+        schema_version: Literal[1] = SCHEMA_VERSION
+        experiment: str = Field(None, min_length=1, max_length=4096)
+        models: Union[str, list[str]] = None
+        method: Literal[tuple(choices.METHODS)] = None  # type: ignore[valid-type]
+        form_factor: Literal[choices.FORM_FACTOR_NAMES] = None  # type: ignore[valid-type]
+        preset: str = None
+        reference_couplings: tuple[float, float] = None
+        grid: dict[str, Any] = None
+        masses: Axis = None
+        couplings: Axis = None
+
+    return ScanFile
 
 
 def load_scan_file(path: str) -> dict:
-    """Read a TOML scan file into plain options; a relative experiment path is taken relative
-    to the scan file."""
+    """Read a TOML scan file into plain options (validated by its schema; one loader for every
+    file type, :mod:`mudump.config`); a relative experiment path is taken relative to the scan
+    file."""
+    from ..config import read_toml, validate
+
     p = Path(path)
     if not p.is_file():
         raise ConfigError(f"--file = {path!r} does not exist")
-    try:
-        doc = tomllib.loads(p.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    unknown = sorted(set(doc) - _FILE_KEYS)
-    if unknown:
-        raise ConfigError(f"{path}: {unknown[0]} is not a known key: allowed {', '.join(sorted(_FILE_KEYS))}")
-    out = {k: doc[k] for k in ("models", "method", "form_factor", "preset", "reference_couplings") if k in doc}
-    if "experiment" in doc:
-        e = str(doc["experiment"])
+    f = validate(_scan_file_schema(), read_toml(p, path), path)
+    out = {k: getattr(f, k) for k in ("models", "method", "form_factor", "preset", "reference_couplings")
+           if getattr(f, k) is not None}
+    if f.experiment is not None:
+        e = f.experiment
         out["experiment"] = str(p.parent / e) if e.endswith(".toml") and not Path(e).is_absolute() else e
     if isinstance(out.get("models"), str):
         out["models"] = [out["models"]]
-    if "grid" in doc:
-        if not isinstance(doc["grid"], dict):
-            raise ConfigError(f"{path}: grid must be a table of field = values")
-        out["grid"] = _grid_from_toml(doc["grid"])
+    if f.grid is not None:
+        out["grid"] = _grid_from_toml(f.grid)
     for axis in ("masses", "couplings"):
-        if axis in doc:
-            t = doc[axis]
-            if not isinstance(t, dict) or set(t) - {"min", "max", "n"}:
-                raise ConfigError(f"{path}: [{axis}] takes min, max and n")
-            out[axis] = t
+        if getattr(f, axis) is not None:
+            out[axis] = getattr(f, axis).model_dump()
     return out
 
 
@@ -239,12 +262,12 @@ def register(app: typer.Typer) -> None:
     def scan_cmd(
         experiment: Annotated[Optional[str], typer.Argument(help="Base experiment: preset or TOML path (or `experiment` in --file).")] = None,
         grid: Annotated[Optional[list[str]], typer.Option("--grid", help="FIELD=V1,V2,... or FIELD=START:STOP:NUM[:log]; repeat for more fields (e.g. target.length_m=0.5:3:6).")] = None,
-        model: Annotated[Optional[list[str]], typer.Option("--model", help="A or leptophilic, B or muonphilic; repeat for several.")] = None,
+        model: Annotated[Optional[list[str]], typer.Option("--model", help=choices.model_help() + " Repeat for several.")] = None,
         file: Annotated[Optional[str], typer.Option("--file", help="TOML scan file (experiment, models, grid, masses, ...); options given here win.")] = None,
         output: Annotated[str, typer.Option("--output", help="Parquet file of the rows (a CSV copy is written beside it); rerunning skips the rows already in it.")] = "scan.parquet",
         no_csv: Annotated[bool, typer.Option("--no-csv", help="Do not write the CSV copy.")] = False,
-        method: Annotated[Optional[str], typer.Option("--method", help="Production method: etl (default), ww, or iww.")] = None,
-        form_factor: Annotated[Optional[str], typer.Option("--form-factor", help="tsai (default) or helm.")] = None,
+        method: Annotated[Optional[Method], typer.Option("--method", help="Production method (default etl: exact tree level).")] = None,
+        form_factor: Annotated[Optional[FormFactor], typer.Option("--form-factor", help="Nuclear form factor (default tsai).")] = None,
         preset: Annotated[Optional[str], typer.Option("--preset", help="Delta a_mu preset of the reference region (default: see `mudump g2 --band`).")] = None,
         reference: Annotated[Optional[tuple[float, float]], typer.Option("--reference", help="Reference region G_LOW G_HIGH (a g_mu strip) instead of the (g-2) one.")] = None,
         mass_min: Annotated[Optional[float], typer.Option("--mass-min", help="Lowest mass, GeV (default 0.001).")] = None,
@@ -257,7 +280,7 @@ def register(app: typer.Typer) -> None:
         scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="Run on a Dask cluster at ADDRESS (tcp://host:8786) instead of the local pool.")] = None,
         scheduler_timeout: Annotated[float, typer.Option("--scheduler-timeout", min=0.1, max=600, help="Seconds to wait for the scheduler.")] = 10.0,
         plot: Annotated[Optional[str], typer.Option("--plot", help="Plot a figure of merit against the scanned field(s) (png, pdf, svg).")] = None,
-        fom: Annotated[str, typer.Option("--fom", help="Figure of merit to plot: excluded_fraction, best_g_mu, best_mass_GeV, mass_low_GeV, mass_high_GeV.")] = "excluded_fraction",
+        fom: Annotated[FigureOfMerit, typer.Option("--fom", help="Figure of merit to plot.")] = FigureOfMerit.excluded_fraction,
         dpi: Annotated[int, typer.Option("--dpi", min=50, max=1200, help="Resolution of a PNG plot (dots per inch).")] = 300,
         as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object (metadata and rows) on stdout instead of a table.")] = False,
     ):
@@ -292,18 +315,17 @@ def register(app: typer.Typer) -> None:
 
         scan_grid(m_lo, m_hi, m_n, g_lo, g_hi, g_n)  # the checks of mudump reach
         out_path = Path(output)
-        cli._check_out_path(output, "--output", (".parquet",))
+        cli.check_out_path(output, "--output", (".parquet",))
         if plot:
-            cli._check_out_path(plot, "--plot", cli._plot_formats())
-            if fom not in scanmod.FIGURES_OF_MERIT:
-                raise ConfigError(f"--fom = {fom!r} is unknown: allowed {', '.join(scanmod.FIGURES_OF_MERIT)}")
+            cli.check_out_path(plot, "--plot", cli.plot_formats())
             if not 1 <= len(grid_d) <= 2:
                 raise ConfigError(f"--plot needs a scan over 1 or 2 fields, this one has {len(grid_d)}")
         ref = reference if reference is not None else opts.get("reference_couplings")
         plan = scanmod.plan_scan(
             exp_name, grid_d, models,
             masses=np.geomspace(m_lo, m_hi, int(m_n)), couplings=np.geomspace(g_lo, g_hi, int(g_n)),
-            method=method or opts.get("method", "etl"), form_factor=form_factor or opts.get("form_factor", "tsai"),
+            method=method.value if method else opts.get("method", "etl"),
+            form_factor=form_factor.value if form_factor else opts.get("form_factor", "tsai"),
             preset=preset or opts.get("preset"), reference=ref,
         )
         keys = plan.keys()
@@ -316,7 +338,7 @@ def register(app: typer.Typer) -> None:
                           highlight=False)
         csv_path = None if no_csv else out_path.with_suffix(".csv")
         if csv_path is not None:
-            cli._check_out_path(str(csv_path), "--output (its CSV copy)", (".csv",))
+            cli.check_out_path(str(csv_path), "--output (its CSV copy)", (".csv",))
         metadata = plan.metadata()
         new_rows: dict[str, dict] = {}
         last = [time.monotonic()]
@@ -337,7 +359,7 @@ def register(app: typer.Typer) -> None:
         elif workers:
             executor = scanmod.default_executor(workers)
         try:
-            with cli._progress() as bar:
+            with cli.progress_bar() as bar:
                 task = bar.add_task(f"scan {plan.base['name']}: design points x models", total=len(keys))
                 scanmod.run_scan(plan, executor, skip=kept, on_row=on_row,
                                  progress=lambda d, n: bar.update(task, completed=d))
@@ -351,13 +373,13 @@ def register(app: typer.Typer) -> None:
         if plot:
             from .. import plotting
 
-            cli._save_plot(plotting.scan_figure(
-                rows, plan.fields, fom, title=f"{plan.base.get('label') or plan.base['name']} design scan ({plan.method})",
+            cli.save_plot(plotting.scan_figure(
+                rows, plan.fields, fom.value, title=f"{plan.base.get('label') or plan.base['name']} design scan ({plan.method})",
                 region=plan.region.description), plot, dpi)
         title = (f"Design scan of {plan.base['name']} ({plan.method}): {len(rows)} rows, "
                  f"{len(kept)} from the earlier run; written to {output}")
         payload = {"metadata": metadata, "output": output, "resumed_rows": len(kept), "rows": rows}
-        cli._emit(payload, as_json, _summary_table(rows, plan.fields, title))
+        cli.emit(payload, as_json, _summary_table(rows, plan.fields, title))
 
 
 from ._common import app as _app  # noqa: E402

@@ -8,13 +8,13 @@ Units in the files: GeV and metres, written into every key name (``energy_GeV``,
 
 from __future__ import annotations
 
-import tomllib
 from importlib import resources
 from pathlib import Path
 from typing import Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from ..config import SCHEMA_VERSION, format_validation, read_toml, validate
 from ..constants import M_MU
 from ..errors import ConfigError, MudumpError, UnknownNameError
 
@@ -109,6 +109,7 @@ class Experiment(_Strict):
     """A whole setup. ``label`` names it in plots and tables; ``source`` says where the numbers
     come from."""
 
+    schema_version: Literal[1] = SCHEMA_VERSION
     name: str
     label: str = ""
     description: str = ""
@@ -148,29 +149,13 @@ def preset_names() -> list[str]:
 
 
 def _format_validation(where: str, exc: ValidationError) -> str:
-    e = exc.errors()[0]
-    loc = ".".join(str(p) for p in e["loc"])
-    msg = e["msg"].removeprefix("Value error, ")
-    if e["type"] == "missing":
-        msg = "is required"
-    elif e["type"] == "extra_forbidden":
-        msg = "is not a known field"
-    elif e["type"] == "int_type":
-        msg = f"must be a whole number, not {e['input']!r}"
-    elif e["type"] == "float_type":
-        msg = f"must be a number, not {e['input']!r}"
-    elif e["type"] == "string_type":
-        msg = f"must be a string, not {e['input']!r}"
-    more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
-    return f"{where}: {loc}: {msg}{more}" if loc else f"{where}: {msg}{more}"
+    """Kept for callers of 0.2 development versions: :func:`mudump.config.format_validation`."""
+    return format_validation(where, exc)
 
 
 def parse_experiment(data: dict, where: str = "experiment") -> Experiment:
     """Validate a parsed TOML document; a mistake raises ConfigError naming the field."""
-    try:
-        return Experiment.model_validate(data)
-    except ValidationError as exc:
-        raise ConfigError(_format_validation(where, exc)) from None
+    return validate(Experiment, data, where)
 
 
 def load_experiment(name_or_path: "str | Path | Experiment") -> Experiment:
@@ -190,20 +175,7 @@ def load_experiment(name_or_path: "str | Path | Experiment") -> Experiment:
             )
         where = f"preset {text_name}"
         raw = resources.files(__package__).joinpath("presets", f"{text_name}.toml").read_bytes()
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{where}: not valid TOML: {exc}") from None
-    return parse_experiment(data, where)
+    return parse_experiment(read_toml(raw, where), where)
 
 
 __all__ = ["Experiment", "Beam", "Target", "Downstream", "Signature", "Statistics", "load_experiment", "parse_experiment", "preset_names"]
-
-
-def format_validation(where: str, exc: ValidationError) -> str:
-    """The one line that names the first mistake of a validation error (``where: field:
-    message (and N more)``), as every door prints it (the CLI, the explorer, the scans)."""
-    return _format_validation(where, exc)
-
-
-__all__ = [*__all__, "format_validation"]

@@ -13,7 +13,6 @@ Units: m_X and widths in GeV, couplings dimensionless, lengths in metres, energi
 
 from __future__ import annotations
 
-import tomllib
 import warnings
 from dataclasses import dataclass, field
 from functools import cache
@@ -37,6 +36,9 @@ MASS_RANGE_GEV: tuple[float, float] = (1e-3, 1.0)
 
 #: Largest coupling accepted: perturbativity, g^2/(4 pi) < 1.
 COUPLING_MAX: float = float(np.sqrt(4.0 * np.pi))
+
+#: Version of the model-file format (the optional ``schema_version`` key of a model file).
+MODEL_SCHEMA_VERSION = 1  # = mudump.config.SCHEMA_VERSION
 
 #: Charged leptons and neutrinos a model may couple to.
 CHARGED = ("e", "mu", "tau")
@@ -117,10 +119,58 @@ class Model:
             )
         object.__setattr__(self, "ratios", MappingProxyType(dict(self.ratios)))
 
+    def __reduce__(self):
+        # the read-only mapping does not pickle: rebuild from a plain dict (process pools, Dask)
+        return (Model, (self.name, self.description, dict(self.ratios), self.reference, self.alias, self.kind,
+                        self.kinetic_mixing, self.dark_sector, self.coupling_label, self.source_file))
+
+    def __hash__(self):
+        return hash(self.key())
+
+    def key(self) -> str:
+        """A canonical text of everything that defines the model's physics and names (its
+        :meth:`document`): equal for equal models, whatever file or preset they came from."""
+        import json
+
+        return json.dumps(self.document(), sort_keys=True, separators=(",", ":"))
+
+    def document(self) -> dict:
+        """The model as a model-file document (what :func:`parse_model` reads back into an
+        equal Model): name, kind, every coupling ratio, the kinetic mixing and the dark
+        sector. Results carry it, so a model from a user's file is never looked up again."""
+        doc: dict = {"schema_version": MODEL_SCHEMA_VERSION, "name": self.name, "kind": self.kind}
+        for k in ("alias", "description", "reference"):
+            if getattr(self, k):
+                doc[k] = getattr(self, k)
+        if self.coupling_label != "g_mu":
+            doc["coupling_label"] = self.coupling_label
+        doc["couplings"] = {l: float(r) for l, r in self.ratios.items()}
+        if self.kinetic_mixing == "lmu-ltau":
+            doc["kinetic_mixing"] = {"loop": "lmu-ltau"}
+        elif self.kinetic_mixing is not None:
+            doc["kinetic_mixing"] = {"epsilon_over_g": float(self.kinetic_mixing)}
+        if self.dark_sector is not None:
+            d = self.dark_sector
+            doc["dark_sector"] = {"alpha_D": float(d.alpha_D), **(
+                {"chi_mass_GeV": float(d.chi_mass_GeV)} if d.chi_mass_GeV is not None
+                else {"chi_mass_ratio": float(d.chi_mass_ratio)})}
+        return doc
+
+    @property
+    def source(self) -> str:
+        """Where the model was read from: "preset NAME" or the path of the user's file."""
+        return self.source_file
+
     @property
     def label(self) -> str:
         """The name with the descriptive name, e.g. "A (leptophilic)", for tables and titles."""
         return f"{self.name} ({self.alias})" if self.alias and self.alias != self.name else self.name
+
+    def is_named(self, name: str) -> bool:
+        """True if ``name`` is this model's name or descriptive name (case, hyphens and
+        underscores ignored); an empty name (nothing left after normalising) matches nothing."""
+        key = _normalise(name)
+        return bool(key) and key in {_normalise(self.name), _normalise(self.alias)} - {""}
 
     @property
     def spin(self) -> int:
@@ -282,6 +332,7 @@ def _schema():
             return self
 
     class ModelFile(_S):
+        schema_version: Literal[1] = MODEL_SCHEMA_VERSION
         name: str = Field(min_length=1)
         alias: str = ""
         description: str = ""
@@ -307,14 +358,9 @@ def _schema():
 
 def parse_model(data: dict, where: str = "model") -> Model:
     """A :class:`Model` from a parsed TOML document; a mistake raises ConfigError naming the field."""
-    from pydantic import ValidationError
+    from ..config import validate
 
-    from ..experiments import _format_validation
-
-    try:
-        f = _schema().model_validate(data)
-    except ValidationError as exc:
-        raise ConfigError(_format_validation(where, exc)) from None
+    f = validate(_schema(), data, where)
     c = f.couplings
     ratios: dict[str, float] = {"mu": 1.0}
     if c.mass_proportional:
@@ -346,10 +392,9 @@ def parse_model(data: dict, where: str = "model") -> Model:
 
 
 def _read_toml(raw: bytes, where: str) -> dict:
-    try:
-        return tomllib.loads(raw.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{where}: not valid TOML: {exc}") from None
+    from ..config import read_toml
+
+    return read_toml(raw, where)
 
 
 @cache
@@ -385,9 +430,8 @@ def get_model(name: "str | Path | Model") -> Model:
         if not path.is_file():
             raise ConfigError(f"model file {text!r} does not exist")
         return parse_model(_read_toml(path.read_bytes(), str(path)), str(path))
-    key = _normalise(text)
     for m in presets().values():
-        if key in (_normalise(m.name), _normalise(m.alias)):
+        if m.is_named(text):
             return m
     accepted = ", ".join(f"{m.name} or {m.alias}" if m.alias else m.name for m in presets().values())
     raise UnknownNameError(f"model = {text!r} is unknown: allowed {accepted}, or a path to a .toml model file")

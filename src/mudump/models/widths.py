@@ -142,7 +142,7 @@ def lmu_ltau_mixing(m_X, m_mu, m_tau):
     the difference of the two one-loop vacuum polarisations (Peskin and Schroeder, An
     Introduction to QFT, eq. (7.90), with one photon vertex replaced by the Z' vertex; the
     regulator-dependent constant cancels between the two opposite charges). At q^2 = 0:
-    e g ln(m_tau^2/m_mu^2) / (12 pi^2) = g / 69.5 (the "g/70" of the literature, e.g. Escudero,
+    e g ln(m_tau^2/m_mu^2) / (12 pi^2) = e g ln(m_tau/m_mu) / (6 pi^2) = g / 69.29 (the "g/70" of the literature, e.g. Escudero,
     Hooper, Krnjaic, Pierre, JHEP 03 (2019) 071, arXiv:1901.02010). Above 2 m_mu the logarithm
     takes its principal branch (q^2 -> q^2 + i0); the modulus is returned. Evaluated by
     64-point Gauss-Legendre in x (the integrand is smooth: its logarithmic singularities at

@@ -32,14 +32,7 @@ from .formfactors import DEFAULT_FORM_FACTOR, check_form_factor
 from ..kinds import DEFAULT_KIND, KINDS, check_kind
 from .kinematics import x_range
 
-METHODS: dict[str, str] = {
-    "etl": "exact tree level (2->3 matrix element, nuclear recoil; tabulated ETL/WW ratio)",
-    "ww": "phase-space Weizsaecker-Williams (exact t_min(x, theta))",
-    "iww": "improved Weizsaecker-Williams (x-independent t_min; overstates muon-beam production)",
-}
-DEFAULT_METHOD = "etl"
-#: Short names of the methods for legends and tables (no jargon).
-METHOD_NAMES: dict[str, str] = {"etl": "exact tree level", "ww": "phase-space WW", "iww": "improved WW"}
+from ..choices import DEFAULT_METHOD, METHOD_NAMES, METHODS  # noqa: E402 (the one list of methods)
 
 _KERNELS = {"etl": etl_table.dsigma_dx, "ww": ww.dsigma_dx, "iww": iww.dsigma_dx}
 

@@ -76,7 +76,9 @@ def g2_elastic_helm(t, nuc: Nucleus):
 #: Form-factor parametrisations by name: (elastic, inelastic) G2 functions. "tsai" is the
 #: default (physics.md section 4); "helm" swaps the nuclear part of the elastic one.
 FORM_FACTORS = {"tsai": (g2_elastic, g2_inelastic), "helm": (g2_elastic_helm, g2_inelastic)}
-DEFAULT_FORM_FACTOR = "tsai"
+from ..choices import DEFAULT_FORM_FACTOR, FORM_FACTOR_NAMES  # noqa: E402
+
+assert tuple(FORM_FACTORS) == FORM_FACTOR_NAMES
 
 
 def check_form_factor(name: str) -> str:

@@ -32,6 +32,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
+from ..config import echo
 from ..errors import MudumpError, UnknownNameError
 from . import routes_experiment, routes_lists, routes_point, routes_reach
 from .compute import ReachCache, ReachPlan, reach_payload
@@ -60,8 +61,8 @@ def _on_invalid(request: Request, exc: RequestValidationError):
         if e.get("type") == "json_invalid":
             loc = []
         msg = e.get("msg", "invalid")
-        if e.get("type") == "finite_number":
-            msg = "is out of range: it must be a finite number"
+        if e.get("type") == "finite_number":  # the words of mudump.config.format_validation
+            msg = f"must be a finite number, not {echo(e.get('input'))}"
         fields.append({"field": ".".join(loc) or "(body)", "message": msg})
     first = fields[0] if fields else {"field": "(body)", "message": "invalid request"}
     if any(e.get("type") == "json_invalid" for e in exc.errors()):

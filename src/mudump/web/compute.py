@@ -26,7 +26,7 @@ from ..errors import MudumpError
 from ..jsonio import plain
 from ..models import Model
 from ..production import check_method
-from ..production.formfactors import FORM_FACTORS, check_form_factor
+from ..production.formfactors import check_form_factor
 from .inputs import (
     MATPLOTLIB_LOCK, RequestError, echo, experiment_document, field_of_message, resolve_experiment, resolve_model, resolve_overlay,
 )
@@ -98,22 +98,6 @@ class ReachCache:
                 self._bases.popitem(last=False)
 
 
-class KeyedModel(Model):
-    """A :class:`~mudump.models.Model` that can key a dict (the figures group results by
-    model); the same model in every other respect."""
-
-    def __str__(self):  # what a file writes in a model column: the name
-        return self.name
-
-    def __hash__(self):
-        return hash((self.name, self.kind, tuple(sorted(self.ratios.items())), repr(self.kinetic_mixing),
-                     repr(self.dark_sector)))
-
-    @classmethod
-    def of(cls, mdl: Model) -> "KeyedModel":
-        return mdl if isinstance(mdl, cls) else cls(**{f.name: getattr(mdl, f.name) for f in dataclasses.fields(mdl)})
-
-
 def _digest(doc) -> str:
     return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
 
@@ -149,13 +133,13 @@ class ReachPlan:
         self.warnings: list[str] = []
         for i, spec in enumerate(req.models):
             key, mdl, warns = resolve_model(spec, f"models.{i}")
-            self.models.setdefault(key, KeyedModel.of(mdl))
+            self.models.setdefault(key, mdl)
             self.warnings += warns
         self.method = check_method(req.method)
         self.form_factor = check_form_factor(req.form_factor)
         self.compare = check_method(req.compare) if req.compare else None
         self.acceptance = req.acceptance
-        if self.acceptance == "mc" and self.method == "iww":
+        if self.acceptance == "mc" and "iww" in (self.method, self.compare):  # as mudump.reach.reach_set
             raise RequestError("acceptance = 'mc' needs a method with an angular distribution (etl or ww), not iww",
                                [{"field": "acceptance", "message": "needs method etl or ww"}])
         self.preset = g2mod.get_preset(req.preset).name if req.preset else g2mod.default_preset_name()
@@ -166,9 +150,7 @@ class ReachPlan:
                                                              req.coupling_min, req.coupling_max, req.n_couplings)
         except MudumpError as exc:
             raise RequestError(str(exc), field_of_message(str(exc))) from None
-        self.variants = []
-        if req.theory_band:
-            self.variants = [(m, f) for m in ("etl", "ww") for f in FORM_FACTORS if (m, f) != (self.method, self.form_factor)]
+        self.variants = reachmod.theory_variants(self.method, self.form_factor) if req.theory_band else []
         scans = []
         for e in range(len(self.experiments)):
             for key in self.models:
@@ -183,8 +165,7 @@ class ReachPlan:
                                [{"field": "models", "message": "too many scans for one plot"}])
 
     def _scan(self, e: int, key: str, method: str, ff: str) -> Scan:
-        # the MC acceptance needs an angular distribution: IWW (drawn for comparison) goes without, as in the CLI
-        return Scan(e, key, method, ff, self.acceptance if method != "iww" else "none")
+        return Scan(e, key, method, ff, self.acceptance)
 
     def key(self, scan: Scan, base: bool = False) -> str:
         """Hash of everything that defines a scan's result; with ``base``, of everything but
@@ -200,49 +181,61 @@ class ReachPlan:
         }
         return _digest(doc)
 
-    def run(self, cache: ReachCache, progress: Optional[Callable[[int, int], None]] = None) -> dict:
-        """Run (or fetch) every scan; returns {Scan: ReachResult} (each result's ``model`` the
-        Model itself). ``progress(done, total)`` counts masses over all scans."""
+    def run(self, cache: ReachCache, progress: Optional[Callable[[int, int], None]] = None) -> list:
+        """The reach of every model at every experiment, one :class:`mudump.reach.ReachSet` per
+        model (:func:`mudump.reach.reach_set`, the CLI's pipeline), each scan fetched from the
+        cache, derived by :func:`mudump.reach.rescaled` from a scan of the same setup, or
+        computed. ``progress(done, total)`` counts masses over all scans."""
         n = self.masses.size
         total = n * len(self.scans)
-        out = {}
-        for k, scan in enumerate(self.scans):
+        calls = [0]
 
-            def compute(k=k, scan=scan):
-                exp, mdl = self.experiments[scan.experiment], self.models[scan.model]
+        def compute(exp, mdl, method, ff, acceptance):
+            e = next(i for i, x in enumerate(self.experiments) if x is exp)
+            key = next(k for k, m in self.models.items() if m is mdl)
+            scan = self._scan(e, key, method, ff)
+            k = calls[0]
+            calls[0] += 1
+
+            def fresh():
                 base_key = self.key(scan, base=True) if scan.acceptance == "none" else None
                 base = cache.base(base_key) if base_key else None
                 if base is not None:
                     cache.rescaled += 1
                     r = reachmod.rescaled(base, exp)
                 else:
-                    cb = None if progress is None else (lambda i, _n: progress(k * n + i, total))
-                    r = reachmod.reach(exp, mdl, self.masses, self.couplings, scan.method, progress=cb,
-                                       form_factor=scan.form_factor, acceptance=scan.acceptance,
-                                       mc_events=self.req.mc_events, seed=self.req.seed)
-                    r.model = mdl  # results carry their model (not a name looked up again)
+                    cb = None if progress is None else (lambda i, _n: progress(min(k * n + i, total), total))
+                    r = reachmod.reach(exp, mdl, self.masses, self.couplings, method, progress=cb, form_factor=ff,
+                                       acceptance=acceptance, mc_events=self.req.mc_events, seed=self.req.seed)
                 if base_key:
                     cache.remember_base(base_key, r)
                 return r
 
-            out[scan] = cache.get_or_compute(self.key(scan), compute)
+            r = cache.get_or_compute(self.key(scan), fresh)
             if progress is not None:
-                progress((k + 1) * n, total)
-        return out
+                progress(min((k + 1) * n, total), total)
+            return r
+
+        return [reachmod.reach_set(self.experiments, mdl, [self.method], masses=self.masses, couplings=self.couplings,
+                                   form_factor=self.form_factor, band=bool(self.variants), compare=self.compare,
+                                   acceptance=self.acceptance, mc_events=self.req.mc_events,
+                                   overlays=[ov for ov in self.overlays if ov.applies_to(mdl)], preset=self.preset,
+                                   preset_e=self.preset_e, compute=compute)
+                for mdl in self.models.values()]
 
     def cached(self, cache: ReachCache) -> bool:
         """True when every scan is already in the cache (the answer needs no new tables)."""
         return all(cache.get(self.key(s)) is not None for s in self.scans)
 
-    def grouped(self, results: dict):
-        """Main results (one per experiment and model), theory-band variants and compare
+    @staticmethod
+    def grouped(sets: list):
+        """Main results (per model, one per experiment), theory-band variants and compare
         results, in the layout of :func:`mudump.plotting.reach_figure`."""
         main, bands, compared = [], [], []
-        for e in range(len(self.experiments)):
-            for key in self.models:
-                main.append(results[self._scan(e, key, self.method, self.form_factor)])
-                bands.append([results[self._scan(e, key, m, f)] for m, f in self.variants])
-                compared.append(results[self._scan(e, key, self.compare, self.form_factor)] if self.compare else None)
+        for rs in sets:
+            main += rs.results
+            bands += rs.bands if rs.bands is not None else [[] for _ in rs.results]
+            compared += rs.compared if rs.compared is not None else [None for _ in rs.results]
         return main, bands, compared
 
     @property
@@ -255,26 +248,11 @@ class ReachPlan:
         return [ov for ov in self.overlays if ov.applies_to(self.first_model)]
 
 
-def outlines(r) -> list[dict]:
-    """The closed outlines of a result's excluded region (:func:`mudump.reach.outlines`), as
-    the figures draw them (``contours``, from the result itself, are the CLI's polylines)."""
-    return [{"m_S_GeV": p[:, 0], "g_mu": p[:, 1]} for p in reachmod.outlines(r)]
-
-
-def _result_json(r) -> dict:
-    """A result's JSON part (to_dict, labels, outlines), built once per result object."""
-    from ..models import get_model
-
-    cached = getattr(r, "_web_json", None)
-    if cached is None:
-        mdl = get_model(r.model)
-        d = dataclasses.replace(r, model=mdl).to_dict()  # the name is set below, whatever to_dict puts there
-        d.update(model=mdl.name, model_name=mdl.alias, model_label=mdl.label, model_description=mdl.description,
-                 model_kind=mdl.kind, coupling_label=mdl.coupling_label, legend=r.experiment.legend,
-                 outlines=outlines(r))
-        cached = plain(d)
-        r._web_json = cached
-    return dict(cached)
+def _extras(r) -> dict:
+    """What the page needs of a result beyond its JSON (:meth:`mudump.reach.ReachResult.to_dict`):
+    the model's kind and coupling name, the legend."""
+    mdl = r.model
+    return {"model_kind": mdl.kind, "coupling_label": mdl.coupling_label, "legend": r.experiment.legend}
 
 
 _G2_MEMO: OrderedDict = OrderedDict()
@@ -335,20 +313,16 @@ def overlay_payload(ov) -> dict:
                   "mass_GeV": ov.mass_GeV, "coupling": ov.coupling})
 
 
-def reach_payload(plan: ReachPlan, results: dict, seconds: float, cpu_seconds: float = 0.0) -> dict:
-    """The JSON answer of a reach request."""
-    main, bands, compared = plan.grouped(results)
+def reach_payload(plan: ReachPlan, sets: list, seconds: float, cpu_seconds: float = 0.0) -> dict:
+    """The JSON answer of a reach request: per model, the results of
+    :meth:`mudump.reach.ReachSet.to_dicts` (what ``mudump reach --json`` prints, field for
+    field), with what the page draws besides: the (g-2) band and (g-2)_e limit of the first
+    model and the overlays that apply to it, with their points."""
     out = []
-    n_models = len(plan.models)
-    for k, (r, vs, c) in enumerate(zip(main, bands, compared)):
-        d = _result_json(r)
-        d["experiment_index"], d["model_key"] = k // n_models, list(plan.models)[k % n_models]
-        if vs:
-            d["band"] = [{"method": v.method, "form_factor": v.form_factor, "intervals": v.to_dict()["intervals"]}
-                         for v in vs]
-        if c is not None:
-            d["compare"] = {"method": c.method, "intervals": c.to_dict()["intervals"], "outlines": outlines(c)}
-        out.append(d)
+    for key, rs in zip(plan.models, sets):
+        for e, (r, d) in enumerate(zip(rs.results, rs.to_dicts())):
+            d.update(_extras(r), experiment_index=e, model_key=key)
+            out.append(d)
     exp = plan.experiments[0]
     m_lo, m_hi = float(plan.masses.min()), float(plan.masses.max())
     mdl = plan.first_model
@@ -358,7 +332,7 @@ def reach_payload(plan: ReachPlan, results: dict, seconds: float, cpu_seconds: f
         "experiment": experiment_document(exp),
         "experiments": [experiment_document(e) for e in plan.experiments],
         "legend": exp.label or exp.name,
-        "signal_events_limit": main[0].n_up,
+        "signal_events_limit": sets[0].results[0].n_up,
         "results": out,
         "g2": g2_band_payload(plan.preset, m_lo, m_hi, G2_POINTS, mdl, key),
         "g2_e": g2e_payload(plan.preset_e, m_lo, m_hi, G2_POINTS, mdl, key),
@@ -383,9 +357,9 @@ def png_bytes(fig) -> bytes:
         return path.read_bytes()
 
 
-def reach_png(plan: ReachPlan, results: dict) -> bytes:
+def reach_png(plan: ReachPlan, sets: list) -> bytes:
     """The reach plot of ``mudump reach ... --plot x.png`` for the plan's results."""
-    main, bands, compared = plan.grouped(results)
+    main, bands, compared = plan.grouped(sets)
     with figure_lock:
         fig = plotting.reach_figure(main, preset=plan.preset, bands=bands if plan.variants else None,
                                     compare=compared if plan.compare else None, overlays=plan.overlays_drawn(),
@@ -393,4 +367,4 @@ def reach_png(plan: ReachPlan, results: dict) -> bytes:
         return png_bytes(fig)
 
 
-__all__ = ["ReachCache", "ReachPlan", "reach_payload", "g2_band_payload", "png_bytes", "reach_png", "outlines"]
+__all__ = ["ReachCache", "ReachPlan", "reach_payload", "g2_band_payload", "png_bytes", "reach_png"]

@@ -23,7 +23,8 @@ from urllib.parse import quote
 from pydantic import ValidationError
 
 from ..errors import ConfigError, MudumpError
-from ..experiments import Experiment, format_validation, load_experiment, preset_names
+from ..config import echo, format_validation
+from ..experiments import Experiment, load_experiment, preset_names
 from ..models import Model, get_model, model_names, parse_model
 from .schemas import ExperimentSpec, ModelSpec, UploadedFile
 
@@ -50,19 +51,9 @@ def field_of_message(message: str, prefix: str = "") -> list[dict]:
     return [{"field": f"{prefix}{name}" if prefix and not name.startswith(prefix) else name, "message": message}]
 
 
-#: Characters of a refused value echoed in a message (a long value is cut, with its length).
-ECHO_CHARS = 60
-
-
-def echo(value) -> str:
-    """``repr(value)``, cut to :data:`ECHO_CHARS` characters (a message stays one short line)."""
-    text = repr(value)
-    return text if len(text) <= ECHO_CHARS else f"{text[:ECHO_CHARS]}... ({len(text)} characters)"
-
-
 def _experiment_errors(exc: ValidationError, field: str) -> list[dict]:
     """Per-field messages of an experiment validation error, as dotted paths under ``field``
-    (the wording of :func:`mudump.experiments.format_validation`). A model-level check whose
+    (the wording of :func:`mudump.config.format_validation`). A model-level check whose
     message starts with "field = ..." is attached to that field."""
     out = []
     for e in exc.errors():
@@ -79,7 +70,7 @@ def _experiment_errors(exc: ValidationError, field: str) -> list[dict]:
         elif e["type"] == "string_type":
             msg = f"must be a string, not {echo(e.get('input'))}"
         elif e["type"] == "finite_number":
-            msg = "is out of range: it must be a finite number"
+            msg = f"must be a finite number, not {echo(e.get('input'))}"
         m = _LEADING_NAME.match(msg)
         if m and len(loc) <= 1:
             named = m.group(1)

@@ -94,7 +94,7 @@ def reach_csv_endpoint(req: ReachRequest, request: Request):
     """The excluded intervals as the CSV that ``mudump reach --output x.csv`` writes (one
     block of rows per experiment and model)."""
     plan, results, _, _ = _run(request, req)
-    main, _, _ = plan.grouped(results)
+    main, _, _ = plan.grouped(results)  # one list over the models' ReachSets
     return Response(reach_csv(main), media_type="text/csv",
                     headers=attachment(f"{_file_stem(plan)}-reach.csv"))
 

@@ -143,7 +143,7 @@ function fieldFor(path, key, p, nullable, value) {
   } else {
     input = el("input", { id, type: "text", autocomplete: "off", spellcheck: "false" });
     if (kind === "number") input.setAttribute("inputmode", "decimal");
-    if (kind === "const") { input.readOnly = true; }
+    if (kind === "const") { input.readOnly = true; input.dataset.const = JSON.stringify(p.const); value = p.const; }
     if (key.endsWith("material")) input.setAttribute("list", "materials");
     input.value = value === undefined || value === null ? "" : showValue(value);
   }
@@ -184,7 +184,9 @@ function collectExperiment() {
     const raw = input.value;
     const path = input.dataset.path.split(".");
     let v;
-    if (input.dataset.kind === "number") {
+    if (input.dataset.kind === "const") {
+      v = JSON.parse(input.dataset.const); // a fixed value of the schema (schema_version): sent as it is
+    } else if (input.dataset.kind === "number") {
       if (raw.trim() === "") { if (input.dataset.nullable || input.dataset.hasDefault) continue; v = null; } else v = numberOrString(raw, "experiment." + input.dataset.path);
     } else {
       if (raw === "" && (input.dataset.nullable || input.dataset.hasDefault)) continue;

@@ -1,0 +1,82 @@
+"""Reading the user's and the package's TOML files: one loader and one error wording for every
+file type (experiments, models, overlays, scan files and the shipped presets).
+
+Each file type has a pydantic schema (in the module of its concept) and an optional
+``schema_version`` key (the format's version, 1 today); a file is read here, parsed by
+:mod:`tomllib`, validated by its schema, and every mistake becomes one
+:class:`mudump.errors.ConfigError` line that names the file and the field. Nothing here
+computes physics.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+#: The format version every file type is at; a file may state it as ``schema_version = 1``.
+SCHEMA_VERSION = 1
+#: Longest echo of a user's value inside an error line (a huge value is cut, never printed whole).
+ECHO_CHARS = 80
+
+
+def echo(value: Any) -> str:
+    """``repr(value)``, cut to :data:`ECHO_CHARS` characters with an ellipsis."""
+    text = repr(value)
+    return text if len(text) <= ECHO_CHARS else text[: ECHO_CHARS - 3] + "..."
+
+
+def read_toml(source: "str | Path | bytes", where: str) -> dict:
+    """The document of a TOML file (a path) or of its bytes; a missing or unreadable file, or
+    text that is not TOML, raises ConfigError naming ``where``."""
+    if not isinstance(source, bytes):
+        path = Path(source)
+        if not path.is_file():
+            raise ConfigError(f"{where}: the file {str(path)!r} does not exist")
+        try:
+            source = path.read_bytes()
+        except OSError as exc:
+            raise ConfigError(f"{where}: cannot read {str(path)!r} ({exc.strerror or exc})") from None
+    try:
+        return tomllib.loads(source.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{where}: not valid TOML: {exc}") from None
+
+
+def format_validation(where: str, exc) -> str:
+    """One line for a pydantic ValidationError: the file, the first field and what is wrong with
+    it (the same words in the CLI and the explorer)."""
+    e = exc.errors()[0]
+    loc = ".".join(str(p) for p in e["loc"])
+    msg = e["msg"].removeprefix("Value error, ")
+    if e["type"] == "missing":
+        msg = "is required"
+    elif e["type"] == "extra_forbidden":
+        msg = "is not a known field"
+    elif e["type"] == "int_type":
+        msg = f"must be a whole number, not {echo(e['input'])}"
+    elif e["type"] == "float_type":
+        msg = f"must be a number, not {echo(e['input'])}"
+    elif e["type"] == "finite_number":
+        msg = f"must be a finite number, not {echo(e['input'])}"
+    elif e["type"] == "string_type":
+        msg = f"must be a string, not {echo(e['input'])}"
+    elif e["type"] == "literal_error" and loc == "schema_version":
+        msg = f"is {echo(e['input'])}: this mudump reads schema_version = {SCHEMA_VERSION}"
+    more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
+    return f"{where}: {loc}: {msg}{more}" if loc else f"{where}: {msg}{more}"
+
+
+def validate(schema, doc: dict, where: str):
+    """``schema.model_validate(doc)``; a mistake raises ConfigError (:func:`format_validation`)."""
+    from pydantic import ValidationError
+
+    try:
+        return schema.model_validate(doc)
+    except ValidationError as exc:
+        raise ConfigError(format_validation(where, exc)) from None
+
+
+__all__ = ["SCHEMA_VERSION", "echo", "read_toml", "format_validation", "validate"]
