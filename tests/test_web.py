@@ -91,7 +91,7 @@ def test_reach_matches_library(client, models):
         assert res["muons_on_target"] == 4e12
         _same_intervals(res["intervals"], lib.intervals)
         # the contour is mudump.plotting's outline of those intervals: every lower edge is a vertex
-        ys = np.concatenate([c["g_mu"] for c in res["contours"]])
+        ys = np.concatenate([c["g_mu"] for c in res["outlines"]])
         for iv in lib.intervals:
             if iv:
                 assert np.min(np.abs(ys / iv[0][0] - 1)) < REL
@@ -305,3 +305,342 @@ def test_twenty_concurrent_reach_requests_over_http():
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+# ----------------------------------------------------------------------------------------------
+# one answer whatever the order of the requests: the explorer's reuse of a scan
+# (mudump.reach.rescaled) against the library's fresh reach of each setup
+
+
+def _na64_doc(**changes):
+    doc = _doc()
+    for path, value in changes.items():
+        sec, key = path.split("__")
+        doc[sec][key] = value
+    return doc
+
+
+#: The explorer's wrong answer: after NA64-mu with model B, this recast used the Poisson limit
+#: of b = 0.5 (1.80 events) instead of the experiment's CLs limit (19.45 events).
+RECAST = dict(statistics__efficiency=0.25, statistics__observed=2, statistics__background=0.5,
+              statistics__background_uncertainty=0.2)
+SETUPS = {
+    "preset": {},
+    "recast": RECAST,
+    "more muons": dict(beam__muons_on_target=4e13),
+    "projection with background": dict(statistics__background=3.0, statistics__confidence_level=0.95),
+}
+
+
+@pytest.mark.parametrize("order", [
+    ["preset", "recast"],
+    ["recast", "preset"],
+    ["recast"],
+    ["more muons", "recast", "preset", "projection with background", "recast"],
+    ["projection with background", "more muons", "recast"],
+])
+def test_statistics_edits_give_the_fresh_answer_in_any_order(order):
+    masses, couplings = _grid()
+    with TestClient(create_app()) as c:
+        for name in order:
+            doc = _na64_doc(**SETUPS[name])
+            r = c.post("/api/reach", json={"experiment": doc, "models": ["B"], **GRID})
+            assert r.status_code == 200, r.text
+            res = r.json()["results"][0]
+            lib = reachmod.reach(parse_experiment(doc), "B", masses, couplings)
+            assert res["signal_events_limit"] == pytest.approx(lib.n_up, rel=1e-9), name
+            assert res["limit_method"] == lib.limit.method and res["expected_limit"] == lib.limit.expected
+            _same_intervals(res["intervals"], lib.intervals)
+            if lib.intervals_band:
+                for k, ivs in lib.intervals_band.items():
+                    _same_intervals(res["intervals_expected_band"][k], ivs)
+            else:
+                assert "intervals_expected_band" not in res
+            if name == "recast":
+                assert res["limit_method"] == "cls" and res["signal_events_limit"] == pytest.approx(19.45, abs=0.01)
+        # every later new setup reused the first scan; a repeated one is a cache hit
+        assert c.app.state.reach_cache.rescaled == len(set(order)) - 1
+
+
+@pytest.mark.parametrize("models", [["muonphilic-ps"], ["lmu-ltau"], ["B"], ["lmu-ltau", "B"], ["A", "muonphilic-ps"]])
+def test_g2_band_is_the_models(client, models):
+    """The band drawn is mudump.g2.band for the first model (as the CLI's plot): none for a
+    pseudoscalar (it lowers a_mu), the vector's for lmu-ltau (not the scalar's)."""
+    from mudump import g2
+
+    r = client.post("/api/reach", json={"experiment": "na64mu", "models": models, "preset": "fnal2021", **GRID})
+    assert r.status_code == 200, r.text
+    band = r.json()["g2"]
+    lib = g2.band(np.array(band["m_S_GeV"]), "fnal2021", model=get_model(models[0]))
+    assert band["favoured"] == lib["favoured"] and band["sign"] == lib["sign"]
+    for k in ("central", "lo1", "hi1", "lo2", "hi2", "upper_limit"):
+        assert band[k] == pytest.approx(lib[k].tolist(), rel=1e-12)
+    if models[0] == "muonphilic-ps":
+        assert not band["favoured"] and band["sign"] == -1 and max(band["central"]) == 0
+    if models[0] == "lmu-ltau":
+        scalar = g2.band(np.array(band["m_S_GeV"]), "fnal2021")
+        assert band["favoured"] and abs(band["central"][0] / scalar["central"][0] - 1) > 0.1
+    direct = client.post("/api/g2/band", json={"preset": "fnal2021", "model": models[0]}).json()
+    lib = g2.band(np.array(direct["m_S_GeV"]), "fnal2021", model=get_model(models[0]))
+    assert direct["upper_limit"] == pytest.approx(lib["upper_limit"].tolist(), rel=1e-12)
+
+
+# ----------------------------------------------------------------------------------------------
+# what the CLI does, the explorer does
+
+
+def _cli(args, capsys):
+    from mudump.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(args)
+    assert exc.value.code == 0, capsys.readouterr().err
+
+
+def _grid_args():
+    return ["--mass-min", str(GRID["mass_min_GeV"]), "--mass-max", str(GRID["mass_max_GeV"]),
+            "--n-masses", str(GRID["n_masses"]), "--coupling-min", str(GRID["coupling_min"]),
+            "--coupling-max", str(GRID["coupling_max"]), "--n-couplings", str(GRID["n_couplings"])]
+
+
+OVERLAY = """label = "a test limit"
+citation = "made up for this test"
+confidence_level = 0.9
+models = ["B"]
+shape = "limit"
+mass_GeV = [0.01, 0.1, 0.5]
+coupling = [3e-4, 5e-4, 2e-3]
+"""
+
+
+def test_two_experiments_overlay_and_g2e_are_the_clis(client, tmp_path, capsys):
+    """The README's figure: two experiments on one plot, with an overlay file and the (g-2)_e
+    region: the CSV and the PNG are byte for byte those of `mudump reach na64mu fnal-mu ...`."""
+    (tmp_path / "ov.toml").write_text(OVERLAY)
+    body = {"experiment": "na64mu", "experiments": ["fnal-mu"], "models": ["A"], "preset_e": "cs2018",
+            "overlays": [{"name": "ov.toml", "toml": OVERLAY.replace('["B"]', '["A"]')}], **GRID}
+    (tmp_path / "ov.toml").write_text(body["overlays"][0]["toml"])
+    out = client.post("/api/reach", json=body)
+    assert out.status_code == 200, out.text
+    d = out.json()
+    assert [(r["experiment"], r["model"]) for r in d["results"]] == [("na64mu", "A"), ("fnal-mu", "A")]
+    masses, couplings = _grid()
+    for res, name in zip(d["results"], ("na64mu", "fnal-mu")):
+        _same_intervals(res["intervals"], reachmod.reach(name, "A", masses, couplings).intervals)
+    from mudump import g2
+
+    lim = g2.electron_limit(np.array(d["g2_e"]["m_S_GeV"]), get_model("A"), "cs2018")
+    assert d["g2_e"]["limit"] == pytest.approx(lim.tolist(), rel=1e-12)
+    assert d["overlays"][0]["label"] == "a test limit" and d["overlays"][0]["coupling"] == [3e-4, 5e-4, 2e-3]
+    _cli(["reach", "na64mu", "fnal-mu", "--model", "A", "--preset-e", "cs2018", "--overlay", str(tmp_path / "ov.toml"),
+          "--output", str(tmp_path / "cli.csv"), "--plot", str(tmp_path / "cli.png"), *_grid_args()], capsys)
+    csv_api = client.post("/api/reach.csv", json=body)
+    assert csv_api.text.replace("\r\n", "\n") == (tmp_path / "cli.csv").read_text().replace("\r\n", "\n")
+    import matplotlib.image as mpimg
+
+    (tmp_path / "api.png").write_bytes(client.post("/api/reach.png", json=body).content)
+    a, b = mpimg.imread(tmp_path / "api.png"), mpimg.imread(tmp_path / "cli.png")
+    assert a.shape == b.shape and np.array_equal(a, b)
+    # an overlay for another model is not drawn, and the answer says so
+    other = client.post("/api/reach", json={**body, "overlays": [{"name": "ov.toml", "toml": OVERLAY}]}).json()
+    assert other["overlays"] == [] and "not drawn" in other["warnings"][0]
+
+
+USER_MODEL = """name = "my-vector"
+description = "a muon-only vector with a dark sector"
+kind = "vector"
+[couplings]
+mu = 1.0
+[dark_sector]
+chi_mass_ratio = 0.25
+alpha_D = 0.1
+"""
+
+
+def test_uploaded_model_file_is_read_as_the_cli_reads_it(client, tmp_path):
+    import tomllib
+
+    from mudump.models import get_model, parse_model
+
+    r = client.post("/api/reach", json={"experiment": "na64mu", "models": [{"name": "mine.toml", "toml": USER_MODEL}],
+                                        **GRID})
+    assert r.status_code == 200, r.text
+    res = r.json()["results"][0]
+    assert res["model"] == "my-vector" and res["model_kind"] == "vector"
+    masses, couplings = _grid()
+    path = tmp_path / "mine.toml"
+    path.write_text(USER_MODEL)
+    lib = reachmod.reach("na64mu", get_model(path), masses, couplings)
+    _same_intervals(res["intervals"], lib.intervals)
+    assert parse_model(tomllib.loads(USER_MODEL)).kind == "vector"
+    assert r.json()["g2"]["favoured"] is not None
+    body = {"experiment": "na64mu", "models": [{"name": "mine.toml", "toml": USER_MODEL}], **GRID}
+    rows = client.post("/api/reach.csv", json=body).text.splitlines()
+    assert len(rows) > 1 and all(row.split(",")[1] == "my-vector" for row in rows[1:])
+    png = client.post("/api/reach.png", json=body)
+    assert png.status_code == 200 and png.content[:4] == b"\x89PNG"
+    for path_like in ("/etc/passwd", "../x.toml", "mine.toml", "", "???", " "):
+        bad = client.post("/api/reach", json={"experiment": "na64mu", "models": [path_like], **GRID})
+        assert bad.status_code == 422 and bad.json()["fields"][0]["field"] == "models.0", path_like
+    bad = client.post("/api/model/validate", json={"model": {"name": "b.toml", "toml": "kind = 'vector"}})
+    assert bad.status_code == 422 and bad.json()["error"].startswith("model file b.toml: not valid TOML")
+    bad = client.post("/api/model/validate", json={"model": {"name": "c.toml", "toml": USER_MODEL.replace("vector", "tensor")}})
+    assert bad.status_code == 422 and "kind" in bad.json()["error"] and "c.toml" in bad.json()["error"]
+    ok = client.post("/api/model/validate", json={"model": {"name": "mine.toml", "toml": USER_MODEL}}).json()
+    assert ok["model"]["name"] == "my-vector" and ok["model"]["spin"] == 1
+    r = client.post("/api/spectrum", json={"experiment": "na64mu", "model": {"name": "mine.toml", "toml": USER_MODEL},
+                                           "mass_GeV": 0.1, "coupling": 3e-4, "bins": 5})
+    assert r.status_code == 200 and r.json()["model"] == "my-vector"
+
+
+def test_mc_acceptance_is_the_librarys(client):
+    masses = np.geomspace(0.01, 0.1, 2)
+    body = {"experiment": "na64mu", "models": ["B"], "acceptance": "mc", "mc_events": 2000,
+            **GRID, "mass_min_GeV": 0.01, "mass_max_GeV": 0.1, "n_masses": 2}
+    r = client.post("/api/reach", json=body)
+    assert r.status_code == 200, r.text
+    res = r.json()["results"][0]
+    lib = reachmod.reach("na64mu", "B", masses, _grid()[1], acceptance="mc", mc_events=2000, seed=1)
+    assert res["acceptance"] == "mc"
+    _same_intervals(res["intervals"], lib.intervals)
+    bad = client.post("/api/reach", json={**body, "method": "iww"})
+    assert bad.status_code == 422 and bad.json()["fields"][0]["field"] == "acceptance"
+
+
+def test_downloads_of_a_non_ascii_name_and_of_an_edited_preset(client):
+    from urllib.parse import quote
+
+    doc = _doc()
+    doc["name"] = "\u03bc-dump"
+    for url, suffix in (("/api/reach.csv", "-reach.csv"), ("/api/reach.png", "-reach.png"), ("/api/experiment.toml", ".toml")):
+        r = client.post(url, json={"experiment": doc} | (GRID if "reach" in url else {}))
+        assert r.status_code == 200, (url, r.text)
+        cd = r.headers["content-disposition"]
+        assert f"filename*=UTF-8''{quote(doc['name'] + suffix)}" in cd and f'filename="-dump{suffix}"' in cd
+        assert cd.isascii()
+    # an edited preset is renamed and described as edited (its description was the preset's)
+    doc = _doc()
+    doc["target"]["length_m"] = 0.3
+    toml = client.post("/api/experiment.toml", json={"experiment": doc})
+    d = tomllib.loads(toml.text)
+    assert d["name"] == "na64mu-edited" and d["label"].endswith("(edited)")
+    assert "target.length_m = 0.3 (preset: 0.2)" in d["description"]
+    assert 'filename="na64mu-edited.toml"' in toml.headers["content-disposition"]
+    csv_text = client.post("/api/reach.csv", json={"experiment": doc, **GRID}).text
+    assert csv_text.splitlines()[1].startswith("na64mu-edited,")
+    same = client.post("/api/experiment.toml", json={"experiment": _doc()})
+    assert tomllib.loads(same.text)["name"] == "na64mu"  # the preset itself, unedited
+
+
+def test_an_overflowing_number_is_out_of_range(client):
+    body = b'{"experiment": {"name": "x", "beam": {"energy_GeV": 1e400, "muons_on_target": 1e13}, ' \
+           b'"target": {"material": "W", "length_m": 0.5}, "downstream": {"length_m": 3.0}, ' \
+           b'"signature": {"kind": "displaced-decay"}}}'
+    r = client.post("/api/experiment/validate", content=body, headers={"content-type": "application/json"})
+    assert r.status_code == 422
+    assert r.json()["fields"][0] == {"field": "experiment.beam.energy_GeV", "message": "must be a finite number, not inf"}
+    assert r.json()["error"] == "experiment: beam.energy_GeV: must be a finite number, not inf"  # the CLI's words
+    assert "None" not in r.json()["error"]
+
+
+def test_docs_state_the_servers_limits():
+    from pathlib import Path
+
+    text = (Path(__file__).parents[1] / "docs" / "web.md").read_text()
+    for key, words in (("models", "models"), ("experiments", "experiments"), ("n_masses", "masses")):
+        assert f"{LIMITS[key]} {words}" in text, key
+
+
+@pytest.mark.parametrize("where, label", [("experiment", "$\\frac{$"), ("experiment", "$\\undefinedcmd$"),
+                                          ("model", "$\\frac{$"), ("overlay", "$\\undefinedcmd$")])
+def test_a_label_the_plot_cannot_draw_is_refused_at_the_door(client, where, label):
+    """A mathtext mistake in a label would fail only when the PNG is drawn (a 500): refused when
+    the request is read, naming the field, for the JSON, CSV and PNG alike."""
+    body = {"experiment": "na64mu", **GRID}
+    field = {"experiment": "experiment.label", "model": "models.0.coupling_label", "overlay": "overlays.0.label"}[where]
+    if where == "experiment":
+        doc = _doc()
+        doc["label"] = label
+        body["experiment"] = doc
+    elif where == "model":
+        toml = USER_MODEL.replace('kind = "vector"', f"kind = \"vector\"\ncoupling_label = '{label}'")
+        body["models"] = [{"name": "m.toml", "toml": toml}]
+    else:
+        body["overlays"] = [{"name": "ov.toml", "toml": OVERLAY.replace('"a test limit"', f"'{label}'")}]
+    for url in ("/api/reach", "/api/reach.csv", "/api/reach.png"):
+        r = client.post(url, json=body)
+        assert r.status_code == 422, (url, r.text)
+        assert r.json()["fields"][0]["field"] == field and "mathtext" in r.json()["error"]
+        assert "\n" not in r.json()["error"]
+
+
+@pytest.mark.parametrize("experiments, model, statistics", [
+    (["na64mu", "fnal-mu"], "B", None),
+    (["fnal-mu"], "A", None),
+    (["na64mu"], "B", {"observed": 2, "background": 0.5, "background_uncertainty": 0.2, "efficiency": 0.25}),
+])
+def test_the_explorer_json_is_the_cli_json(tmp_path, capsys, experiments, model, statistics):
+    """The same question through `mudump reach --json` and POST /api/reach: every field of the
+    CLI's answer is in the explorer's with the same value (the recast asked after the plain
+    setup, so that the explorer reuses the scan: 1e-9, the tolerance of mudump.reach.rescaled's
+    test; otherwise identical)."""
+    docs = []
+    for name in experiments:
+        doc = _doc(name)
+        if statistics:
+            doc["statistics"].update(statistics)
+            doc["name"] = f"{name}-recast"  # named by the user: kept as is
+        docs.append(doc)
+    paths = []
+    for doc in docs:
+        p = tmp_path / f"{doc['name']}.toml"
+        import tomli_w
+
+        p.write_text(tomli_w.dumps(doc))
+        paths.append(str(p))
+    _cli(["reach", *paths, "--model", model, "--json", *_grid_args()], capsys)
+    cli = json.loads(capsys.readouterr().out)
+    cli = cli if isinstance(cli, list) else [cli]
+    with TestClient(create_app()) as c:
+        if statistics:  # the plain setup first: the recast is then derived from its scan
+            assert c.post("/api/reach", json={"experiment": _doc(experiments[0]), "models": [model], **GRID}).status_code == 200
+        r = c.post("/api/reach", json={"experiment": docs[0], "experiments": docs[1:], "models": [model], **GRID})
+        assert r.status_code == 200, r.text
+        web = r.json()["results"]
+        assert c.app.state.reach_cache.rescaled == (1 if statistics else 0)
+    assert len(web) == len(cli)
+    for w, k in zip(web, cli):
+        for key, value in k.items():
+            if key == "overlays":
+                continue
+            if statistics:
+                _close(w[key], value, key)
+            else:
+                assert w[key] == value, key
+
+
+def _close(a, b, where, rel=1e-9):
+    """a == b, numbers to ``rel`` relative, through nested lists and dicts."""
+    if isinstance(b, dict):
+        assert isinstance(a, dict) and set(a) == set(b), where
+        for k in b:
+            _close(a[k], b[k], f"{where}.{k}", rel)
+    elif isinstance(b, list):
+        assert isinstance(a, list) and len(a) == len(b), where
+        for k, (x, y) in enumerate(zip(a, b)):
+            _close(x, y, f"{where}[{k}]", rel)
+    elif isinstance(b, float) and not isinstance(b, bool):
+        assert a == pytest.approx(b, rel=rel), where
+    else:
+        assert a == b, where
+
+
+def test_a_long_value_is_not_echoed_whole(client):
+    doc = _doc()
+    doc["beam"]["muons_on_target"] = "9" * 50_000
+    r = client.post("/api/experiment/validate", json={"experiment": doc})
+    assert r.status_code == 422
+    f = r.json()["fields"][0]
+    assert f["field"] == "experiment.beam.muons_on_target" and len(f["message"]) < 200 and "..." in f["message"]
+    r = client.post("/api/reach", json={"experiment": "x" * 150, "models": ["y" * 150], **GRID})
+    assert r.status_code == 422 and len(r.json()["error"]) < 400

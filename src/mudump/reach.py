@@ -395,3 +395,61 @@ def reach_set(
             compared.append(run(e, compare, form_factor, acceptance))
     return ReachSet(results, bands if band else None, compared if compare else None, list(overlays),
                     list(constraints), preset, preset_e)
+
+
+#: Experiment fields that a reach can be rescaled across (:func:`rescaled`): the muons on target
+#: and every statistics field; names and descriptions do not enter the numbers at all.
+RESCALABLE_FIELDS = ("beam.muons_on_target", "statistics", "name", "label", "description", "source")
+
+
+def rescale_key(experiment) -> dict:
+    """The experiment document without the fields :func:`rescaled` can change: two experiments
+    with equal keys (and the same model, method, form factor, grids) share their production and
+    yield, so the reach of one follows from the other's by :func:`rescaled`."""
+    doc = load_experiment(experiment).model_dump(mode="json")
+    for f in ("statistics", "name", "label", "description", "source"):
+        doc.pop(f, None)
+    doc["beam"] = {k: v for k, v in doc["beam"].items() if k != "muons_on_target"}
+    return doc
+
+
+def rescaled(base: ReachResult, experiment) -> ReachResult:
+    """The reach of ``experiment`` from ``base``, the result of :func:`reach` for a setup that
+    differs at most in the muons on target and the statistics (confidence level, observed
+    events, background and its uncertainty, efficiency and its uncertainty): the same numbers as
+    a fresh :func:`reach` of ``experiment`` on ``base``'s grid, model, method and form factor,
+    without recomputing the events on the grid.
+
+    The expected events are linear in the muons on target (N = N_mu g^2 sum_i w_i P_i,
+    :class:`mudump.signal.Yield`), so the grid is ``base.events`` times the ratio of muons; the
+    statistics enter only the event limit, taken from ``experiment.statistics.limit()`` as in
+    :func:`reach` (Poisson or CLs, with the expected band of a projection). The interval edges
+    are root-found on the exact event function of ``experiment``, as in :func:`reach`.
+
+    Raises ValueError when ``experiment`` differs from ``base.experiment`` in anything else
+    (:func:`rescale_key`) or when ``base`` used the Monte Carlo acceptance (estimated at
+    couplings that depend on the limit, so it does not rescale exactly)."""
+    exp = load_experiment(experiment)
+    if base.acceptance != "none":
+        raise ValueError(f"a reach with acceptance = {base.acceptance!r} cannot be rescaled: compute it afresh")
+    if rescale_key(exp) != rescale_key(base.experiment):
+        raise ValueError("rescaled: the experiments differ in more than the muons on target and the statistics")
+    mdl = get_model(base.model)
+    scale = exp.beam.muons_on_target / base.experiment.beam.muons_on_target
+    limit = exp.statistics.limit()
+    n_up = limit.n_up
+    band = {"minus_1sigma": [], "plus_1sigma": []} if limit.expected and limit.n_up_hi > limit.n_up_lo else None
+    ev = np.asarray(base.events, dtype=float) * scale
+    intervals = []
+    for i, m in enumerate(base.masses):
+        n_of_g = experiment_yield(exp, mdl, m, base.method, base.form_factor)
+        one = lambda g, f=n_of_g: f(g)[0]  # noqa: E731
+        intervals.append(_intervals(base.couplings, ev[i], n_up, one))
+        if band is not None:
+            band["minus_1sigma"].append(_intervals(base.couplings, ev[i], limit.n_up_lo, one))
+            band["plus_1sigma"].append(_intervals(base.couplings, ev[i], limit.n_up_hi, one))
+    return ReachResult(
+        exp, base.model, base.method, exp.statistics.confidence_level, n_up, base.masses, base.couplings, ev,
+        intervals, base.form_factor, base.acceptance, limit, band,
+    )
+
