@@ -231,3 +231,11 @@ def test_check_mathtext(text, needle):
         check_mathtext("label", text)
     assert str(ex.value).startswith("label = ")
     assert check_mathtext("label", "BaBar $4\\mu$ and 5\\$") == "BaBar $4\\mu$ and 5\\$"
+
+
+def test_add_to_document():
+    """The list of constraints drawn goes into each object of a reach JSON document."""
+    drawn, _ = C.select("default", "B")
+    one = C.add_to_document({"experiment": "x"}, drawn)
+    many = C.add_to_document([{"experiment": "x"}, {"experiment": "y"}], drawn)
+    assert one["constraints"] == C.payload(drawn) and all(d["constraints"] == C.payload(drawn) for d in many)

@@ -280,6 +280,15 @@ def payload(constraints: Iterable[Constraint]) -> list[dict]:
     return [c.to_dict() for c in constraints]
 
 
+def add_to_document(doc, constraints: Iterable[Constraint]):
+    """A reach result's JSON document (one object, or a list of them) with the list of the
+    constraints drawn (:func:`payload`) added to each object as ``constraints``; returned."""
+    listed = payload(constraints)
+    for d in doc if isinstance(doc, list) else [doc]:
+        d["constraints"] = listed
+    return doc
+
+
 @cache
 def _bib_entries() -> dict[str, str]:
     text = (resources.files(__package__) / "references.bib").read_text(encoding="utf-8")
@@ -322,5 +331,5 @@ def cite_keys(constraints: Iterable[Constraint], g2_preset: str | None = None) -
     return list(dict.fromkeys([*METHOD_KEYS, *G2_PRESET_KEYS.get(name, ()), *bibtex_keys(constraints)]))
 
 
-__all__ = ["Constraint", "METHOD_KEYS", "G2_PRESET_KEYS", "cite_keys", "SHAPES", "catalogue", "names", "get_constraint", "select", "payload", "bibtex",
+__all__ = ["Constraint", "METHOD_KEYS", "G2_PRESET_KEYS", "cite_keys", "add_to_document", "SHAPES", "catalogue", "names", "get_constraint", "select", "payload", "bibtex",
            "bibtex_keys"]
