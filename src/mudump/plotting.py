@@ -527,7 +527,7 @@ def reach_figure(
             i = legend.labels.index(band_note)
             legend.labels[i] = band_note.replace(":\n", ", narrower than the outlines:\n")
     _draw_constraints(ax, [*(constraints or []), *(overlays or [])], 10.0 * y_hi, legend)
-    _draw_g2(ax, np.geomspace(m_lo, m_hi, 200), get_model(models[0]), preset, preset_e, y_hi, legend)
+    _draw_g2(ax, np.geomspace(m_lo, m_hi, 200), models[0], preset, preset_e, y_hi, legend)
 
     first = models[0]
     ax.set_xlabel("$m_S$ [GeV]" if first.spin == 0 else "$m_X$ [GeV]", fontsize=FONT_LABEL)
