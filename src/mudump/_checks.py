@@ -42,15 +42,25 @@ def is_existing_path(path) -> bool:
         return False
 
 
-def fmt_number(x) -> str:
-    """A number with as many digits as it takes to be read back exactly (``1.0000001``, not
-    ``1``), in the short ``%g`` form whenever that form is exact, so that a message comparing a
-    value with a bound never looks self-contradictory."""
+def fmt_number(x, digits: int = 6) -> str:
+    """``x`` in the short ``%g`` form with ``digits`` significant digits if that reads back
+    exactly, else with as many digits as it takes to be read back exactly (``1.0000001``, not
+    ``1``)."""
     x = float(x)
-    short = f"{x:g}"
+    short = f"{x:.{digits}g}"
     if not np.isfinite(x) or float(short) == x:
         return short
     return repr(x)
+
+
+def _digits_to_tell_apart(value: float, bound: float) -> int:
+    """The fewest significant digits (at least 6) at which ``value`` and ``bound`` print
+    differently: a message comparing them then never looks self-contradictory (``1 <= x <= 1``
+    for x = 1.0000001)."""
+    for p in range(6, 18):
+        if f"{value:.{p}g}" != f"{bound:.{p}g}":
+            return p
+    return 17
 
 
 def check_range(
@@ -70,26 +80,35 @@ def check_range(
     empty range (``lo >= hi``) is said to be empty.
     """
     arr = np.asarray(value, dtype=float)
-    u = f" {unit}" if unit else ""
-    if lo is None and hi is None:
-        allowed = "a finite number"
-    elif hi is None:
-        allowed = f"{name} {'>' if lo_open else '>='} {fmt_number(lo)}{u}"
-    elif lo is None:
-        allowed = f"{name} <= {fmt_number(hi)}{u}"
-    else:
-        allowed = f"{fmt_number(lo)} {'<' if lo_open else '<='} {name} <= {fmt_number(hi)}{u}"
-        if lo > hi or (lo_open and lo == hi):
-            allowed += " (an empty range: no value is allowed)"
     bad = ~np.isfinite(arr)
     if lo is not None:
         bad |= (arr <= lo) if lo_open else (arr < lo)
     if hi is not None:
         bad |= arr > hi
-    if np.any(bad):
-        first = arr[bad].flat[0] if arr.ndim else float(arr)
-        raise DomainError(f"{name} = {fmt_number(first)} is not allowed: need {allowed}")
-    return arr
+    if not np.any(bad):
+        return arr
+    first = float(arr[bad].flat[0]) if arr.ndim else float(arr)
+    # digits enough to tell the value from the bound it violates (6 at least)
+    near = [b for b in (lo, hi) if b is not None and np.isfinite(first) and b != first]
+    p = max([_digits_to_tell_apart(first, b) for b in near] or [6])
+    if lo is not None and hi is not None:
+        p = max(p, _digits_to_tell_apart(lo, hi)) if lo != hi else p
+
+    def f(x):
+        return fmt_number(x, p) if p > 6 else f"{float(x):g}"
+
+    u = f" {unit}" if unit else ""
+    if lo is None and hi is None:
+        allowed = "a finite number"
+    elif hi is None:
+        allowed = f"{name} {'>' if lo_open else '>='} {f(lo)}{u}"
+    elif lo is None:
+        allowed = f"{name} <= {f(hi)}{u}"
+    else:
+        allowed = f"{f(lo)} {'<' if lo_open else '<='} {name} <= {f(hi)}{u}"
+        if lo > hi or (lo_open and lo == hi):
+            allowed += " (an empty range: no value is allowed)"
+    raise DomainError(f"{name} = {f(first)} is not allowed: need {allowed}")
 
 
 def name_problem(text) -> str | None:

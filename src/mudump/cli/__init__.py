@@ -14,7 +14,7 @@ import typer
 from ..errors import MudumpError
 # each module registers its commands, in the order --help lists them
 from . import decays, production, reach, events, scan, serve  # noqa: F401, I001
-from ._common import _edge, app, err
+from ._common import _edge, app, err, one_line
 
 __all__ = ["app", "main"]
 
@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         rv = command.main(args=argv, prog_name="mudump", standalone_mode=False)
     except MudumpError as exc:
-        err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        err.print(f"error: {one_line(str(exc))}", markup=False, highlight=False, soft_wrap=True)
         sys.exit(2)
     except KeyboardInterrupt:
         err.print("interrupted", markup=False, highlight=False)
@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> None:
             err.print(ctx.get_help(), markup=False, highlight=False)
         else:
             hint = f" (see 'mudump {ctx.info_name} --help')" if ctx is not None and ctx.parent else ""
-            err.print(f"error: {exc.format_message()}{hint}", markup=False, highlight=False, soft_wrap=True)
+            err.print(f"error: {one_line(exc.format_message())}{hint}", markup=False, highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code or 2)
     finally:
         undo_edge()

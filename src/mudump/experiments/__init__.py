@@ -217,9 +217,11 @@ def load_experiment(name_or_path: "str | Path | Experiment") -> Experiment:
         return name_or_path
     text_name = str(name_or_path)
     path = Path(text_name)
-    if path.suffix == ".toml" or is_existing_path(path):
-        if not is_existing_path(path) or not path.is_file():
+    if path.suffix == ".toml" or (text_name.strip() and is_existing_path(path)):  # "" is not the folder "."
+        if not is_existing_path(path):
             raise ConfigError(f"experiment file {echo(text_name)} does not exist")
+        if not path.is_file():
+            raise ConfigError(f"experiment file {echo(text_name)} is not a regular file")
         where, raw = str(path), path.read_bytes()
     else:
         if text_name not in preset_names():
