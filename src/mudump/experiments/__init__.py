@@ -88,7 +88,7 @@ class Statistics(_Strict):
     """How the limit is set (:mod:`mudump.statistics`): the confidence level; the events
     observed (a recast; none for a projection, which reports the expected limit); the expected
     background (events) and its uncertainty; the signal efficiency and its uncertainty. With
-    an uncertainty the limit is CLs, else the classical Poisson limit."""
+    a background or an uncertainty the limit is CLs, else the classical Poisson limit."""
 
     confidence_level: float = Field(0.9, gt=0, lt=1, allow_inf_nan=False)
     observed: Optional[int] = Field(None, ge=0, description="events observed (a recast); none for a projection")
