@@ -153,6 +153,77 @@ def check_mathtext(field: str, text: str) -> str:
     return text
 
 
+_SAFE_COMMANDS = frozenset(
+    "alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu xi pi "
+    "rho sigma tau upsilon phi varphi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi "
+    "Omega ell hbar times cdot pm mp to rightarrow leftarrow leq geq approx sim prime infty partial".split())
+_PLAIN = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+-=,.()/|'*<>!:;[]")
+
+
+def _simple_math(s: str) -> bool:
+    """True if ``s`` (the inside of $...$) is built only from plain characters, the symbols of
+    _SAFE_COMMANDS and brace groups, each with at most one subscript and one superscript and
+    not empty: a grammar that matplotlib's mathtext always accepts (checked against its parser
+    on random strings in tests/test_hostile.py), so that the usual labels (``NA64-$\\mu$``,
+    ``$10^{13}$``, ``$g_\\mu$``) need no matplotlib import. Anything else goes to the parser."""
+    import re
+
+    pos = 0
+    n = len(s)
+
+    def atom():
+        nonlocal pos
+        if pos >= n:
+            return False
+        c = s[pos]
+        if c in _PLAIN:
+            pos += 1
+            return True
+        if c == "\\":
+            m = re.match(r"\\([A-Za-z]+)", s[pos:])
+            if not m or m.group(1) not in _SAFE_COMMANDS:
+                return False
+            pos += m.end()
+            return True
+        if c == "{":
+            pos += 1
+            if not expr("}"):
+                return False
+            pos += 1
+            return True
+        return False
+
+    def skip():
+        nonlocal pos
+        while pos < n and s[pos] == " ":
+            pos += 1
+
+    def expr(close):
+        nonlocal pos
+        first = True
+        while True:
+            skip()  # spaces are ignored in math mode: they neither make nor separate atoms
+            if pos >= n or s[pos] == close:
+                break
+            if not (first and s[pos] in "_^") and not atom():  # "M$^3$": scripts of an empty base first
+                return False
+            first = False
+            seen = set()
+            while True:
+                skip()
+                if not (pos < n and s[pos] in "_^") or s[pos] in seen:
+                    break
+                seen.add(s[pos])
+                pos += 1
+                if pos >= n or s[pos] == " " or not atom():
+                    return False
+            if pos < n and s[pos] in "_^":  # a second subscript or superscript
+                return False
+        return (pos < n) if close else True
+
+    return bool(s.strip()) and expr(None) and pos == n
+
+
 _MATHTEXT_LOCK = threading.Lock()
 
 
@@ -160,9 +231,12 @@ _MATHTEXT_LOCK = threading.Lock()
 def _mathtext_problem(text: str) -> str:
     """matplotlib's reason for refusing ``text``, or "" (one parse per text; the parser is
     shared, hence the lock: concurrent parses corrupt its state)."""
-    from matplotlib import cbook
+    import re
 
-    if not cbook.is_math_text(text):  # an odd number of unescaped $: drawn as plain text
+    dollars = text.count("$") - text.count("\\$")
+    if dollars == 0 or dollars % 2:  # matplotlib.cbook.is_math_text: then drawn as plain text
+        return ""
+    if all(_simple_math(m) for m in re.split(r"(?<!\\)\$", text)[1::2]):
         return ""
     from matplotlib.mathtext import MathTextParser
 
