@@ -474,8 +474,10 @@ def get_model(name: "str | Path | Model") -> Model:
     text = str(name)
     path = Path(text)
     if path.suffix == ".toml" or (len(text) > 2 and is_existing_path(path)):
-        if not is_existing_path(path) or not path.is_file():
+        if not is_existing_path(path):
             raise ConfigError(f"model file {echo(text)} does not exist")
+        if not path.is_file():
+            raise ConfigError(f"model file {echo(text)} is not a regular file")
         return parse_model(_read_toml(path.read_bytes(), str(path)), str(path))
     for m in presets().values():
         if m.is_named(text):
