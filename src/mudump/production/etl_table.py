@@ -246,7 +246,7 @@ def _shipped(name: str):
             data = cache.load(path, None, _spec())
     except (FileNotFoundError, ModuleNotFoundError):
         return None
-    return None if data is None else data["ratio"]
+    return None if data is None else data["ratio"].astype(np.float64)  # shipped as float32 (6e-8 relative)
 
 
 @lru_cache(maxsize=64)
