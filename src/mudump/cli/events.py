@@ -40,6 +40,8 @@ def events(
     if method == "iww":
         raise MudumpError("--method iww has no angular distribution to sample: use etl or ww")
     _check_out_path(output, "--output", evio.SUFFIXES)
+    from .._extras import require
+    require("events")  # before generating: the writers need the events extra
     with _progress() as bar:
         task = bar.add_task(f"{exp.name}, model {mdl.label}", total=n)
         batch = generate(exp, mdl, mass, coupling, n, seed=seed, method=method, acceptance=not no_acceptance, straggling=not no_straggling,

@@ -293,6 +293,8 @@ def register(app: typer.Typer) -> None:
         scan_grid(m_lo, m_hi, m_n, g_lo, g_hi, g_n)  # the checks of mudump reach
         out_path = Path(output)
         cli._check_out_path(output, "--output", (".parquet",))
+        from .._extras import require
+        require("scan")  # the rows are a Parquet file
         if plot:
             cli._check_out_path(plot, "--plot", cli._plot_formats())
             if fom not in scanmod.FIGURES_OF_MERIT:

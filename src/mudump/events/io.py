@@ -41,6 +41,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._extras import require
 from ..errors import ConfigError
 from .batch import EventBatch
 
@@ -783,5 +784,6 @@ def write_events(batch: EventBatch, path) -> Path:
     """
     path = Path(path)
     fmt = _format_of(path)
+    require("events", "pyarrow", *{"hepmc3": ("pyhepmc",), "lhe": ("pylhe",)}.get(fmt, ()))
     writer = {"parquet": write_parquet, "hepmc3": write_hepmc3, "lhe": write_lhe}[fmt]
     return writer(batch, path)
