@@ -16,6 +16,8 @@ from mudump.production._etl_amplitude import trace_T
 from mudump.production.flux import photon_flux
 from mudump.production.formfactors import nucleus
 
+from .helpers import lab_vectors as _lab_vectors
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -29,25 +31,6 @@ def test_derivation_script_checks_and_generated_code_is_current():
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "up to date" in proc.stdout
-
-
-def _lab_vectors(E, x, th, t, phi, m, m_S, M):
-    """Plain lab-frame four-vectors (no stabilised formulas) for the trace."""
-    p = np.array([E, 0, 0, np.sqrt(E**2 - m**2)])
-    Ek = x * E
-    kn = np.sqrt(Ek**2 - m_S**2)
-    k = np.array([Ek, kn * np.sin(th), 0, kn * np.cos(th)])
-    V = p - k
-    Vn = np.linalg.norm(V[1:])
-    q0 = -t / (2 * M)
-    qn = np.sqrt(t + t**2 / (4 * M**2))
-    ca = ((V[0] ** 2 - Vn**2) - m**2 - t + 2 * V[0] * q0) / (2 * Vn * qn)
-    sa = np.sqrt(1 - ca**2)
-    vh = V[1:] / Vn
-    e1 = np.array([vh[2], 0, -vh[0]])
-    qv = qn * (ca * vh + sa * (np.cos(phi) * e1 + np.sin(phi) * np.array([0, 1, 0])))
-    q = np.array([q0, *qv])
-    return p, V + q, k, np.array([2 * M, 0, 0, 0]) - q, q
 
 
 def _dot(a, b):

@@ -2,7 +2,6 @@
 contours, listed in the legend and the output; mudump's own contours as polylines in outputs."""
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,7 +12,7 @@ from mudump.errors import ConfigError
 from mudump.overlays import load_overlay
 from mudump.reach import reach
 
-REFS = Path(__file__).resolve().parents[2] / "shared" / "refs"
+from .helpers import VALIDATION
 
 INLINE = """
 label = "a test limit"
@@ -51,10 +50,8 @@ def test_inline_overlay_is_drawn_and_listed(tmp_path, capsys):
 
 def test_overlay_from_a_published_curve(tmp_path):
     """The BaBar L_mu - L_tau limit (BaBar, PRD 94 (2016) 011102, Fig. 5, as digitised in
-    DarkCast: shared/refs/lmutau_Zprime/README.md), used as a fixture by path, never copied."""
-    csv = REFS / "lmutau_Zprime" / "babar2016_4mu_gprime_limit_from_darkcast.csv"
-    if not csv.is_file():
-        pytest.skip(f"reference curve not available here: {csv}")
+    DarkCast: tests/validation/README.md), used as the overlay's data file."""
+    csv = VALIDATION / "babar2016_4mu_gprime_limit_from_darkcast.csv"
     p = tmp_path / "babar.toml"
     p.write_text(f'label = "BaBar"\ncitation = "BaBar, PRD 94 (2016) 011102, Fig. 5"\nconfidence_level = 0.9\n'
                  f'models = ["lmu-ltau"]\ndata = "{csv}"\n')

@@ -52,6 +52,8 @@ def server():
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+        proc.stdout.close()  # pipes closed: no ResourceWarning (warnings are errors in the suite)
+        proc.stderr.close()
 
 
 @pytest.fixture(scope="module")
