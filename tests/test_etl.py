@@ -75,6 +75,7 @@ def test_light_cone_evaluation_equals_lab_evaluation(E, rng):
         assert F2 * trace_T(*args) == pytest.approx(lab, rel=1e-6)
 
 
+@pytest.mark.slow
 def test_etl_against_nested_adaptive_quadrature():
     """The fast ETL (fixed rules in stretched variables) against nested QUADPACK integration
     over theta, t and phi (mudump.production.reference)."""
@@ -143,6 +144,7 @@ def _check_table_against_direct(nuc, tab, m_S, E, form_factor="tsai", rel=1e-3):
     return np.abs(approx[big] / direct[big] - 1)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sym", ["W", "Pb"])
 def test_ratio_table_interpolation(sym, rng):
     """Shipped tables at random masses and energies above 4.5 (m_S + m_mu)."""
@@ -166,6 +168,7 @@ def test_ratio_table_heavy_scalar_at_a_few_gev(ff, rel):
     _check_table_against_direct(nuc, etl_table.ratio_table(nuc, M_MU, ff), 0.5, 3.0, ff, rel=rel)
 
 
+@pytest.mark.slow
 def test_unshipped_table_is_built_lazily_and_cached(tmp_path, monkeypatch):
     """An element without a shipped table (Ti): a query at one mass computes only the 4 mass
     slices of its interpolation stencil, reports progress, caches one file per slice, meets the
@@ -190,6 +193,7 @@ def test_unshipped_table_is_built_lazily_and_cached(tmp_path, monkeypatch):
         etl_table._table.cache_clear()
 
 
+@pytest.mark.slow
 def test_etl_memory_is_bounded():
     """The integrand is evaluated in chunks: 800 points (24 angles each) used to allocate
     800 * 24 * 600 doubles (92 MB) per temporary, tens of them alive at once (GBs); now the
