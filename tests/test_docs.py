@@ -59,3 +59,17 @@ def test_python_blocks_that_need_a_server_or_cluster_at_least_compile():
     for page in PAGES:
         for i, m in enumerate(fence.finditer(page.read_text())):
             compile(m.group(1), f"{page.name}[python {i}]", "exec")
+
+
+def test_figure_script_draws_every_figure_the_docs_show():
+    """Every figure in docs/figures is made by scripts/make_doc_figures.py, with the command the
+    docs print beside it."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_doc_figures", ROOT / "scripts" / "make_doc_figures.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    assert set(mod.COMMANDS) == {p.name for p in (ROOT / "docs" / "figures").glob("*.png")}
+    shown = " ".join((ROOT / "docs" / "cpz2017.md").read_text().split())
+    for command in mod.COMMANDS.values():
+        assert f"mudump {command} --plot" in shown, command
