@@ -52,5 +52,5 @@ def require(extra: str, *modules: str) -> None:
     extra's, :data:`EXTRAS`) can be imported."""
     absent = missing(*(modules or EXTRAS[extra]))
     if absent:
-        raise MissingExtraError(f"this needs the optional dependency {', '.join(absent)}: "
-                                f'pip install "mudump[{extra}]"')
+        what = "dependency" if len(absent) == 1 else "dependencies"
+        raise MissingExtraError(f"this needs the optional {what} {', '.join(absent)}: pip install \"mudump[{extra}]\"")
