@@ -1,5 +1,4 @@
-"""Shared test helpers: the independent brute-force integrals of mudump.production.reference
-(adaptive QUADPACK through scipy, never the fast kernels' tables or fixed rules)."""
+"""Fixtures shared by the tests (helper functions live in tests/helpers.py)."""
 
 from __future__ import annotations
 
@@ -9,9 +8,6 @@ import numpy as np
 import pytest
 
 os.environ.setdefault("MPLBACKEND", "Agg")
-
-from mudump.production.reference import chi_quad  # noqa: E402,F401
-from mudump.production.reference import ww_dsigma_dx as ww_brute  # noqa: E402,F401
 
 
 @pytest.fixture(scope="session")

@@ -286,6 +286,7 @@ def test_cli_unusable_cache_dir_is_one_warning_line(tmp_path, monkeypatch, capsy
 # --- mulder's compiled energy-loss tables ---
 
 
+@pytest.mark.slow
 def test_damaged_mulder_table_is_rebuilt(tmp_path, monkeypatch):
     """Overwriting 400 bytes inside the file mulder 0.3.7 writes for Al (size unchanged) makes
     mulder return NaN stopping powers without complaint (found by experiment); mudump notices

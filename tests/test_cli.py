@@ -230,6 +230,7 @@ def test_version_and_flags_in_help(capsys):
     assert code == 0 and "--json " in out and "<bool>" not in out and "--json/" not in out
 
 
+@pytest.mark.slow
 def test_ctrl_c_says_interrupted():
     """SIGINT during a long command: one line "interrupted", exit code 130."""
     import signal

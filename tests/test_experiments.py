@@ -40,7 +40,7 @@ def test_presets_match_the_seed_study():
 
 def test_presets_of_the_paper():
     """Chen, Pospelov, Zhong, arXiv:1701.07437, Table I and sections III.A.1, III.A.2, IV (the
-    numbers as shared/refs/cpz2017_1701.07437/cpz2017_paper_parameters.csv quotes them)."""
+    numbers quoted from the paper's Table I and text)."""
     na = load_experiment("cpz2017-na64")
     assert (na.beam.energy_GeV, na.target.material, na.target.length_m, na.downstream.length_m) == (160.0, "Pb", 0.2, 5.0)
     assert na.signature.kind == "missing-energy" and na.signature.e_cut_GeV == pytest.approx(160.0 / 3.0, rel=1e-15)

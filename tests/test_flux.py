@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from mudump.production.flux import photon_flux
 from mudump.production.formfactors import g2_elastic, g2_inelastic, nucleus
 
-from .conftest import chi_quad
+from .helpers import chi_quad
 
 CASES = [
     (1e-14, 0.0112),  # deep in the screened region (IWW at high energy)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 
 import mpmath as mp
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -22,6 +21,8 @@ from mudump.models import get_model
 from mudump import g2
 from mudump.constants import M_E, M_MU, M_TAU
 from mudump.errors import DomainError, MudumpError, UnknownNameError
+
+from .helpers import reference_csv
 
 FAST = settings(max_examples=60, deadline=None)
 
@@ -303,19 +304,13 @@ def test_band_rejects_bad_mass():
         g2.band(-1.0, "fnal2021")
 
 
-REFS = Path(__file__).resolve().parents[2] / "shared" / "refs"
-
-
 @pytest.mark.parametrize("edge,key", [("upper", "hi2"), ("lower", "lo2")])
 def test_cpz2017_band_reproduces_the_papers_band(edge, key):
     # The 2 sigma band of Chen, Pospelov, Zhong, arXiv:1701.07437, Fig. 4, as extracted from the
-    # vector PDF of the arXiv source (shared/refs/cpz2017_1701.07437/README.md: log10 precision
+    # vector PDF of the arXiv source (tests/validation/README.md: log10 precision
     # 1e-4; Delta a_mu constant along each edge to +-0.3%). The preset cpz2017 must give the same
     # g_mu along the whole edge: Delta a ~ g^2, so 0.3% in Delta a is 0.15% in g; allow 0.5%.
-    path = REFS / "cpz2017_1701.07437" / f"cpz2017_fig4_gm2_2sigma_band_{edge}_edge.csv"
-    if not path.is_file():
-        pytest.skip(f"reference curve not available here: {path}")
-    rows = np.loadtxt(path, delimiter=",", skiprows=1)
+    rows = reference_csv(f"cpz2017_fig4_gm2_2sigma_band_{edge}_edge.csv")
     m, g = rows[:, -3], rows[:, -2]
     keep = (m > 2e-3) & (m < 1.0)
     b = g2.band(m[keep], "cpz2017")

@@ -25,6 +25,7 @@ coupling = [1e-3, 8e-4, 6e-4, 2e-3]
 """
 
 
+@pytest.mark.slow
 def test_inline_overlay_is_drawn_and_listed(tmp_path, capsys):
     p = tmp_path / "ov.toml"
     p.write_text(INLINE)

@@ -252,6 +252,7 @@ def test_save_formats_and_errors(tmp_path):
     assert not (tmp_path / "fig.jpg").exists()
 
 
+@pytest.mark.slow
 def test_physics_modules_do_not_import_plotting():
     code = (
         "import sys\n"

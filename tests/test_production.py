@@ -15,7 +15,7 @@ from mudump.production import iww, ww
 from mudump.production.flux import photon_flux
 from mudump.production.formfactors import nucleus
 
-from .conftest import chi_quad, ww_brute
+from .helpers import chi_quad, ww_brute
 
 
 @pytest.mark.parametrize(

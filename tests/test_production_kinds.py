@@ -50,7 +50,7 @@ def test_light_cone_evaluation_equals_explicit_dirac_matrices(kind, rng):
     Tolerance 1e-6: the lab-frame vectors are built in double precision, and the axial vector's
     k k/m_X^2 term amplifies their rounding (seen up to ~1e-8)."""
     d = _derivation()
-    from tests.test_etl import _lab_vectors
+    from .helpers import lab_vectors as _lab_vectors
 
     n = 0
     while n < 4:

@@ -1,14 +1,12 @@
 """Recasts and projections of real experiments (issue 11; docs/recasts.md)."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from mudump.experiments import load_experiment
 from mudump.reach import reach
 
-REFS = Path(__file__).resolve().parents[2] / "shared" / "refs" / "lmutau_Zprime"
+from .helpers import reference_csv
 
 
 def test_na64mu_2022_recast_of_invisible_models():
@@ -37,15 +35,12 @@ def test_na64mu_2022_recast_of_invisible_models():
 @pytest.mark.parametrize("phase", ["phase1", "phase2"])
 def test_m3_projection_against_the_published_curve(phase):
     """M3 (arXiv:1804.03144, Fig. 10), as digitised by a third party in the dark-matter plane
-    y = g'^2/3^4 at m_Z' = 3 m_chi (shared/refs/lmutau_Zprime/README.md: g' = 9 sqrt(y), medium
-    confidence), used by path. mudump's preset assumes the beam energy, target, cut and CL
+    y = g'^2/3^4 at m_Z' = 3 m_chi (tests/validation/README.md: g' = 9 sqrt(y), medium
+    confidence). mudump's preset assumes the beam energy, target, cut and CL
     (docs/recasts.md); measured: mudump / M3 = 1.10-1.44 at 3-300 MeV with exact tree level at
     95% CL (0.97-1.26 at 90% CL, 0.54-0.81 with IWW). Allowed: 0.8-1.6, the spread of those
     unknowns (CL: 14%; cross section: IWW overstates by 2-4 in rate at 15 GeV)."""
-    path = REFS / f"m3_{phase}_y_vs_mchi_from_SNforMuTau.csv"
-    if not path.is_file():
-        pytest.skip(f"reference curve not available here: {path}")
-    d = np.loadtxt(path, delimiter=",", skiprows=1)
+    d = reference_csv(f"m3_{phase}_y_vs_mchi_from_SNforMuTau.csv")
     mz, g = 3 * d[:, 0] * 1e-3, 9 * np.sqrt(d[:, 1])
     order = np.argsort(mz)
     masses = np.array([0.003, 0.03, 0.3])

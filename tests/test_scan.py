@@ -87,6 +87,7 @@ def test_chunking_does_not_change_rows(serial_rows):
     assert S.run_scan(plan(), S.serial_executor(), task_seconds=1e-6) == serial_rows
 
 
+@pytest.mark.slow
 def test_default_pool_matches_serial(serial_rows):
     assert S.run_scan(plan()) == serial_rows
 

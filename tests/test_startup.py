@@ -26,6 +26,7 @@ def test_help_imports_no_heavy_library():
     assert out.strip() == "[]"
 
 
+@pytest.mark.slow
 def test_constants_equal_the_libraries():
     fresh = constants.compute_library_values()
     for name in constants._LIBRARY_NAMES:
@@ -40,6 +41,7 @@ def test_constants_equal_the_libraries():
     assert constants.pdg_id("pi+") == 211  # a name outside the cached set goes to particle
 
 
+@pytest.mark.slow
 def test_constants_cache_written_with_provenance_and_survives_corruption(tmp_path, monkeypatch):
     monkeypatch.setenv("MUDUMP_CACHE_DIR", str(tmp_path))
     constants._library_values.cache_clear()

@@ -258,6 +258,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.mark.slow
 def test_twenty_concurrent_reach_requests_over_http():
     """20 requests at once on a real server (4 distinct setups, 5 times each): every answer is
     the library's for its setup, and each setup is computed once (the cache's in-flight sharing)."""

@@ -52,6 +52,8 @@ def server():
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+        proc.stdout.close()  # pipes closed: no ResourceWarning (warnings are errors in the suite)
+        proc.stderr.close()
 
 
 @pytest.fixture(scope="module")
@@ -81,6 +83,7 @@ def _contour_edges(page, model: str):
     return min(ys), max(ys)
 
 
+@pytest.mark.slow
 def test_explorer_in_chromium(server, browser, tmp_path):
     from mudump.experiments import load_experiment, parse_experiment
     from mudump.reach import DEFAULT_COUPLINGS, DEFAULT_MASSES, reach

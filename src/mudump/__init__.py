@@ -21,12 +21,7 @@ _LAZY_MODELS = ("MODELS", "ScalarModel", "get_model")
 
 def __getattr__(name: str):
     if name == "__version__":
-        from importlib.metadata import PackageNotFoundError, version
-
-        try:
-            value = version("mudump")
-        except PackageNotFoundError:  # running from a source tree
-            value = "0+unknown"
+        from ._version import __version__ as value  # the one source of the version
     elif name in _LAZY_MODELS:
         from . import models
 

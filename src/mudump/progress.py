@@ -106,14 +106,16 @@ class RichReporter:
                 TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                 console=self.console, transient=True, disable=not self.console.is_terminal,
             )
-            self.progress.start()
+            if not self.progress.disable:  # a disabled rich < 14.3 display still prints a newline
+                self.progress.start()
         self._open += 1
         return self.progress
 
     def _release(self):
         self._open -= 1
         if self._open == 0:
-            self.progress.stop()
+            if not self.progress.disable:
+                self.progress.stop()
             self.progress = None
 
     @contextmanager

@@ -42,6 +42,9 @@ def events(
     if s_pdgid is not None:
         check_pdgid("--s-pdgid", s_pdgid)
     check_pdgid("--chi-pdgid", chi_pdgid)
+    from .._extras import require
+
+    require("events")  # before generating: the writers need the events extra
     with progress_bar() as bar:
         task = bar.add_task(f"{exp.name}, model {mdl.label}", total=n)
         chunks = generate_chunks(exp, mdl, mass, coupling, n, seed=seed, method=method, acceptance=not no_acceptance,

@@ -325,6 +325,9 @@ def register(app: typer.Typer) -> None:
         scan_grid(m_lo, m_hi, m_n, g_lo, g_hi, g_n)  # the checks of mudump reach
         out_path = Path(output)
         cli.check_out_path(output, "--output", (".parquet",))
+        from .._extras import require
+
+        require("scan")  # the rows are a Parquet file
         if plot:
             cli.check_out_path(plot, "--plot", cli.plot_formats())
             if not 1 <= len(grid_d) <= 2:

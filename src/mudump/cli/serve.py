@@ -32,6 +32,8 @@ def serve(
     """Start the reach explorer in the browser: change the setup, see the contour move."""
     import socket
 
+    from .._extras import require
+    require("web")  # a missing extra is one line naming it, before the web stack is imported
     import uvicorn
 
     from ..errors import MudumpError

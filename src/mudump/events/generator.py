@@ -146,7 +146,7 @@ def _d2sigma_u(E, x, U, m_S, flux, m_l, particle="scalar"):
 
 def _dx_dv(v, E, m_S, m_l):
     """dx/dv of etl_table.x_of_v (analytic)."""
-    lo, hi, x_m = etl_table._regions(E, m_S, m_l)
+    lo, hi, x_m = etl_table.x_regions(E, m_S, m_l)
     W1 = np.arccosh(x_m / lo)
     y_lo, y_hi = -np.log1p(-x_m), -np.log1p(-hi)
     w = 2.0 * v * W1

@@ -40,6 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._extras import require
 from ..errors import ConfigError
 from .batch import EventBatch, error_from_sums
 
@@ -797,6 +798,7 @@ def write_events(batch: EventBatch, path) -> Path:
     """
     path = Path(path)
     fmt = _format_of(path)
+    require("events", "pyarrow", *{"hepmc3": ("pyhepmc",), "lhe": ("pylhe",)}.get(fmt, ()))
     writer = {"parquet": write_parquet, "hepmc3": write_hepmc3, "lhe": write_lhe}[fmt]
     return writer(batch, path)
 

@@ -77,7 +77,7 @@ _NV = 25  # odd: v = 0.5, where the two regions of x(v) meet, is the middle node
 GRID_V = 0.5 * (1.0 - np.cos(np.pi * (np.arange(_NV) + 0.5) / _NV))
 
 
-def _regions(E, m_S, m_l):
+def x_regions(E, m_S, m_l):
     """x_lo, x_hi and the split x_m: 0.5 when it lies inside, else the midpoint (never an end)."""
     lo, hi = x_range(E, m_S, m_l)
     x_m = np.where((lo < 0.5) & (hi > 0.5), 0.5, 0.5 * (lo + hi))
@@ -86,7 +86,7 @@ def _regions(E, m_S, m_l):
 
 def x_of_v(v, E, m_S, m_l):
     """x at position v in (0, 1) of the two-region variable (see the module docstring)."""
-    lo, hi, x_m = _regions(E, m_S, m_l)
+    lo, hi, x_m = x_regions(E, m_S, m_l)
     w = 2.0 * v * np.arccosh(x_m / lo)
     y_lo, y_hi = -np.log1p(-x_m), -np.log1p(-hi)
     y = y_lo + (2.0 * v - 1.0) * (y_hi - y_lo)
@@ -95,7 +95,7 @@ def x_of_v(v, E, m_S, m_l):
 
 def v_of_x(x, E, m_S, m_l):
     """Inverse of :func:`x_of_v`."""
-    lo, hi, x_m = _regions(E, m_S, m_l)
+    lo, hi, x_m = x_regions(E, m_S, m_l)
     below = x < x_m
     a = np.arccosh(np.clip(x / lo, 1.0, None)) / np.maximum(np.arccosh(x_m / lo), 1e-300)
     y_lo, y_hi = -np.log1p(-x_m), -np.log1p(-hi)
@@ -246,7 +246,7 @@ def _shipped(name: str):
             data = cache.load(path, None, _spec())
     except (FileNotFoundError, ModuleNotFoundError):
         return None
-    return None if data is None else data["ratio"]
+    return None if data is None else data["ratio"].astype(np.float64)  # shipped as float32 (6e-8 relative)
 
 
 @lru_cache(maxsize=64)

@@ -1,0 +1,44 @@
+"""Helpers shared by the tests (imported by test modules; conftest.py holds only fixtures).
+
+* :func:`lab_vectors`: plain lab-frame four-vectors for the 2 -> 3 trace checks;
+* :func:`chi_quad`, :func:`ww_brute`: the independent brute-force integrals of
+  :mod:`mudump.production.reference` (adaptive QUADPACK, never the fast kernels' tables);
+* :func:`reference_csv`: a published curve shipped in ``tests/validation`` (each file's citation
+  is in ``tests/validation/README.md``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from mudump.production.reference import chi_quad  # noqa: F401 - re-exported for the tests
+from mudump.production.reference import ww_dsigma_dx as ww_brute  # noqa: F401
+
+VALIDATION = Path(__file__).resolve().parent / "validation"
+
+
+def reference_csv(name: str) -> np.ndarray:
+    """The rows of ``tests/validation/<name>`` (one header row, comma-separated numbers). The
+    files ship with the repository and its sdist, so a missing one is an error, never a skip."""
+    return np.loadtxt(VALIDATION / name, delimiter=",", skiprows=1, ndmin=2)
+
+
+def lab_vectors(E, x, th, t, phi, m, m_S, M):
+    """Plain lab-frame four-vectors (no stabilised formulas) for the trace."""
+    p = np.array([E, 0, 0, np.sqrt(E**2 - m**2)])
+    Ek = x * E
+    kn = np.sqrt(Ek**2 - m_S**2)
+    k = np.array([Ek, kn * np.sin(th), 0, kn * np.cos(th)])
+    V = p - k
+    Vn = np.linalg.norm(V[1:])
+    q0 = -t / (2 * M)
+    qn = np.sqrt(t + t**2 / (4 * M**2))
+    ca = ((V[0] ** 2 - Vn**2) - m**2 - t + 2 * V[0] * q0) / (2 * Vn * qn)
+    sa = np.sqrt(1 - ca**2)
+    vh = V[1:] / Vn
+    e1 = np.array([vh[2], 0, -vh[0]])
+    qv = qn * (ca * vh + sa * (np.cos(phi) * e1 + np.sin(phi) * np.array([0, 1, 0])))
+    q = np.array([q0, *qv])
+    return p, V + q, k, np.array([2 * M, 0, 0, 0]) - q, q
