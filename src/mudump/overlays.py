@@ -83,9 +83,14 @@ def _read_csv(path: Path, where: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def load_overlay(path: "str | Path") -> Overlay:
-    """Read and validate an overlay file (see the module docstring)."""
+    """Read and validate an overlay file (see the module docstring); a ``.yaml``/``.yml`` file is
+    a HEPData table (:func:`mudump.hepdata.read_table_overlay`)."""
     path = Path(path)
     where = str(path)
+    if path.suffix.lower() in (".yaml", ".yml"):  # a HEPData table as downloaded from hepdata.net
+        from .hepdata import read_table_overlay
+
+        return read_table_overlay(path)
     if not path.is_file():
         raise ConfigError(f"overlay {where!r} does not exist")
     try:

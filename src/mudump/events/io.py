@@ -991,7 +991,10 @@ def write_root(batch: EventBatch, path) -> Path:
 
 
 def _stream_root(chunks, path: Path):
-    import uproot
+    try:
+        import uproot
+    except ImportError:
+        raise ConfigError("writing .root files needs uproot: pip install 'mudump[root]'") from None
 
     summary = {"written": 0, "sum_weights": 0.0, "sum_weights2": 0.0}
     masses: dict[int, float] = {}
