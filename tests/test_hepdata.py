@@ -94,7 +94,9 @@ def test_table_reads_back_as_an_overlay(submission, tmp_path):
     docs = list(yaml.safe_load_all((folder / "submission.yaml").read_text()))
     docs[0]["record_ids"] = [{"type": "inspire", "id": 1234567}]
     (folder / "submission.yaml").write_text(yaml.safe_dump_all(docs, sort_keys=False, explicit_start=True))
-    ov = hepdata.read_table_overlay(folder / "region_1_1.yaml")
+    from mudump.overlays import load_overlay
+
+    ov = load_overlay(folder / "region_1_1.yaml")
     c = result["contours"][0]
     assert ov.mass_GeV.tolist() == c["mass_GeV"] and ov.coupling.tolist() == c["g_low"]
     assert ov.confidence_level == 0.9 and "inspire:1234567" in ov.citation and ov.label == docs[1]["name"]
@@ -127,7 +129,7 @@ def test_bad_tables_are_one_line(tmp_path, doc, words):
     path = tmp_path / "t.yaml"
     path.write_text(yaml.safe_dump(doc))
     with pytest.raises(ConfigError) as info:
-        hepdata.read_table_overlay(path)
+        hepdata.read_table(path)
     assert words in str(info.value) and "\n" not in str(info.value)
 
 

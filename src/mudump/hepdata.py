@@ -17,9 +17,9 @@ comment on the whole submission, then one document per table) and one data file 
 The target is a directory (``limits.hepdata``) or a ``.zip`` archive of the same files (the
 form hepdata.net accepts for upload).
 
-Reading (:func:`read_table_overlay`): a HEPData data table as downloaded from hepdata.net (YAML:
+Reading (:func:`read_table`): a HEPData data table as downloaded from hepdata.net (YAML:
 ``independent_variables`` with the mass, ``dependent_variables`` with the coupling of an
-exclusion contour), as a :class:`mudump.overlays.Overlay`: the mass in GeV (MeV converted),
+exclusion contour), as the fields of an overlay (:mod:`mudump.overlays`): the mass in GeV (MeV converted),
 the first dependent variable as the coupling, the confidence level from its ``CL`` qualifier;
 label and citation from the table's own ``name``/``description`` and from a ``submission.yaml``
 beside it (its record ids: INSPIRE, arXiv, DOI) where present, else from the file name.
@@ -47,8 +47,10 @@ _MAX_NAME = 64  # HEPData's limit on a table name
 
 
 def _yaml():
-    import yaml
-
+    try:
+        import yaml
+    except ImportError:
+        raise ConfigError("HEPData files need PyYAML: pip install 'mudump[hepdata]'") from None
     return yaml
 
 
@@ -252,12 +254,11 @@ def _record(table: Path) -> tuple[str, str]:
     return ", ".join(ids), name
 
 
-def read_table_overlay(path, *, models=("*",)):
-    """A HEPData YAML data table (an exclusion contour, mass vs coupling) as an
-    :class:`mudump.overlays.Overlay` (module docstring). Each mistake is one ConfigError line
-    naming the file and the field."""
-    from .overlays import Overlay
-
+def read_table(path) -> dict:
+    """A HEPData YAML data table (an exclusion contour, mass vs coupling; module docstring) as
+    the fields of an overlay: ``label``, ``citation``, ``confidence_level``, ``mass_GeV`` and
+    ``coupling`` (sorted by mass). :func:`mudump.overlays.load_overlay` makes the Overlay. Each
+    mistake is one ConfigError line naming the file and the field."""
     path = Path(path)
     where = str(path)
     if not path.is_file():
@@ -300,9 +301,9 @@ def read_table_overlay(path, *, models=("*",)):
     name = str(doc.get("name") or table_name or path.stem)
     citation = "HEPData" + (f" record {record}" if record else "") + f", table {name!r} ({path.name})"
     order = np.argsort(m, kind="stable")
-    return Overlay(label=name, citation=citation, confidence_level=float(cl), models=tuple(models), shape="limit",
-                   mass_GeV=m[order], coupling=g[order], source_file=where)
+    return {"label": name, "citation": citation, "confidence_level": float(cl), "mass_GeV": m[order],
+            "coupling": g[order]}
 
 
 __all__ = ["SUFFIXES", "SCHEMA_VERSION", "is_target", "check_target", "submission_files", "write_submission", "validate",
-           "read_table_overlay"]
+           "read_table"]

@@ -84,13 +84,13 @@ def _read_csv(path: Path, where: str) -> tuple[np.ndarray, np.ndarray]:
 
 def load_overlay(path: "str | Path") -> Overlay:
     """Read and validate an overlay file (see the module docstring); a ``.yaml``/``.yml`` file is
-    a HEPData table (:func:`mudump.hepdata.read_table_overlay`)."""
+    a HEPData table (:func:`mudump.hepdata.read_table`), drawn as a limit for any model."""
     path = Path(path)
     where = str(path)
     if path.suffix.lower() in (".yaml", ".yml"):  # a HEPData table as downloaded from hepdata.net
-        from .hepdata import read_table_overlay
+        from .hepdata import read_table
 
-        return read_table_overlay(path)
+        return Overlay(**read_table(path), models=("*",), shape="limit", source_file=where)
     if not path.is_file():
         raise ConfigError(f"overlay {where!r} does not exist")
     try:
