@@ -15,7 +15,6 @@ import numpy as np
 import pytest
 
 from mudump.events.generator import check_pdgid, generate, nucleus_pdgid, total_error
-from mudump.events import vertex
 from mudump.experiments import parse_experiment
 from mudump.nuclei import nucleus
 from mudump.production import etl

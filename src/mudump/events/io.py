@@ -37,7 +37,6 @@ import contextlib
 import functools
 import gzip
 import json
-import math
 import os
 import re
 import xml.etree.ElementTree as ET
