@@ -38,7 +38,9 @@ def end_to_end(n: int, tmp: str) -> None:
         r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpus.append(r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime)
     print(f"  end to end, `mudump events ... -n {n} --output ev.parquet` (warm tables): best {min(walls):.2f} s, "
-          f"median {sorted(walls)[1]:.2f} s wall; CPU {min(cpus):.2f} s; file {os.path.getsize(out) / 1e6:.1f} MB")
+          f"median {sorted(walls)[1]:.2f} s wall; CPU {min(cpus):.2f} s; file {os.path.getsize(out) / 1e6:.1f} MB; "
+          f"largest peak RSS of the runs {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.0f} MB "
+          "(events are written chunk by chunk: it does not grow with -n)")
 
 
 def writers(n: int, tmp: str) -> None:

@@ -424,7 +424,7 @@ def test_write_events_dispatch(batch, tmp_path, name):
     assert sorted(p.name for p in tmp_path.iterdir()) == [name]  # no temporary file left
 
 
-@pytest.mark.parametrize("name", ["a.root", "a.csv", "a", "a.parquet.gz", "a.hepmc.txt"])
+@pytest.mark.parametrize("name", ["a.rootx", "a.csv", "a", "a.parquet.gz", "a.hepmc.txt"])
 def test_write_events_unknown_suffix(batch, tmp_path, name):
     with pytest.raises(ConfigError) as info:
         write_events(batch, tmp_path / name)

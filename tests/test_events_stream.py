@@ -18,7 +18,7 @@ from mudump.events.generator import generate, generate_chunks
 ARGS = ("fnal-mu", "A", 0.1, 1e-4)
 
 
-@pytest.mark.parametrize("suffix", [".hepmc", ".lhe", ".lhe.gz", ".parquet"])
+@pytest.mark.parametrize("suffix", [".hepmc", ".lhe", ".lhe.gz", ".parquet", ".root"])
 def test_streamed_file_equals_the_one_batch_file(tmp_path, monkeypatch, suffix):
     monkeypatch.setattr(gen, "CHUNK", 3_000)  # several chunks, the last one short
     b = generate(*ARGS, 10_000, seed=3)
@@ -27,7 +27,14 @@ def test_streamed_file_equals_the_one_batch_file(tmp_path, monkeypatch, suffix):
     _, summary = evio.write_event_stream(generate_chunks(*ARGS, 10_000, seed=3), c)
     assert summary["written"] == len(b)
     assert summary["sum_weights"] == pytest.approx(b.weight.sum(), rel=1e-12)
-    if suffix == ".parquet":
+    if suffix == ".root":
+        import uproot
+
+        ra, rc = uproot.open(a), uproot.open(c)
+        assert str(ra[evio.ROOT_META]) == str(rc[evio.ROOT_META])
+        xa, xc = ra[evio.ROOT_TREE].arrays(library="np"), rc[evio.ROOT_TREE].arrays(library="np")
+        assert list(xa) == list(xc) and all(np.array_equal(xa[k], xc[k]) for k in xa)
+    elif suffix == ".parquet":
         ta, ma = evio.read_parquet(a)
         tc, mc = evio.read_parquet(c)
         assert ta.column_names == tc.column_names and ma == mc
@@ -113,3 +120,27 @@ def test_event_metadata_carries_the_model_spec(tmp_path):
     _, meta = evio.read_parquet(tmp_path / "ev.parquet")
     assert meta["model_spec"] == json.loads(json.dumps(spec))
     assert np.isfinite(b.weight).all()
+
+
+def test_root_file_equals_the_parquet_file_column_by_column(tmp_path, capsys):
+    """`mudump events --output x.root`: a flat TTree whose branches are the Parquet file's columns
+    (names with units, dtypes, values: the derived ones as read_parquet rebuilds them) and the
+    same run metadata (JSON in the TObjString mudump_meta)."""
+    import uproot
+
+    common = ("events", "fnal-mu", "--model", "A", "--mass", "0.1", "--coupling", "1e-4", "-n", "4000", "--seed", "9")
+    for suffix in (".root", ".parquet"):
+        code, _, err = run(capsys, *common, "--output", str(tmp_path / f"ev{suffix}"))
+        assert code == 0, err
+    table, meta = evio.read_parquet(tmp_path / "ev.parquet")
+    f = uproot.open(tmp_path / "ev.root")
+    tree = f[evio.ROOT_TREE]
+    arrays = tree.arrays(library="np")
+    assert list(arrays) == table.column_names == list(evio.PARQUET_COLUMNS)
+    for name in table.column_names:
+        col = table.column(name).to_numpy()
+        assert arrays[name].dtype == col.dtype, name
+        np.testing.assert_array_equal(arrays[name], col, err_msg=name)
+    assert json.loads(str(f[evio.ROOT_META])) == meta
+    assert tree.num_entries == len(table) and len(table) > 0
+

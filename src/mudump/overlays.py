@@ -164,11 +164,16 @@ def parse_overlay(doc: dict, where: str, base_dir: "str | Path | None" = None) -
 
 def load_overlay(path: "str | Path") -> Overlay:
     """Read and validate an overlay file (see the module docstring), by the one TOML loader
-    (:mod:`mudump.config`)."""
+    (:mod:`mudump.config`); a ``.yaml``/``.yml`` file is a HEPData table
+    (:func:`mudump.hepdata.read_table`), drawn as a limit for any model."""
     from .config import read_toml
 
     path = Path(path)
     where = str(path)
+    if path.suffix.lower() in (".yaml", ".yml"):  # a HEPData table as downloaded from hepdata.net
+        from .hepdata import read_table
+
+        return Overlay(**read_table(path), models=("*",), shape="limit", source_file=where)
     if not path.is_file():
         raise ConfigError(f"overlay {where!r} does not exist")
     return parse_overlay(read_toml(path, f"overlay {where}"), where, path.parent)

@@ -1,4 +1,4 @@
-"""``mudump events``: weighted signal events in HepMC3, LHE or Parquet files."""
+"""``mudump events``: weighted signal events in HepMC3, LHE, Parquet or ROOT files."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ def events(
     mass: MassOpt,
     coupling: CouplingOpt,
     n: Annotated[int, typer.Option("-n", "--n-events", min=1, max=100_000_000, help="Events to generate.")],
-    output: Annotated[str, typer.Option("--output", help="Event file: .hepmc or .hepmc3 (HepMC3), .lhe or .lhe.gz (Les Houches), or .parquet.")],
+    output: Annotated[str, typer.Option("--output", help="Event file: .hepmc or .hepmc3 (HepMC3), .lhe or .lhe.gz (Les Houches), .parquet, or .root (a flat TTree).")],
     seed: Annotated[Optional[int], typer.Option("--seed", min=0, max=2**63 - 1, help="Random seed, 0 to 2^63-1 (default: a random one, recorded in the file so the run can be repeated).")] = None,
     no_acceptance: Annotated[bool, typer.Option("--no-acceptance", help="Keep every decay in the fiducial length, regardless of transverse geometry.")] = False,
     no_straggling: Annotated[bool, typer.Option("--no-straggling", help="Muon energy at the vertex from continuous slowing down, without energy-loss fluctuations.")] = False,
@@ -26,7 +26,7 @@ def events(
     chi_pdgid: Annotated[int, typer.Option("--chi-pdgid", help="PDG ID given to the dark-matter fermion chi (default 52): a nonzero signed 32-bit integer that no known particle has.")] = 52,
     as_json: JsonOpt = False,
 ):
-    """Generate weighted signal events and write them to a HepMC3, LHE or Parquet file, chunk by
+    """Generate weighted signal events and write them to a HepMC3, LHE, Parquet or ROOT file, chunk by
     chunk (memory flat in -n)."""
     from ..events import io as evio
     from ..events.batch import error_from_sums

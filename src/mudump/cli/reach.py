@@ -30,7 +30,7 @@ def reach(
     mc_events: Annotated[int, typer.Option("--mc-events", min=1000, max=10_000_000, help="Events per coupling for --acceptance mc.")] = 20_000,
     plot: Annotated[Optional[str], typer.Option("--plot", help="Write the reach plot (png, pdf, svg).")] = None,
     dpi: DpiOpt = 300,
-    output: Annotated[Optional[str], typer.Option("--output", help="Write the excluded intervals (.csv or .json).")] = None,
+    output: Annotated[Optional[str], typer.Option("--output", help="Write the excluded intervals (.csv or .json), or a HEPData submission (a directory ending in .hepdata, or .zip; with the (g-2) band of --preset).")] = None,
     mass_min: Annotated[float, typer.Option("--mass-min", help="Lowest mass, GeV.")] = 1e-3,
     mass_max: Annotated[float, typer.Option("--mass-max", help="Highest mass, GeV.")] = 1.0,
     n_masses: Annotated[int, typer.Option("--n-masses", min=2, max=2000, help="Masses (log-spaced).")] = 100,
@@ -60,7 +60,13 @@ def reach(
         for ov in skipped:
             warnings.warn(f"overlay {ov.source_file}: it is for {', '.join(ov.models)}, not model {mdl.name}: not drawn",
                           MudumpWarning, stacklevel=1)
-    check_out_path(output, "--output", (".csv", ".json"))
+    from .. import hepdata
+
+    to_hepdata = output is not None and hepdata.is_target(output)
+    if to_hepdata:
+        hepdata.check_target(output, "--output")
+    else:
+        check_out_path(output, "--output", (".csv", ".json", ".hepdata", ".zip"))
     if plot:
         check_out_path(plot, "--plot", plot_formats())
     if preset is not None:
@@ -88,7 +94,11 @@ def reach(
     results = rs.results
     if output:
         with writing("--output", output):
-            write_reach_output(output, rs)
+            if to_hepdata:
+                hepdata.write_submission(results, output, band=g2mod.band(results[0].masses, preset, model=mdl)
+                                         if preset is not None else None)
+            else:
+                write_reach_output(output, rs)
     if plot:
         from .. import plotting
 

@@ -38,8 +38,9 @@ Sampling (all vectorised; a seed makes a run reproducible):
    of the drawn energy. The S yield of :mod:`mudump.signal` (reach, spectra) stays CSDA
    (sigma at the mean energy); with straggling the sum of the weights differs from it by a
    second-order physical effect (the curvature of the yield over the energy spread, the
-   production floor): -0.7 +- 0.15% for FNAL-mu, model B, 50 MeV; +0.3 +- 0.15% for model A,
-   100 MeV; 0.0 +- 0.14% for NA64mu (1e6 events each, --no-acceptance); with the fluctuation
+   production floor): -0.69 +- 0.10% for FNAL-mu, model B, 50 MeV; +0.39 +- 0.08% for model A,
+   100 MeV; +0.08 +- 0.06% for NA64mu, model B, 100 MeV (1e6 events each, --no-acceptance, seed
+   21; errors from :func:`total_error`); with the fluctuation
    switched off the machinery gives the CSDA yield (tests/test_straggling.py). The proposal's track goes on beyond the CSDA depth of the
    production threshold (or of the muon floor), where a muon that lost less than the mean
    still produces (:func:`event_table`).
