@@ -644,3 +644,48 @@ def test_a_long_value_is_not_echoed_whole(client):
     assert f["field"] == "experiment.beam.muons_on_target" and len(f["message"]) < 200 and f["message"].endswith("...")
     r = client.post("/api/reach", json={"experiment": "x" * 150, "models": ["y" * 150], **GRID})
     assert r.status_code == 422 and len(r.json()["error"]) < 400
+
+
+def test_a_stream_whose_client_leaves_stops_and_is_not_kept(monkeypatch, tmp_path):
+    """The page asks something else while production tables are computed: the abandoned
+    computation stops at the next mass (the server is free for the new question) and leaves
+    nothing in the cache; asked again, the setup gives the library's answer. (An empty cache
+    directory: the tables are computed, not read, so the computation outlasts the first line.)"""
+    import httpx
+    import uvicorn
+
+    monkeypatch.setenv("MUDUMP_CACHE_DIR", str(tmp_path))
+    app = create_app()
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        for _ in range(200):
+            if server.started:
+                break
+            time.sleep(0.05)
+        doc = _doc("fnal-mu")
+        doc["target"]["length_m"] = 0.6123  # new production tables at every mass: seconds of work
+        body = {"experiment": doc, "models": ["A"], **GRID, "n_masses": 30}
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120) as c:
+            with c.stream("POST", "/api/reach/stream", json=body) as s:
+                first = json.loads(next(s.iter_lines()))
+                assert "progress" in first and first["progress"][0] < first["progress"][1]
+            # the client has gone: the computation stops within a mass or two
+            cache = app.state.reach_cache
+            for _ in range(400):
+                if cache.cancelled:
+                    break
+                time.sleep(0.05)
+            assert cache.cancelled == 1 and len(cache) == 0
+            quick = c.post("/api/reach", json={"experiment": "na64mu", "models": ["A"], **GRID})
+            assert quick.status_code == 200
+            again = c.post("/api/reach", json=body)
+            assert again.status_code == 200
+        masses = np.geomspace(GRID["mass_min_GeV"], GRID["mass_max_GeV"], 30)
+        lib = reachmod.reach(parse_experiment(doc), "A", masses, _grid()[1])
+        _same_intervals(again.json()["results"][0]["intervals"], lib.intervals)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
