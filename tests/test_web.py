@@ -689,3 +689,14 @@ def test_a_stream_whose_client_leaves_stops_and_is_not_kept(monkeypatch, tmp_pat
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"mass_min_GeV": 1e-300}, "mass_min_GeV"),
+    ({"mass_min_GeV": 0.5, "mass_max_GeV": 0.1}, "mass_max_GeV"),
+    ({"mass_max_GeV": 5.0}, "mass_max_GeV"),
+    ({"model": "/etc/passwd"}, "model"),
+])
+def test_g2_band_refuses_masses_outside_the_models_range(client, body, field):
+    r = client.post("/api/g2/band", json=body)
+    assert r.status_code == 422 and r.json()["fields"][0]["field"] == field, r.text
