@@ -1,80 +1,82 @@
-"""Benchmark: a 200-point design scan of FNAL-mu (20 target lengths x 10 decay-region lengths,
-model A, the default reach grid of 100 masses (and the two threshold points) x 200 couplings)
-with the default process pool
-over all cores, and the same scan run serially in this process; prints both times, their
-ratio, how many production tables were computed (shared between the points with the same
-target), and the time to resume the finished scan (every row skipped).
+"""Benchmark: design scans of FNAL-mu, model A, the default reach grid (100 masses and the
+threshold points x 200 couplings), as the command line runs them:
 
-Run:  python benchmarks/bench_scan.py [--n-masses N]
-(each run uses a fresh temporary cache directory, so both start cold and your cache is left alone)
+    mudump scan fnal-mu --model A --grid target.length_m=0.25:2:N --grid downstream.length_m=0.5:10:N:log
+
+for N x N design points (N = 16, 32, 64: 256, 1024 and 4096 points), each as a whole process
+with a fresh cache, on the default process pool; the wall time (median of --repeat runs) and the
+peak memory (largest resident set of the process tree, from /usr/bin/time when available) are
+printed with the time per design point, so that the growth in design points can be read off.
+With --old PATH (a source tree, e.g. another checkout's src) the same command runs with that code
+too, in the same run, and the ratio is printed (the machine may be shared: compare ratios).
+With --dask, the largest scan also runs on a dask LocalCluster of 2 workers against the pool.
+
+Run:  python benchmarks/bench_scan.py [--sizes 16 32 64] [--repeat 3] [--old /path/to/src] [--dask]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
 import tempfile
 import time
 
+HERE = os.path.dirname(os.path.abspath(__file__))
 
-def _worker_cpu(pool) -> float:
-    """CPU seconds (user + system) used so far by the worker processes of a ProcessPoolExecutor,
-    read from /proc (Linux; 0 elsewhere). Uses the executor's private process table."""
-    total = 0.0
-    for pid in list(getattr(pool, "_processes", {}) or {}):
-        try:
-            with open(f"/proc/{pid}/stat") as fh:
-                fields = fh.read().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-        except (OSError, ValueError, IndexError):
-            pass
-    return total
+
+def _run(n: int, src: str | None, extra=()) -> tuple[float, float]:
+    """(seconds, peak MB) of one CLI scan of n x n points with a fresh cache."""
+    with tempfile.TemporaryDirectory() as tmp:
+        env = dict(os.environ, MUDUMP_CACHE_DIR=os.path.join(tmp, "cache"))
+        if src:
+            env["PYTHONPATH"] = src
+        cmd = [sys.executable, "-m", "mudump.cli", "scan", "fnal-mu", "--model", "A",
+               "--grid", f"target.length_m=0.25:2:{n}", "--grid", f"downstream.length_m=0.5:10:{n}:log",
+               "--output", os.path.join(tmp, "scan.parquet"), *extra]
+        timer = shutil.which("time") or ("/usr/bin/time" if os.path.exists("/usr/bin/time") else None)
+        if timer:
+            cmd = [timer, "-v", *cmd]
+        t = time.perf_counter()
+        p = subprocess.run(cmd, env=env, capture_output=True, text=True)
+        dt = time.perf_counter() - t
+        if p.returncode != 0:
+            raise RuntimeError(p.stderr[-2000:])
+        m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", p.stderr)
+        return dt, (int(m.group(1)) / 1024 if m else float("nan"))
 
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--n-masses", type=int, default=100)
+    ap.add_argument("--sizes", type=int, nargs="+", default=[16, 32, 64])
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--old", default=None, help="source tree of the code to compare with (PYTHONPATH)")
+    ap.add_argument("--dask", action="store_true")
     args = ap.parse_args()
-    import numpy as np
+    new_src = os.path.join(os.path.dirname(HERE), "src")
+    print(f"mudump scan fnal-mu --model A, default reach grid, {os.cpu_count()} cores, "
+          f"1-min load average {os.getloadavg()[0]:.1f} at start")
+    for n in args.sizes:
+        for name, src in (("new", new_src), ("old", args.old)):
+            if src is None:
+                continue
+            runs = [_run(n, src) for _ in range(args.repeat)]
+            t = statistics.median(r[0] for r in runs)
+            mem = max(r[1] for r in runs)
+            print(f"  {n * n:5d} points, {name}: median {t:7.1f} s over {len(runs)} runs "
+                  f"({t / (n * n) * 1e3:.1f} ms per point), peak RSS of the main process {mem:.0f} MB")
+    if args.dask:
+        n = max(args.sizes)
+        from distributed import LocalCluster
 
-    from mudump import scan as S
-    from mudump.production import tables
-
-    grid = {"target.length_m": np.linspace(0.1, 2.0, 20), "downstream.length_m": np.geomspace(0.5, 10.0, 10)}
-    masses = np.geomspace(1e-3, 1.0, args.n_masses)
-    plan = S.plan_scan("fnal-mu", grid, ["A"], masses=masses)
-    n_cpu = getattr(os, "process_cpu_count", os.cpu_count)()
-    print(f"design scan FNAL-mu, model A: {len(plan.points)} points (20 target lengths x 10 decay lengths), "
-          f"{masses.size} masses x {plan.couplings.size} couplings, {n_cpu} cores")
-    times = {}
-    for name in ("pool", "serial"):
-        with tempfile.TemporaryDirectory() as tmp:
-            os.environ["MUDUMP_CACHE_DIR"] = tmp
-            tables.production_table.cache_clear()
-            ex = S.default_executor() if name == "pool" else S.serial_executor()
-            load0 = os.getloadavg()[0]
-            t, cpu = time.perf_counter(), time.process_time()
-            rows = S.run_scan(plan, ex)
-            times[name] = time.perf_counter() - t
-            cpu = time.process_time() - cpu
-            if name == "pool":
-                cpu += _worker_cpu(ex)
-            ex.shutdown()
-            n_tables = len(os.listdir(os.path.join(tmp, "production")))
-            print(f"  {name:6s}: {times[name]:7.1f} s ({times[name] / len(rows) * 1e3:.0f} ms per point), "
-                  f"{n_tables} production tables computed for {len(rows) * plan.masses.size} (point, mass) pairs; "
-                  f"CPU time {cpu:.1f} s (this process{' and the pool workers' if name == 'pool' else ''}), "
-                  f"{cpu / times[name]:.2f} cores busy on average; 1-min load average {load0:.1f} before, "
-                  f"{os.getloadavg()[0]:.1f} after (other work on the machine slows both runs)")
-            if name == "pool":
-                best = min(rows, key=lambda r: r["best_g_mu"])
-                t = time.perf_counter()
-                again = S.run_scan(plan, S.serial_executor(), skip=[r["key"] for r in rows])
-                print(f"  resume with every row done: {time.perf_counter() - t:.3f} s ({len(again)} rows computed)")
-                print(f"  best design: target {best['target.length_m']:.2f} m, decay region "
-                      f"{best['downstream.length_m']:.2f} m: g_mu = {best['best_g_mu']:.3g} at m_S = "
-                      f"{best['best_mass_GeV']:.3g} GeV")
-    print(f"  speed-up of the default pool over serial: {times['serial'] / times['pool']:.2f} x")
+        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True) as cluster:
+            t = statistics.median(_run(n, new_src, ["--scheduler", cluster.scheduler_address])[0]
+                                  for _ in range(args.repeat))
+        print(f"  {n * n:5d} points on a dask LocalCluster (2 workers): median {t:.1f} s")
 
 
 if __name__ == "__main__":

@@ -303,3 +303,101 @@ def test_damaged_mulder_table_is_rebuilt(tmp_path, monkeypatch):
     with pytest.warns(CacheWarning, match="energy-loss table for Al\\) is damaged"):
         again = float(EnergyLoss(al).dEdz(3.0))
     assert again == good  # same PUMAS computation, same file contents
+
+
+def test_edited_constants_are_not_used(tmp_path):
+    """The cached constants table (mudump.constants) carries the SHA-256 of its values: edited by
+    hand (M_MU = 0.2), it is recomputed from scipy and particle with one warning line, never used."""
+    import json
+    import subprocess
+    import sys
+
+    env = {**os.environ, "MUDUMP_CACHE_DIR": str(tmp_path)}
+    code = "from mudump import constants; print(repr(constants.M_MU))"
+    first = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    (path,) = tmp_path.glob("constants-*.json")
+    doc = json.loads(path.read_text())
+    doc["M_MU"] = 0.2
+    path.write_text(json.dumps(doc))
+    cmd = [sys.executable, "-m", "mudump.cli", "decay", "B", "--mass", "0.3", "--coupling", "1e-3", "--json"]
+    run = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert "physical constants) was edited or damaged" in run.stderr and run.stderr.count("\n") == 1
+    again = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert again.stdout == first.stdout and float(again.stdout) != 0.2 and again.stderr == ""
+
+
+def test_full_disk_is_reported_once(tmp_cache, monkeypatch):
+    """Every write fails on a full disk: one warning line for the directory, not one per entry
+    (99 ETL slices once gave 99 identical lines)."""
+    import warnings
+
+    def refuse(src, dst):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(cache.os, "replace", refuse)
+    d = tmp_cache / "many"
+    d.mkdir(parents=True)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        for i in range(99):
+            assert cache.save(d / f"e{i}.npz", "k", {"a": np.ones(3)}) is False
+    assert [str(w.message).count("No space left") for w in seen] == [1]
+    assert list(d.iterdir()) == []
+
+
+def _damage_keeping_checksum(directory, how):
+    """Damage mulder's table files under ``directory`` and record the damaged file's SHA-256, as
+    if the checksum had been taken of an already damaged file."""
+    import hashlib
+    import random
+
+    files = sorted(directory.rglob("*.pumas"))
+    assert files
+    for f in files:
+        b = bytearray(f.read_bytes())
+        if how == "overwrite":  # the middle of the file: PUMAS crashes on it (segmentation fault)
+            rng = random.Random(1)
+            for i in range(64, len(b) // 2):
+                b[i] = rng.randrange(256)
+        else:  # truncated
+            b = b[: len(b) // 3]
+        f.write_bytes(bytes(b))
+        f.with_name(f.name + ".sha256").write_text(hashlib.sha256(bytes(b)).hexdigest() + "\n")
+
+
+@pytest.mark.parametrize("how", ["overwrite", "truncate"])
+def test_damaged_table_with_matching_checksum_does_not_crash(tmp_path, how):
+    """A damaged energy-loss table whose recorded SHA-256 matches once crashed the process
+    (exit -11): what is loaded is validated (layout, then a trial load in a child), so the table
+    is rebuilt with one warning and the numbers are those of an intact table."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "MUDUMP_CACHE_DIR": str(tmp_path)}
+    cmd = [sys.executable, "-m", "mudump.cli", "material", "W", "--energy", "10", "--json"]
+    first = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
+    _damage_keeping_checksum(tmp_path / "mulder", how)
+    run = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    assert run.returncode == 0, (run.returncode, run.stderr[-500:])
+    assert run.stdout == first.stdout
+    assert "is damaged" in run.stderr and run.stderr.count("\n") == 1, run.stderr
+    again = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
+    assert again.stderr == ""  # rebuilt and recorded
+
+
+def test_concurrent_builders_leave_a_consistent_table(tmp_path):
+    """Two processes building the same material's energy-loss table at once: afterwards the table
+    and its checksum agree (no 'damaged, rebuilding' on the next run, no warning in either)."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "MUDUMP_CACHE_DIR": str(tmp_path)}
+    cmd = [sys.executable, "-m", "mudump.cli", "material", "Cu", "--energy", "10", "--json"]
+    procs = [subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    outs = [p.communicate(timeout=300) for p in procs]
+    assert all(p.returncode == 0 for p in procs), outs
+    assert all(err == "" for _, err in outs), outs
+    assert len({out for out, _ in outs}) == 1
+    again = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
+    assert again.stderr == "" and again.stdout == outs[0][0]

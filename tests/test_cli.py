@@ -267,3 +267,42 @@ def test_g2_for_a_model(capsys):
     assert d["delta_a"] == pytest.approx(float(get_model("muonphilic-ps").delta_a(0.01, 4e-4)), rel=1e-12)
     b = run_json(capsys, "g2", "--mass", "0.01", "--band", "--model", "muonphilic-ps", "--preset", "fnal2021")
     assert b["favoured"] is False and b["g_mu_central"] == 0.0 and b["g_mu_upper_limit"] > 0
+
+
+def test_reach_progress_total_includes_threshold_masses(capsys, monkeypatch):
+    """reach adds a mass below each decay threshold (2 m_e, 2 m_mu for model A): the bar's total is the
+    masses actually computed, so it ends at n/n (once 101/100)."""
+    from contextlib import contextmanager
+
+    import mudump.cli.reach as cli_reach
+
+    seen = {}
+
+    class Bar:
+        def add_task(self, description, total):
+            seen["total"] = total
+            return 0
+
+        def update(self, task, completed=None, total=None):
+            if total is not None:
+                seen["total"] = total
+            seen["completed"] = completed
+
+    @contextmanager
+    def fake():
+        yield Bar()
+
+    monkeypatch.setattr(cli_reach, "progress_bar", fake)
+    code, out, err = run(capsys, "reach", "na64mu", "--model", "A", "--n-masses", "5", "--n-couplings", "20", "--json")
+    assert code == 0, err
+    n = len(json.loads(out)["masses_GeV"])
+    assert n == 7  # 5 log-spaced masses and the points below 2 m_e (1.022 MeV) and 2 m_mu
+    assert seen["completed"] == seen["total"] == n
+
+
+def test_reach_refuses_mc_acceptance_with_iww(capsys):
+    """The library refuses acceptance = mc with IWW (no angular distribution); the command line
+    once silently dropped the acceptance instead."""
+    for args in (("--method", "iww"), ("--compare", "iww")):
+        code, out, err = run(capsys, "reach", "fnal-mu", "--model", "B", "--acceptance", "mc", *args, "--n-masses", "2")
+        assert code == 2 and out == "" and "needs a method with an angular distribution" in err

@@ -478,3 +478,31 @@ def test_unknown_model_lists_letters_and_names():
     assert "model = 'C'" in msg
     for n in ("A", "leptophilic", "B", "muonphilic"):
         assert n in msg
+
+
+def test_tiny_coupling_is_refused_not_stable():
+    """g_mu = 1e-300: g^2 Gamma(g=1) underflows double precision (Gamma(g=1) ~ 1e-15 GeV for
+    model B at 1 MeV, S -> gamma gamma), which once read "stable at tree level". It is refused
+    with the smallest usable coupling; a small but representable one keeps the g^2 scaling
+    exactly (1e-12: rounding); a model with no open channel stays stable (zero width)."""
+    from mudump.errors import DomainError
+    from mudump.models import get_model
+
+    b = get_model("B")
+    with pytest.raises(DomainError, match=r"coupling = 1e-300 is too small.*need coupling >= "):
+        b.widths(1e-3, 1e-300)
+    w1 = b.total_width(1e-3, 1.0)
+    assert b.total_width(1e-3, 1e-140) == pytest.approx(1e-280 * w1, rel=1e-12)
+    assert b.total_width(1e-3, [1e-3, 0.0])[1] == 0.0  # g = 0: no decay, not an error
+    assert get_model("muonphilic-vector").total_width(1e-3, 1e-300) == 0.0  # nothing open below 2 m_mu
+
+
+def test_coupling_ratio_is_bounded():
+    from mudump.errors import ConfigError
+    from mudump.models import RATIO_MAX, parse_model
+
+    doc = {"name": "x", "kind": "scalar", "couplings": {"e": 1e200}}
+    with pytest.raises(ConfigError, match=r"couplings.e = 1e\+200 is not allowed: need couplings.e <= 1000"):
+        parse_model(doc)
+    doc["couplings"]["e"] = RATIO_MAX
+    assert parse_model(doc).ratios["e"] == RATIO_MAX

@@ -2,7 +2,7 @@
 contours, listed in the legend and the output; mudump's own contours as polylines in outputs."""
 
 import json
-from pathlib import Path
+from importlib import resources
 
 import numpy as np
 import pytest
@@ -13,7 +13,6 @@ from mudump.errors import ConfigError
 from mudump.overlays import load_overlay
 from mudump.reach import reach
 
-REFS = Path(__file__).resolve().parents[2] / "shared" / "refs"
 
 INLINE = """
 label = "a test limit"
@@ -51,16 +50,14 @@ def test_inline_overlay_is_drawn_and_listed(tmp_path, capsys):
 
 def test_overlay_from_a_published_curve(tmp_path):
     """The BaBar L_mu - L_tau limit (BaBar, PRD 94 (2016) 011102, Fig. 5, as digitised in
-    DarkCast: shared/refs/lmutau_Zprime/README.md), used as a fixture by path, never copied."""
-    csv = REFS / "lmutau_Zprime" / "babar2016_4mu_gprime_limit_from_darkcast.csv"
-    if not csv.is_file():
-        pytest.skip(f"reference curve not available here: {csv}")
+    DarkCast), the CSV mudump ships for its own constraint, read as a user's overlay file."""
+    csv = resources.files("mudump.constraints") / "data" / "babar2016_4mu_gprime.csv"
     p = tmp_path / "babar.toml"
     p.write_text(f'label = "BaBar"\ncitation = "BaBar, PRD 94 (2016) 011102, Fig. 5"\nconfidence_level = 0.9\n'
                  f'models = ["lmu-ltau"]\ndata = "{csv}"\n')
     ov = load_overlay(p)
     assert ov.mass_GeV.size > 1000 and np.all(np.diff(ov.mass_GeV) >= 0)
-    assert ov.coupling.min() == pytest.approx(6.74e-4, rel=1e-2)  # the README's minimum, 6.74e-4 at 0.227 GeV
+    assert ov.coupling.min() == pytest.approx(6.74e-4, rel=1e-2)  # DarkCast's minimum, 6.74e-4 at 0.227 GeV
 
 
 @pytest.mark.parametrize("text,needle", [
@@ -98,3 +95,14 @@ def test_overlay_for_another_model_is_not_drawn(tmp_path, capsys):
         main(["reach", "fnal-mu", "--model", "A", "--n-masses", "2", "--n-couplings", "20", "--overlay", str(p)])
     err = capsys.readouterr().err
     assert ex.value.code == 0 and "not drawn" in err and err.startswith("warning:")
+
+
+@pytest.mark.parametrize("label, needle", [("BaBar $\\\\frac{4}$", "is not valid matplotlib mathtext"),
+                                           ("BaBar $\\\\nosuchcommand$", "is not valid matplotlib mathtext")])
+def test_overlay_label_with_a_latex_error_is_refused_when_read(tmp_path, label, needle):
+    """A label matplotlib cannot draw is refused when the file is read, naming the field."""
+    p = tmp_path / "ov.toml"
+    p.write_text(INLINE.replace('label = "a test limit"', f'label = "{label}"'))
+    with pytest.raises(ConfigError, match=needle) as ex:
+        load_overlay(p)
+    assert str(ex.value).startswith(f"overlay {p}: label = ")

@@ -11,6 +11,7 @@ import os
 os.environ["MPLBACKEND"] = "Agg"
 
 import dataclasses  # noqa: E402
+import re  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 
@@ -50,7 +51,8 @@ def reach_fig(results_b, results_a):
 
     def get(model, preset):
         if (model, preset) not in cache:
-            cache[model, preset] = plotting.reach_figure(results_b if model == "B" else results_a, preset=preset)
+            cache[model, preset] = plotting.reach_figure(results_b if model == "B" else results_a, preset=preset,
+                                                         constraints="none")
         return cache[model, preset]
 
     return get
@@ -174,14 +176,14 @@ def test_reach_gaps_and_several_intervals(results_a, tmp_path):
     r = results_a[0]
     gap = list(r.intervals)
     gap[5] = []
-    fig = plotting.reach_figure([dataclasses.replace(r, intervals=gap)])
+    fig = plotting.reach_figure([dataclasses.replace(r, intervals=gap)], constraints="none")
     assert len(_exclusion_lines(fig)) == 2
 
     two = [list(iv) for iv in r.intervals]
     lo, hi = two[6][0]
     mid1, mid2 = np.exp(np.log(lo) + np.array([0.4, 0.6]) * (np.log(hi) - np.log(lo)))
     two[6] = [(lo, mid1), (mid2, hi)]
-    fig = plotting.reach_figure([dataclasses.replace(r, intervals=two)])
+    fig = plotting.reach_figure([dataclasses.replace(r, intervals=two)], constraints="none")
     lines = _exclusion_lines(fig)
     assert len(lines) >= 2  # the outer outline and the hole at m = MASSES[6]
     pts = np.vstack([np.column_stack(line.get_data()) for line in lines])
@@ -191,7 +193,7 @@ def test_reach_gaps_and_several_intervals(results_a, tmp_path):
     _check_png(plotting.save(fig, tmp_path / "two.png"))
 
     nothing = dataclasses.replace(r, intervals=[[] for _ in r.intervals])
-    fig = plotting.reach_figure([nothing])
+    fig = plotting.reach_figure([nothing], constraints="none")
     assert _exclusion_lines(fig) == []
     assert len(_legend(fig).get_texts()) == 3  # the experiment, (g-2)_mu and (g-2)_e (model A couples to e)
 
@@ -259,3 +261,98 @@ def test_physics_modules_do_not_import_plotting():
         "assert 'matplotlib.pyplot' not in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, env={**os.environ, "MPLBACKEND": "Agg"})
+
+
+# --- plots a referee accepts -------------------------------------------------------------------
+
+
+def _by_label(fig):
+    """Legend entries: label -> handle."""
+    leg = _legend(fig)
+    return dict(zip([t.get_text() for t in leg.get_texts()], leg.legend_handles))
+
+
+def test_published_constraints_drawn_by_default_below_the_contours(results_a):
+    """Model A gets the shipped constraints that fit it (mudump.constraints), in grey, under
+    mudump's own regions, each named in the legend with its confidence level."""
+    fig = plotting.reach_figure(results_a, preset="fnal2021")
+    texts = list(_by_label(fig))
+    for label in ("BaBar $\\tau\\tau\\phi_L$ (90% CL)", "Belle $\\tau\\tau\\phi_L$ (90% CL)",
+                  "E137 (95% CL), computed by mudump", "Orsay (95% CL), computed by mudump"):
+        assert label in texts
+    assert "already excluded:" in texts
+    ax = fig.axes[0]
+    drawn = [a for a in (*ax.collections, *ax.patches, *ax.lines) if a.get_gid() == "constraint"]
+    assert len(drawn) == 4
+    assert max(a.get_zorder() for a in drawn) < min(line.get_zorder() for line in _exclusion_lines(fig))
+    # none for a model none of them fits; "none" draws none
+    none = plotting.reach_figure(results_a, preset="fnal2021", constraints="none")
+    assert not any(a.get_gid() == "constraint" for a in (*none.axes[0].collections, *none.axes[0].patches))
+
+
+def test_colours_follow_the_experiment_not_the_order(results_a):
+    """The same experiment has the same colour and hatch whatever the order of the results."""
+    def styles(results):
+        fig = plotting.reach_figure(results, constraints="none")
+        lines = _exclusion_lines(fig)
+        return {r.experiment.name: line.get_color() for r, line in zip(results, lines)}
+
+    assert styles(results_a) == styles(results_a[::-1])
+    assert styles(results_a)["fnal-mu"] == plotting.EXPERIMENT_COLOURS["fnal-mu"]
+    assert plotting.experiment_styles(["b", "a"]) == plotting.experiment_styles(["a", "b"])
+    # two experiments that want the same colour get two colours
+    (c1, _), (c2, _) = plotting.experiment_styles(["na64mu", "na64mu-2e13"]).values()
+    assert c1 != c2
+
+
+def test_overlapping_exclusions_stay_distinguishable(results_a):
+    """Each experiment's region is hatched differently (crossed hatches where they overlap, not
+    a third shade), and its legend entry shows the same hatch and colour."""
+    fig = plotting.reach_figure(results_a, constraints="none")
+    fills = [p for p in fig.axes[0].patches if p.get_hatch()]
+    assert len({p.get_hatch() for p in fills}) == 2
+    handles = _by_label(fig)
+    for r in results_a:
+        h = handles[r.experiment.legend]
+        assert h.get_hatch() in {p.get_hatch() for p in fills}
+
+
+def test_region_cut_by_the_top_of_the_frame_says_so():
+    """A region that goes on above the frame says so in its legend entry."""
+    r = reach("fnal-mu", "A", masses=MASSES, couplings=COUPLINGS)
+    hi = [[(lo, 0.5)] for (lo, _), in (iv for iv in r.intervals if iv)]
+    cut = dataclasses.replace(r, masses=[m for m, iv in zip(r.masses, r.intervals) if iv], intervals=hi,
+                              couplings=np.geomspace(1e-7, 1.0, 60))
+    fig = plotting.reach_figure([cut], constraints="none")
+    assert fig.axes[0].get_ylim()[1] < 0.5
+    assert _legend(fig).get_texts()[0].get_text().endswith("continues above $0.1$")
+    fig = plotting.reach_figure([r], constraints="none")
+    assert "continues above" not in _legend(fig).get_texts()[0].get_text()
+
+
+def test_long_title_is_wrapped_inside_the_figure_and_in_mathtext():
+    """The M3 plot's model (lmu-ltau-dm) has a long description with m_chi, m_Z' and alpha_D:
+    the title is mathtext and wrapped, never wider than the figure."""
+    r = reach("m3-phase1", "lmu-ltau-dm", masses=np.geomspace(0.01, 0.2, 4), couplings=COUPLINGS)
+    fig = plotting.reach_figure([r])
+    fig.draw_without_rendering()
+    title = fig.axes[0].title
+    assert "\n" in title.get_text()
+    assert "$m_\\chi$" in title.get_text() and "$\\alpha_D$" in title.get_text() and "m_chi" not in title.get_text()
+    box = title.get_window_extent(fig.canvas.get_renderer())
+    assert box.x0 >= 0 and box.x1 <= fig.bbox.width
+
+
+def test_ratio_map_decimal_colour_bar_and_upright_labels():
+    """Both colour scales of ratio_figure (diverging around 1, and logarithmic) label the colour
+    bar with plain decimals, and the contour labels are upright."""
+    masses = np.geomspace(1e-3, 1.0, 20)
+    x = np.linspace(0.01, 0.99, 30)
+    for ratio in (0.3 + 0.6 * np.outer(np.ones(20), 1 - x), np.outer(np.geomspace(0.02, 0.5, 20), np.ones(30))):
+        fig = plotting.ratio_figure(masses, x, ratio, "ratio")
+        fig.draw_without_rendering()
+        cbar_ax = fig.axes[1]
+        ticks = [t.get_text() for t in cbar_ax.get_yticklabels() if t.get_text()]
+        assert len(ticks) >= 3 and all(re.fullmatch(r"[0-9.]+", t) for t in ticks), ticks
+        labels = [t for t in fig.axes[0].texts]
+        assert labels and all(t.get_rotation() == 0 for t in labels)

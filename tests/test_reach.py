@@ -73,7 +73,7 @@ def test_cli_reach_json_and_outputs(tmp_path, capsys):
     assert d["experiment"] == "fnal-mu" and d["method"] == "etl" and len(d["masses_GeV"]) == len(d["intervals"]) == 7
     assert len(d["intervals_open"]) == 7
     lines = csv.read_text().splitlines()
-    assert lines[0] == "experiment,model,method,cl,m_S_GeV,interval,g_mu_low,g_mu_high,g_mu_low_open,g_mu_high_open"
+    assert lines[0] == "experiment,model,method,cl,limit_method,signal_events_limit,m_S_GeV,interval,g_mu_low,g_mu_high,g_mu_low_open,g_mu_high_open"
     assert len(lines) > 1
     with pytest.raises(SystemExit) as ex:
         main(["reach", "fnal-mu", "na64mu", "--model", "B", "--n-masses", "3", "--n-couplings", "30", "--json"])

@@ -69,12 +69,15 @@ def test_rows_match_direct_reach(serial_rows):
                 assert np.array_equal(r.masses, plan().masses)
                 flat = [(m, lo, hi) for m, ivs in zip(r.masses, r.intervals) for lo, hi in ivs]
                 assert flat, "FNAL-mu excludes couplings at these masses"
-                # same function, same numbers: only float round-trip through Python lists
+                # the same production tables and physics; the scan evaluates the event function of
+                # many points at once (mudump.design.YieldSet, tabulated to ~1e-7) with its own root
+                # finder, so the edges agree to 1e-6 (the criterion for "the numbers of a fresh
+                # reach"), not bit for bit
                 assert row["mass_GeV"] == [f[0] for f in flat]
-                assert row["g_low"] == [f[1] for f in flat]
-                assert row["g_high"] == [f[2] for f in flat]
+                assert row["g_low"] == pytest.approx([f[1] for f in flat], rel=1e-6)
+                assert row["g_high"] == pytest.approx([f[2] for f in flat], rel=1e-6)
                 best = min(flat, key=lambda f: f[1])
-                assert row["best_g_mu"] == best[1] and row["best_mass_GeV"] == best[0]
+                assert row["best_g_mu"] == pytest.approx(best[1], rel=1e-6) and row["best_mass_GeV"] == best[0]
                 assert row["mass_low_GeV"] == flat[0][0] and row["mass_high_GeV"] == flat[-1][0]
                 assert 0.0 <= row["excluded_fraction"] <= 1.0
 
@@ -148,7 +151,7 @@ def test_refused_point_is_recorded_not_raised():
     p = plan(grid={"target.length_m": [-1.0, 1.0], "signature.e_cut_GeV": [0.0, 5.0]})
     rows = S.run_scan(p, S.serial_executor())
     errs = {(r["target.length_m"], r["signature.e_cut_GeV"]): r["error"] for r in rows}
-    assert "target.length_m" in errs[(-1.0, 0.0)] and "greater than 0" in errs[(-1.0, 0.0)]
+    assert "target.length_m" in errs[(-1.0, 0.0)] and "need target.length_m > 0" in errs[(-1.0, 0.0)]
     assert "e_cut_GeV" in errs[(1.0, 5.0)] and "below beam.energy_GeV" in errs[(1.0, 5.0)]
     assert errs[(1.0, 0.0)] is None
     bad = [r for r in rows if r["error"]]
@@ -250,7 +253,7 @@ def test_cli_refused_value_is_per_point(capsys, tmp_path):
                        "--output", str(tmp_path / "o.parquet"), "--json", *CLI_GRID)
     assert code == 0, err
     rows = json.loads(o)["rows"]
-    assert "greater than 0" in rows[0]["error"] and rows[1]["error"] is None and rows[1]["best_g_mu"] > 0
+    assert "need target.length_m > 0" in rows[0]["error"] and rows[1]["error"] is None and rows[1]["best_g_mu"] > 0
 
 
 def test_cli_scheduler_runs_on_dask(capsys, tmp_path):

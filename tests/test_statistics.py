@@ -109,3 +109,64 @@ def test_bad_statistics_name_the_field(tmp_path, capsys, field, value, needle):
         main(["reach", str(p), "--model", "B", "--n-masses", "2"])
     err = capsys.readouterr().err.strip()
     assert ex.value.code == 2 and needle in err and str(p) in err and len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize("cl,floor", [(0.9, 2.3026), (0.95, 2.9957)])
+def test_background_above_the_observation_never_excludes_more_than_no_background(cl, floor):
+    """0 observed with b = 3 known: the classical mu_up - b would be ~0 events (every coupling
+    excluded); CLs gives -ln(1 - CL) = 2.30 (90%) / 3.00 (95%) whatever b (Read, J. Phys. G 28
+    (2002) 2693), and no (n_obs, b) gives less (the no-event, no-background value is CLs's
+    floor). 1e-4: the rounding of the reference values."""
+    lim = event_limit(cl, 3.0, 0)
+    assert lim.method == "cls" and lim.n_up == pytest.approx(floor, abs=1e-4)
+    for n in range(0, 8):
+        for b in (0.1, 1.0, 3.0, 10.0, 30.0):
+            assert event_limit(cl, b, n).n_up >= floor - 1e-4, (n, b)
+            assert event_limit(cl, b, None).n_up >= floor - 1e-4, b
+
+
+def test_projection_with_a_known_background_is_cls():
+    """A projection with b > 0 and no uncertainty: CLs at the median background count (3 for
+    b = 3), the method recorded."""
+    lim = event_limit(0.9, 3.0)
+    assert lim.method == "cls" and lim.n_up == pytest.approx(cls_upper_limit(0.9, 3, 3.0), rel=1e-12)
+    assert event_limit(0.9).method == "poisson"  # no background, no uncertainty: the classical limit
+
+
+def test_huge_background_needs_no_memory():
+    """b = 1e12 once tried to allocate a table of 1e12 counts (7.28 TiB). For b >> 1 the count is
+    normal and the expected 90% CLs limit is z s.t. Phi(-z) = 0.1 * 0.5, z = 1.6449 sqrt(b)
+    (1e-4 relative: the O(1/sqrt(b)) corrections are 1e-6); beyond BACKGROUND_MAX one line."""
+    import tracemalloc
+
+    from mudump.errors import DomainError
+    from mudump.statistics import BACKGROUND_MAX
+
+    tracemalloc.start()
+    lim = event_limit(0.9, 1e12)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert lim.n_up == pytest.approx(1.6448536 * 1e6, rel=1e-4)
+    assert peak < 10e6
+    with pytest.raises(DomainError, match="background"):
+        event_limit(0.9, 10 * BACKGROUND_MAX)
+    with pytest.raises(DomainError, match="observed = 0 is incompatible with background"):
+        event_limit(0.9, 1e12, 0)
+
+
+def test_reach_records_the_cls_limit_for_a_background(capsys, tmp_path):
+    """Through the CLI: 0 observed over b = 3 is the 2.30-event limit, not an exclusion of every
+    coupling, and the JSON says which method set it."""
+    import json
+
+    p = tmp_path / "e.toml"
+    p.write_text('name = "b3"\n[beam]\nenergy_GeV = 160.0\nmuons_on_target = 1e13\n[target]\nmaterial = "Pb"\n'
+                 'length_m = 0.2\n[downstream]\nlength_m = 5.0\n[signature]\nkind = "missing-energy"\ne_cut_GeV = 50.0\n'
+                 '[statistics]\nobserved = 0\nbackground = 3.0\n')
+    with pytest.raises(SystemExit) as exc:
+        main(["reach", str(p), "--model", "B", "--json", "--n-masses", "3"])
+    out = capsys.readouterr().out
+    assert exc.value.code == 0
+    d = json.loads(out)
+    assert d["limit_method"] == "cls" and d["signal_events_limit"] == pytest.approx(2.3026, abs=1e-4)
+    assert all(iv[0][0] > 1e-7 for iv in d["intervals"] if iv)  # not excluded down to the grid's floor

@@ -238,9 +238,13 @@ def load(
     return data
 
 
+_unwritable: set[tuple[str, str]] = set()  # (directory, reason) of failed writes reported in this process
+
+
 def save(path: Path, key: str, arrays: Mapping[str, np.ndarray], compress: bool = False) -> bool:
-    """Write an entry atomically (temporary file, then rename). On failure report it once and
-    return False: the caller still has its result, only the cache is lost."""
+    """Write an entry atomically (temporary file, then rename). On failure report it (once per
+    directory, reason and process: a full disk is one line, not one per entry) and return False: the caller
+    still has its result, only the cache is lost."""
     tmp = path.with_name(f"{path.stem}.{os.getpid()}.{np.random.default_rng().integers(1 << 30)}.tmp.npz")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -252,6 +256,10 @@ def save(path: Path, key: str, arrays: Mapping[str, np.ndarray], compress: bool 
             tmp.unlink(missing_ok=True)
         except OSError:
             pass
-        _warn(f"cannot write cache entry {path} ({exc.strerror or type(exc).__name__}); the result is used but not kept")
+        reason = exc.strerror or type(exc).__name__
+        if (str(path.parent), reason) not in _unwritable:  # a full disk fails every write: say it once
+            _unwritable.add((str(path.parent), reason))
+            _warn(f"cannot write cache entry {path} ({reason}); the result is used but not kept "
+                  "(further entries that fail alike are not reported)")
         return False
     return True

@@ -12,20 +12,15 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any
 
+from ._checks import echo, fmt_number
 from .errors import ConfigError
 
 #: The format version every file type is at; a file may state it as ``schema_version = 1``.
 SCHEMA_VERSION = 1
-#: Longest echo of a user's value inside an error line (a huge value is cut, never printed whole).
-ECHO_CHARS = 80
-
-
-def echo(value: Any) -> str:
-    """``repr(value)``, cut to :data:`ECHO_CHARS` characters with an ellipsis."""
-    text = repr(value)
-    return text if len(text) <= ECHO_CHARS else text[: ECHO_CHARS - 3] + "..."
+#: pydantic's bound errors, as the comparison a user must satisfy and the key of its bound.
+_BOUNDS = {"greater_than": (">", "gt"), "greater_than_equal": (">=", "ge"), "less_than": ("<", "lt"),
+           "less_than_equal": ("<=", "le")}
 
 
 def read_toml(source: "str | Path | bytes", where: str) -> dict:
@@ -47,7 +42,8 @@ def read_toml(source: "str | Path | bytes", where: str) -> dict:
 
 def format_validation(where: str, exc) -> str:
     """One line for a pydantic ValidationError: the file, the first field and what is wrong with
-    it (the same words in the CLI and the explorer)."""
+    it (the same words in the CLI and the explorer); a user's value is echoed bounded
+    (:func:`mudump._checks.echo`), a bound with the digits that show the violation."""
     e = exc.errors()[0]
     loc = ".".join(str(p) for p in e["loc"])
     msg = e["msg"].removeprefix("Value error, ")
@@ -66,6 +62,9 @@ def format_validation(where: str, exc) -> str:
     elif e["type"] == "literal_error" and loc == "schema_version":
         msg = f"is {echo(e['input'])}: this mudump reads schema_version = {SCHEMA_VERSION}"
     more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
+    if e["type"] in _BOUNDS and isinstance(e.get("input"), (int, float)):
+        op, key = _BOUNDS[e["type"]]
+        return f"{where}: {loc} = {fmt_number(e['input'])} is not allowed: need {loc} {op} {fmt_number(e['ctx'][key])}{more}"
     return f"{where}: {loc}: {msg}{more}" if loc else f"{where}: {msg}{more}"
 
 
@@ -79,4 +78,4 @@ def validate(schema, doc: dict, where: str):
         raise ConfigError(format_validation(where, exc)) from None
 
 
-__all__ = ["SCHEMA_VERSION", "echo", "read_toml", "format_validation", "validate"]
+__all__ = ["SCHEMA_VERSION", "read_toml", "format_validation", "validate"]

@@ -35,6 +35,7 @@ from . import data
 from ._checks import check_range
 from . import cache as _cache
 from .constants import ALPHA, G_CM3_TO_KG_M3, M_MU, N_AVOGADRO
+from .constants import E_MAX_GEV as _E_MAX_GEV
 from .errors import ConfigError, MudumpError, UnknownNameError
 from .progress import task
 from .nuclei import Nucleus, nucleus
@@ -155,8 +156,9 @@ def get_material(name: "str | Material") -> Material:
     return Material.from_mass_fractions(nuc.symbol, el.density, {nuc.symbol: 1.0}, source="periodictable density")
 
 
-#: Largest muon energy (GeV) for the energy-loss tables (PUMAS tabulates up to 1e9 GeV kinetic).
-E_MAX_GEV = 1e6
+#: Largest muon energy (GeV) accepted: mudump's one energy range (:data:`mudump.constants.E_MAX_GEV`;
+#: PUMAS tabulates up to 1e9 GeV kinetic).
+E_MAX_GEV = _E_MAX_GEV
 
 
 def _check_energy(energy, at_rest_ok=False):
@@ -256,21 +258,121 @@ def _record(files: list[Path]) -> None:
                 pass
 
 
-def _compile(key: str, material: "Material", directory: Path):
-    """mulder's compiled tables for material ``key``, from a checked file or rebuilt.
+def _dump_problem(path: Path) -> str | None:
+    """None if ``path`` has the layout of a PUMAS physics dump (mulder 0.3 / PUMAS 1.x: an int
+    tag, an int size n, then the n-byte physics block, whose first int repeats n: the file is
+    exactly 8 + n bytes), else what is wrong. Catches truncated or overwritten headers before
+    PUMAS reads sizes from them."""
+    import struct
 
-    mulder reads a table file damaged inside without complaint (NaN stopping powers) or crashes
-    on it (segmentation fault, when most of the file is overwritten), so a file is never handed
-    to mulder unless its SHA-256 matches the one recorded after it was last checked; a file
-    without a record is rebuilt (a few seconds). After compiling, the table is checked
-    (:func:`_table_problem`) and its SHA-256 recorded."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(12)
+        size = path.stat().st_size
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or type(exc).__name__})"
+    if len(head) < 12:
+        return "is truncated"
+    _, n, n_again = struct.unpack("<iii", head)
+    if n <= 0 or n != n_again or size != 8 + n:
+        return "does not have the layout of a PUMAS table (truncated or overwritten)"
+    return None
+
+
+#: Seconds a trial load of a table may take (it takes well under one) before it counts as damaged.
+PROBE_SECONDS = 60.0
+
+
+def _probe(key: str) -> str | None:
+    """Load the tables of ``key`` in a forked child first and check their values there
+    (:func:`_table_problem`): a file that crashes PUMAS (segmentation fault) or loads wrong values
+    costs the child, not this process. None if sound (or if this system cannot fork), else what
+    is wrong."""
+    import os
+    import signal
+    import time
+
+    if not hasattr(os, "fork"):
+        return None
+    pid = os.fork()
+    if pid == 0:  # the child: load, check, report by exit code only
+        code = 4
+        try:
+            import mulder
+
+            code = 0 if _table_problem(mulder.Physics().compile(key, notify=False)) is None else 3
+        finally:
+            os._exit(code)
+    deadline = time.monotonic() + PROBE_SECONDS
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            return f"does not load within {PROBE_SECONDS:g} s"
+        time.sleep(0.005)
+    if os.WIFSIGNALED(status):
+        return f"crashes PUMAS when loaded (signal {os.WTERMSIG(status)})"
+    code = os.WEXITSTATUS(status)
+    return None if code == 0 else ("loads with wrong values" if code == 3 else "cannot be loaded")
+
+
+class _Lock:
+    """An exclusive lock on a file beside the tables (``fcntl.flock``, POSIX): concurrent
+    processes building the same material's tables take turns, so that no table or checksum is
+    written by one while another writes or reads it. Without fcntl (Windows) there is no lock."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.fh = None
+
+    def __enter__(self):
+        try:
+            import fcntl
+
+            self.fh = open(self.path, "a+b")
+            fcntl.flock(self.fh.fileno(), fcntl.LOCK_EX)
+        except (ImportError, OSError):  # no fcntl, or a read-only directory: go on unlocked
+            if self.fh is not None:
+                self.fh.close()
+            self.fh = None
+        return self
+
+    def __exit__(self, *exc):
+        if self.fh is not None:
+            self.fh.close()  # releases the lock
+
+
+def _compile(key: str, material: "Material", directory: Path):
+    """mulder's compiled tables for material ``key``, from a checked file or rebuilt; one
+    process at a time per material (:class:`_Lock`)."""
+    with _Lock(directory / f".{key}.lock"):
+        return _compile_locked(key, material, directory)
+
+
+def _compile_locked(key: str, material: "Material", directory: Path):
+    """mulder reads a table file damaged inside without complaint (NaN stopping powers) or crashes
+    on it (segmentation fault, when most of the file is overwritten), so a file is handed to
+    mulder only if its SHA-256 matches the one recorded after it was last checked, its layout is
+    that of a PUMAS table (:func:`_dump_problem`) and a trial load in a forked child succeeds with
+    sound values (:func:`_probe`; a checksum recorded over an already damaged file, or edited,
+    proves nothing); a file failing any of these is rebuilt (a few seconds). After compiling, the
+    table is checked (:func:`_table_problem`) and its SHA-256 recorded."""
     import mulder
 
-    damaged, unknown = _unverified(_table_files(directory, key))
+    files = _table_files(directory, key)
+    damaged, unknown = _unverified(files)
+    why = "its SHA-256 differs from the one recorded when it was checked"
+    if not damaged and not unknown and files:
+        problem = next((p for p in map(_dump_problem, files) if p), None) or _probe(key)
+        if problem:
+            damaged, why = files, problem
     if damaged:
         warnings.warn(
             f"cache entry {', '.join(map(str, damaged))} (mulder's energy-loss table for {material.name}) "
-            "is damaged (its SHA-256 differs from the one recorded when it was checked); removed, rebuilding it", _cache.CacheWarning, stacklevel=3,
+            f"is damaged ({why}); removed, rebuilding it", _cache.CacheWarning, stacklevel=4,
         )
     _drop(damaged + unknown)
     compiled = mulder.Physics().compile(key, notify=False)
@@ -280,7 +382,7 @@ def _compile(key: str, material: "Material", directory: Path):
         _drop(files)
         warnings.warn(
             f"cache entry {', '.join(map(str, files)) or directory} (mulder's energy-loss table for "
-            f"{material.name}) has {problem}; removed, rebuilding it", _cache.CacheWarning, stacklevel=3,
+            f"{material.name}) has {problem}; removed, rebuilding it", _cache.CacheWarning, stacklevel=4,
         )
         compiled = mulder.Physics().compile(key, notify=False)
         problem = _table_problem(compiled)

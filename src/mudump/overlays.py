@@ -1,8 +1,9 @@
 """Constraints from other papers, as data the user gives: overlay files drawn under mudump's own
 contours.
 
-mudump ships no curve copied from another paper's figure; an overlay is a TOML file that the
-user writes from a paper's published data (its tables, supplementary files or a digitisation):
+mudump ships published constraints of its own (:mod:`mudump.constraints`); an overlay is a
+TOML file that the user writes from another paper's published data (its tables, supplementary
+files or a digitisation):
 
 ```toml
 label = "BaBar (4 mu)"                      # legend text
@@ -17,8 +18,9 @@ coupling = [1.4e-3, 8e-4, 7e-4, 2e-3]
 # data = "babar.csv"
 ```
 
-Every mistake (a missing field, a missing column, non-positive or non-finite coordinates) is one
-:class:`mudump.errors.ConfigError` line naming the field and the file.
+Every mistake (a missing field, a missing column, non-positive or non-finite coordinates, a
+label that matplotlib's mathtext cannot draw) is one :class:`mudump.errors.ConfigError` line
+naming the field and the file.
 
 Units: masses in GeV, couplings dimensionless.
 """
@@ -32,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ._checks import check_mathtext
 from .errors import ConfigError
 
 SHAPES = ("limit", "region")
@@ -103,6 +106,7 @@ def load_overlay(path: "str | Path") -> Overlay:
     for k in ("label", "citation"):
         if not isinstance(doc.get(k), str) or not doc[k].strip():
             _fail(where, k, "is required (a non-empty string)")
+    check_mathtext(f"overlay {where}: label", doc["label"].strip())
     cl = doc.get("confidence_level")
     if isinstance(cl, bool) or not isinstance(cl, (int, float)) or not 0 < cl < 1:
         _fail(where, "confidence_level", "is required, a number between 0 and 1")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from dataclasses import dataclass, field
 from typing import Iterable
 
 import numpy as np
@@ -38,11 +39,17 @@ COLOURS = ("#0072B2", "#D55E00", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
 LINESTYLES = ("-", "--", "-.", ":")
 #: Colour of the (g-2)_mu band.
 G2_COLOUR = "#009E73"
-#: Opacity of the excluded regions' fill.
-FILL_ALPHA = 0.15
+#: Opacity of the excluded regions' fill and of their hatching.
+FILL_ALPHA, HATCH_ALPHA = 0.08, 0.5
+#: Line width (points) of the excluded regions' hatching.
+HATCH_LW = 0.5
+#: Opacity of the published constraints' fill.
+CONSTRAINT_ALPHA = 0.25
 #: Formats :func:`save` writes, by file suffix.
 FORMATS = (".png", ".pdf", ".svg")
-_SUBSCRIPT = {"mu": r"\mu", "l": r"\ell", "e": "e", "tau": r"\tau"}
+_SUBSCRIPT = {"mu": r"\mu", "l": r"\ell", "e": "e", "tau": r"\tau", "chi": r"\chi", "Z'": "{Z'}", "D": "D", "S": "S",
+              "X": "X"}
+_SYMBOL = {"alpha": r"\alpha"}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -75,9 +82,11 @@ def _tex_number(x: float) -> str:
 
 
 def _mathify(text: str) -> str:
-    """Plain-text couplings and masses (g_mu, m_l, ...) of model descriptions as mathtext."""
-    text = re.sub(r"\b([gmLa])_(mu|l|e|tau)\b", lambda m: f"${m.group(1)}_{_SUBSCRIPT[m.group(2)]}$", text)
-    return re.sub(r"\balpha\b", r"$\\alpha$", text)
+    """Plain-text couplings and masses of model descriptions (g_mu, m_l, m_chi, m_Z', alpha_D,
+    alpha, ...) as mathtext."""
+    text = re.sub(r"\b(alpha|[gmLa])_(mu|tau|chi|Z'|l|e|D|S|X)(?![A-Za-z0-9_])",
+                  lambda m: "$" + _SYMBOL.get(m.group(1), m.group(1)) + "_" + _SUBSCRIPT[m.group(2)] + "$", text)
+    return re.sub(r"(?<!\\)\balpha\b", r"$\\alpha$", text)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -199,6 +208,260 @@ def _outline(ax, r, colour, ls, lw=1.2, zorder=4):
     return out
 
 
+#: The colour of each shipped experiment, so that an experiment keeps its colour whatever the
+#: order of the arguments (NA64 orange and Fermilab blue, as in Chen, Pospelov, Zhong, Fig. 4).
+#: Other experiments take a colour from their name; two experiments of one figure that want the
+#: same colour are resolved in the order of their names, never of the arguments.
+EXPERIMENT_COLOURS = {
+    "na64mu": "#E69F00", "cpz2017-na64": "#E69F00", "na64mu-2e13": "#E69F00", "na64mu-2022": "#D55E00",
+    "fnal-mu": "#0072B2", "cpz2017-fnal": "#0072B2", "m3-phase1": "#CC79A7", "m3-phase2": "#000000",
+    "mucol-dump": "#000000",
+}
+#: Hatching of the excluded regions, one per experiment of a figure: where two regions overlap
+#: the hatches cross, so the overlap never reads as a third shade.
+HATCHES = ("///", "\\\\\\", "|||", "---", "+++", "...")
+#: Grey levels and edge styles of the published constraints (mudump.constraints, overlays).
+CONSTRAINT_GREYS = ("0.55", "0.7", "0.4", "0.62", "0.48", "0.75")
+CONSTRAINT_STYLES = ("-", "--", "-.", ":")
+
+
+def experiment_styles(names: Iterable[str]) -> dict[str, tuple[str, str]]:
+    """(colour, hatch) of each experiment name: its colour from :data:`EXPERIMENT_COLOURS` (or
+    from the name), a clash resolved in the order of the names; the hatch by that order."""
+    import zlib
+
+    out: dict[str, tuple[str, str]] = {}
+    for k, name in enumerate(sorted(set(names))):
+        want = EXPERIMENT_COLOURS.get(name) or COLOURS[zlib.crc32(name.encode()) % len(COLOURS)]
+        used = {c for c, _ in out.values()}
+        if want in used:
+            start = COLOURS.index(want) if want in COLOURS else 0
+            free = [COLOURS[(start + i) % len(COLOURS)] for i in range(len(COLOURS))]
+            want = next((c for c in free if c not in used), want)
+        out[name] = (want, HATCHES[k % len(HATCHES)])
+    return out
+
+
+@dataclass
+class _Legend:
+    """The legend entries of a figure, in order."""
+
+    handles: list = field(default_factory=list)
+    labels: list = field(default_factory=list)
+    spread: float = 0.0  # the theory spread of the edges, when it is drawn
+
+    def add(self, handle, label: str) -> None:
+        self.handles.append(handle)
+        self.labels.append(label)
+
+
+def _draw_exclusion(ax, r, colour: str, hatch: str, ls: str) -> list:
+    """The excluded region of one reach result: a light fill hatched in the experiment's colour
+    and its outline (no line along an edge of the scanned grid); returns the edges
+    (g_low, g_high) of every interval."""
+    masses = np.asarray(r.masses, dtype=float)
+    order = np.argsort(masses)
+    masses = masses[order]
+    intervals = [r.intervals[i] for i in order]
+    fill_style = dict(facecolor=(colour, FILL_ALPHA), edgecolor=(colour, HATCH_ALPHA), hatch=hatch, lw=0, zorder=3,
+                      hatch_linewidth=HATCH_LW)
+    if all(len(iv) <= 1 for iv in intervals):
+        g_scan = np.asarray(r.couplings, dtype=float)
+        for poly in _exclusion_single(masses, intervals):
+            ax.add_patch(Polygon(poly, closed=True, **fill_style))
+            closed = _on_grid_edge_breaks(poly, g_scan.min(), g_scan.max(), masses[0], masses[-1])
+            (line,) = ax.plot(closed[:, 0], closed[:, 1], color=colour, ls=ls, lw=1.2, zorder=4)
+            line.set_gid("exclusion")
+    else:
+        lines, paths = _exclusion_general(masses, intervals, np.sort(np.asarray(r.couplings, dtype=float)))
+        for p in paths:
+            ax.add_patch(PathPatch(p, **fill_style))
+        for seg in lines:
+            (line,) = ax.plot(seg[:, 0], seg[:, 1], color=colour, ls=ls, lw=1.2, zorder=4)
+            line.set_gid("exclusion")
+    return [pair for iv in intervals for pair in iv]
+
+
+def _draw_results(ax, results, legend: _Legend) -> tuple[list, dict]:
+    """Every result's excluded region with its legend entry (experiment, and the model or the
+    production method when they differ between results). Returns the interval edges and the
+    colour of each experiment."""
+
+    models = list(dict.fromkeys(r.model for r in results))  # the results' Model objects, each once
+    methods = list(dict.fromkeys(r.method for r in results))
+    styles = experiment_styles(r.experiment.name for r in results)
+    edges, seen = [], {}
+    for r in results:
+        name, model = r.experiment.name, r.model
+        colour, hatch = styles[name]
+        ls = LINESTYLES[(models.index(model) + seen.get((name, model), 0)) % len(LINESTYLES)]
+        seen[name, model] = seen.get((name, model), 0) + 1
+        edges += _draw_exclusion(ax, r, colour, hatch, ls)
+        label = r.experiment.legend + (f", model {model.label}" if len(models) > 1 else "")
+        if len(methods) > 1:  # the methods differ between results: say which made each
+            label += f", {_method_name(r.method)}"
+        if not any(r.intervals):
+            label += ": no reach"
+        legend.add(Patch(facecolor=(colour, FILL_ALPHA), edgecolor=colour, hatch=hatch, linestyle=ls, lw=1.2,
+                         hatch_linewidth=HATCH_LW), label)
+    return edges, {name: c for name, (c, _) in styles.items()}
+
+
+def _draw_theory(ax, results, bands, compare, colour_of, legend: _Legend) -> str | None:
+    """The theory spread of the edges (``bands``) and the comparison outlines (``compare``);
+    returns the spread's legend label (None without bands)."""
+    band_note = None
+    if bands:
+        spread = 0.0
+        for r, variants in zip(results, bands):
+            if variants:
+                _edge_strips(ax, [r, *variants], colour_of[r.experiment.name])
+                spread = max(spread, _edge_spread(r, variants))
+        methods_b = sorted({_method_name(v.method) for vs in bands for v in (vs or [])} | {_method_name(r.method) for r in results})
+        ffs = sorted({v.form_factor for vs in bands for v in (vs or [])} | {r.form_factor for r in results})
+        band_note = (f"theory spread of the edges, up to {100 * spread:.2g}%:\n"
+                     f"{' or '.join(methods_b)} $\\times$ {' or '.join(f.capitalize() for f in ffs)} form factor")
+        legend.add(Patch(facecolor="0.4", alpha=0.45, lw=0), band_note)
+        legend.spread = spread
+    if compare:
+        for r, c in zip(results, compare):
+            if c is not None:
+                _outline(ax, c, colour_of[r.experiment.name], "--", lw=1.0)
+        methods_c = ", ".join(dict.fromkeys(_method_name(c.method) for c in compare if c is not None))
+        legend.add(Line2D([], [], color="0.3", ls="--", lw=1.0), f"{methods_c}, as in older studies")
+    return band_note
+
+
+def _coupling_range(edges, results) -> tuple[float, float]:
+    """The y range: from about 1.5 decades below the best reach to 1e-1 (higher if the reach
+    itself goes higher), inside the couplings scanned."""
+    g_min = min(float(np.min(r.couplings)) for r in results)
+    g_max = max(float(np.max(r.couplings)) for r in results)
+    lows = [lo for lo, _ in edges]
+    low = min(lows) if lows else 1e-4
+    y_lo = max(g_min, 10.0 ** np.floor(np.log10(low) - 1.0))
+    y_hi = min(g_max, max(1e-1, 10.0 ** np.ceil(np.log10(max(lows)) + 1.0))) if lows else g_max
+    if y_hi <= y_lo:
+        y_lo, y_hi = g_min, g_max
+    return y_lo, y_hi
+
+
+def _cut_at_top(results, y_hi: float, legend: _Legend) -> None:
+    """Say in the legend which excluded regions go on above the top of the frame."""
+    for k, r in enumerate(results):
+        if any(hi > y_hi * (1 + 1e-9) for iv in r.intervals for _, hi in iv):
+            sep = ",\n" if len(_plain(legend.labels[k])) > 40 else ", "
+            legend.labels[k] += f"{sep}continues above ${_tex_number(y_hi)}$"
+
+
+def _constraint_label(c) -> str:
+    """A constraint's legend text: its label, the confidence level of a limit or region, and
+    whether mudump computed it."""
+    text = c.label
+    if getattr(c, "shape", "limit") != "line":
+        text += f" ({100 * c.confidence_level:g}% CL)"
+    if getattr(c, "computed", False):
+        text += ", computed by mudump"
+    return text
+
+
+def _draw_constraints(ax, items, top: float, legend: _Legend) -> None:
+    """Published constraints (:class:`mudump.constraints.Constraint`) and a user's overlays
+    (:class:`mudump.overlays.Overlay`), in greys under mudump's contours: a "limit" is excluded
+    above its curve (gaps where the source has no limit), a "region" is a polygon, a "line" is
+    only drawn. Each grey has its own edge style, so overlaps stay readable."""
+    if not items:
+        return
+    legend.add(Line2D([], [], alpha=0.0), "already excluded:")
+    for k, c in enumerate(items):
+        grey, ls = CONSTRAINT_GREYS[k % len(CONSTRAINT_GREYS)], CONSTRAINT_STYLES[k % len(CONSTRAINT_STYLES)]
+        m, g = np.asarray(c.mass_GeV, dtype=float), np.asarray(c.coupling, dtype=float)
+        if c.shape == "line":
+            ax.plot(m, g, color=grey, ls=ls if ls != "-" else "--", lw=0.9, zorder=0.6, gid="constraint")
+            legend.add(Line2D([], [], color=grey, ls=ls if ls != "-" else "--", lw=0.9), _constraint_label(c))
+            continue
+        if c.shape == "limit":
+            ok = np.isfinite(g)
+            ax.fill_between(m, np.where(ok, g, top), top, where=ok, color=grey, alpha=CONSTRAINT_ALPHA, lw=0,
+                            zorder=0.5, gid="constraint")
+            ax.plot(m, g, color=grey, ls=ls, lw=0.8, zorder=0.6)
+        else:
+            ax.add_patch(Polygon(np.column_stack([m, g]), closed=True, facecolor=(grey, CONSTRAINT_ALPHA),
+                                 edgecolor=grey, ls=ls, lw=0.8, zorder=0.5, gid="constraint"))
+        legend.add(Patch(facecolor=(grey, CONSTRAINT_ALPHA), edgecolor=grey, ls=ls, lw=0.8), _constraint_label(c))
+
+
+def _draw_g2(ax, masses, model, preset, preset_e, y_hi, legend: _Legend) -> None:
+    """The (g-2)_mu band or limit, and the (g-2)_e exclusion of a model that couples to
+    electrons where it reaches into the plot (both computed by :mod:`mudump.g2`)."""
+    from . import g2 as g2mod
+
+    handle, label, _ = _g2_band(ax, masses, preset, top=10.0 * y_hi, model=model)
+    legend.add(handle, label)
+    e_lim = g2mod.electron_limit(masses, model, preset_e)
+    if e_lim is not None and np.any(e_lim < y_hi):
+        pe = g2mod.get_electron_preset(preset_e)
+        ax.fill_between(masses, np.minimum(e_lim, 10.0 * y_hi), 10.0 * y_hi, facecolor="none", edgecolor="0.35",
+                        hatch="\\\\\\\\", lw=0, zorder=1)
+        ax.plot(masses, e_lim, color="0.3", lw=0.8, ls=":", zorder=2)
+        legend.add((Patch(facecolor="none", edgecolor="0.35", hatch="\\\\\\\\", lw=0),
+                    Line2D([], [], color="0.3", lw=0.8, ls=":")),
+                   f"$(g-2)_e$ excluded ($2\\sigma$):\n{_mathify(pe.label)}")
+
+
+def _fit_title(fig, ax, text: str) -> None:
+    """Set the axes title, wrapped at spaces (never inside $...$) so that, centred over the
+    axes, it never runs past either edge of the figure."""
+    title = ax.set_title(text, fontsize=FONT_LABEL)
+    fig.draw_without_rendering()
+    renderer = fig.canvas.get_renderer()
+    box = ax.get_window_extent(renderer)
+    centre = 0.5 * (box.x0 + box.x1)
+    width = 2.0 * min(centre, fig.bbox.width - centre) * 0.98
+    chars = len(_plain(text))
+    while title.get_window_extent(renderer).width > width and chars > 10:
+        chars = int(chars * 0.85)
+        lines, line = [], ""
+        for w in text.split(" "):  # mathtext made by _mathify has no spaces inside $...$
+            if line and len(_plain(line + " " + w)) > chars:
+                lines.append(line)
+                line = w
+            else:
+                line = f"{line} {w}".strip()
+        lines.append(line)
+        title.set_text("\n".join(lines))
+
+
+def _plain(text: str) -> str:
+    """The text as it reads (mathtext commands and $ dropped), to measure its length."""
+    return re.sub(r"\\[a-zA-Z]+|[${}]", "x", text).replace("xx", "x")
+
+
+def _legend_below(fig, legend: _Legend, note: str):
+    """The legend below the axes, never over the data, with ``note`` as its title; the figure
+    grows so that the axes keep their size."""
+    leg = fig.legend(legend.handles, legend.labels, loc="outside lower center", fontsize=FONT_SMALL, frameon=False,
+                     handlelength=1.6, labelspacing=0.35, title=note, title_fontsize=FONT_SMALL, alignment="left")
+    leg.set_gid("legend")
+    leg.get_title().set_color("0.3")
+    fig.draw_without_rendering()
+    w, h = fig.get_size_inches()
+    fig.set_size_inches(w, h + leg.get_window_extent(fig.canvas.get_renderer()).height / fig.dpi)
+    return leg
+
+
+def _how_note(results) -> str:
+    """How the contours were computed, in words: confidence level, production method, acceptance."""
+    cls = ", ".join(dict.fromkeys(f"{100 * r.cl:g}%" for r in results))
+    how = [f"excluded at {cls} CL"]
+    methods = list(dict.fromkeys(r.method for r in results))
+    if len(methods) == 1:
+        how.append(f"production: {_method_name(methods[0])}")
+    if any(getattr(r, "acceptance", "none") == "mc" for r in results):
+        how.append("with the Monte Carlo geometric acceptance")
+    return _mathify(", ".join(how))
+
+
 def reach_figure(
     results: list,
     preset: str | None = None,
@@ -207,189 +470,73 @@ def reach_figure(
     compare: list | None = None,
     overlays: list | None = None,
     preset_e: str | None = None,
+    constraints="default",
 ) -> Figure:
     """The sensitivity plot in the (m_S [GeV], g_mu) plane, log-log, as in Chen, Pospelov,
     Zhong, arXiv:1701.07437.
 
     ``results``: :class:`mudump.reach.ReachResult` objects (masses in GeV, couplings g_mu
     dimensionless). Each draws its excluded region (``result.intervals``) as a closed outline
-    with a light fill, one colour per experiment (and one line style per model when several
-    models are mixed), labelled with ``experiment.legend`` (label and muons on target).
+    with a light hatched fill, in the colour of its experiment (:func:`experiment_styles`: the
+    same whatever the order of the results; one line style per model when several models are
+    mixed), labelled with ``experiment.legend``; a region that goes on above the frame says so.
     ``preset`` names the Delta a_mu preset of :mod:`mudump.g2` (None: the default one): an
     anomalous preset is drawn as the g_mu band that explains it (1 and 2 sigma, central line),
     otherwise as the region excluded by (g-2)_mu at 2 sigma (hatched, above the limit).
-    ``title``: None builds "Model X (name): description" from the models of the results.
-    x range: the masses scanned (GeV); y range: about 1e-7 to 1e-1, from the data, inside the
-    couplings scanned. A corner note gives the production method and the confidence level.
-    ``bands``: for each result, a list of reach results under other theory choices (production
-    method, form factor) on the same masses; the spread of each contour edge is shaded (the
-    theory uncertainty). ``compare``: results drawn as dashed outlines only, one per result
-    (e.g. IWW, to show how far the approximation of older studies overstates the reach).
-    ``overlays``: :class:`mudump.overlays.Overlay` constraints from other papers, drawn as grey
-    regions under mudump's contours (a "limit" is excluded above its curve), each named in the
-    legend with its confidence level. ``preset_e``: the Delta a_e preset (None: the default)
-    whose exclusion is drawn for a model that couples to electrons.
+    ``title``: None builds "Model X (name): description" from the models of the results; it is
+    wrapped to the figure's width. x range: the masses scanned (GeV); y range: about 1e-7 to
+    1e-1, from the data, inside the couplings scanned.
+    ``bands``: for each result, reach results under other theory choices on the same masses;
+    the spread of each contour edge is shaded (the theory uncertainty). ``compare``: results
+    drawn as dashed outlines only, one per result (e.g. IWW).
+    ``constraints``: the published constraints drawn in grey under mudump's contours:
+    "default" (those of :mod:`mudump.constraints` that fit the models), "none", names, or a
+    list of :class:`mudump.constraints.Constraint`. ``overlays``: a user's
+    :class:`mudump.overlays.Overlay` constraints, drawn the same way. ``preset_e``: the Delta
+    a_e preset (None: the default) whose exclusion is drawn for a model that couples to
+    electrons.
     """
-    from .models import get_model
+    from . import constraints as constraints_mod
 
     results = list(results)
     if not results:
         raise ConfigError("reach_figure needs at least one reach result")
+    models = list(dict.fromkeys(r.model for r in results))  # the results' Model objects, each once
+    if constraints is None or isinstance(constraints, str) or (
+            isinstance(constraints, (list, tuple)) and all(isinstance(c, str) for c in constraints)):
+        constraints = constraints_mod.select(constraints or "none", models)[0]
     fig = _new_figure()
     ax = fig.add_subplot()
     ax.set_xscale("log")
     ax.set_yscale("log")
     _style_axes(ax)
-
     m_lo = min(float(np.min(r.masses)) for r in results)
     m_hi = max(float(np.max(r.masses)) for r in results)
-    g_min = min(float(np.min(r.couplings)) for r in results)
-    g_max = max(float(np.max(r.couplings)) for r in results)
-    models = list(dict.fromkeys(r.model for r in results))
-    mixed = len(models) > 1
-    methods = list(dict.fromkeys(r.method for r in results))
 
-    colour_of: dict[str, str] = {}
-    handles, labels, excl_artists = [], [], []
-    edges = []
-    seen: dict[tuple, int] = {}
-    for r in results:
-        name = r.experiment.name
-        colour = colour_of.setdefault(name, COLOURS[len(colour_of) % len(COLOURS)])
-        key = (name, r.model)
-        ls = LINESTYLES[(models.index(r.model) + seen.get(key, 0)) % len(LINESTYLES)]
-        seen[key] = seen.get(key, 0) + 1
-        masses = np.asarray(r.masses, dtype=float)
-        order = np.argsort(masses)
-        masses = masses[order]
-        intervals = [r.intervals[i] for i in order]
-        edges += [pair for iv in intervals for pair in iv]
-        if all(len(iv) <= 1 for iv in intervals):
-            for poly in _exclusion_single(masses, intervals):
-                fill = Polygon(poly, closed=True, facecolor=colour, alpha=FILL_ALPHA, edgecolor="none", zorder=3)
-                ax.add_patch(fill)
-                g_scan = np.asarray(r.couplings, dtype=float)
-                closed = _on_grid_edge_breaks(poly, g_scan.min(), g_scan.max(), masses[0], masses[-1])
-                (line,) = ax.plot(closed[:, 0], closed[:, 1], color=colour, ls=ls, lw=1.2, zorder=4)
-                line.set_gid("exclusion")
-                excl_artists += [fill, line]
-        else:
-            lines, paths = _exclusion_general(masses, intervals, np.sort(np.asarray(r.couplings, dtype=float)))
-            for p in paths:
-                fill = PathPatch(p, facecolor=colour, alpha=FILL_ALPHA, edgecolor="none", zorder=3)
-                ax.add_patch(fill)
-                excl_artists.append(fill)
-            for seg in lines:
-                (line,) = ax.plot(seg[:, 0], seg[:, 1], color=colour, ls=ls, lw=1.2, zorder=4)
-                line.set_gid("exclusion")
-                excl_artists.append(line)
-        label = r.experiment.legend + (f", model {get_model(r.model).label}" if mixed else "")
-        if len(methods) > 1:  # the methods differ between results: say which made each
-            label += f", {_method_name(r.method)}"
-        if not any(r.intervals):
-            label += ": no reach"
-        handles.append(Patch(facecolor=(colour, FILL_ALPHA), edgecolor=colour, linestyle=ls, lw=1.2))
-        labels.append(label)
-
-    extra_handles = []
-    if bands:
-        spread = 0.0
-        for r, variants in zip(results, bands):
-            if variants:
-                excl_artists += _edge_strips(ax, [r, *variants], colour_of[r.experiment.name])
-                spread = max(spread, _edge_spread(r, variants))
-        methods_b = sorted({_method_name(v.method) for vs in bands for v in (vs or [])} | {_method_name(r.method) for r in results})
-        ffs = sorted({v.form_factor for vs in bands for v in (vs or [])} | {r.form_factor for r in results})
-        band_note = (f"theory spread of the edges, up to {100 * spread:.2g}%:\n"
-                     f"{' or '.join(methods_b)} $\\times$ {' or '.join(f.capitalize() for f in ffs)} form factor")
-        extra_handles.append((Patch(facecolor="0.4", alpha=0.45, lw=0), band_note))
-    if compare:
-        for r, c in zip(results, compare):
-            if c is not None:
-                excl_artists += _outline(ax, c, colour_of[r.experiment.name], "--", lw=1.0)
-        methods_c = ", ".join(dict.fromkeys(_method_name(c.method) for c in compare if c is not None))
-        extra_handles.append((Line2D([], [], color="0.3", ls="--", lw=1.0), f"{methods_c}, as in older studies"))
-    for h, lab in extra_handles:
-        handles.append(h)
-        labels.append(lab)
-
-    # axis ranges: the masses scanned; couplings from about 1.5 decades below the best reach
-    # to 1e-1 (higher if the reach itself goes higher), inside the couplings scanned
-    lows = [iv_lo for iv_lo, _ in edges]
-    low = min(lows) if lows else 1e-4
-    y_lo = max(g_min, 10.0 ** np.floor(np.log10(low) - 1.0))
-    y_hi = min(g_max, max(1e-1, 10.0 ** np.ceil(np.log10(max(lows)) + 1.0))) if lows else g_max
-    if y_hi <= y_lo:
-        y_lo, y_hi = g_min, g_max
+    legend = _Legend()
+    edges, colour_of = _draw_results(ax, results, legend)
+    band_note = _draw_theory(ax, results, bands, compare, colour_of, legend)
+    y_lo, y_hi = _coupling_range(edges, results)
     ax.set_xlim(m_lo, m_hi)
     ax.set_ylim(y_lo, y_hi)
-
-    if bands and extra_handles:
+    _cut_at_top(results, y_hi, legend)
+    if band_note is not None:
         # a spread narrower than the outline (1.2 pt) cannot be seen: say so in the legend
-        decades = np.log10(y_hi / y_lo)
-        line_decades = 1.2 / 72.0 / (0.62 * fig.get_size_inches()[1]) * decades
-        if np.log10(1.0 + spread) < line_decades:
-            i = labels.index(band_note)
-            labels[i] = band_note.replace(":\n", ", narrower than the outlines:\n")
+        line_decades = 1.2 / 72.0 / (0.62 * fig.get_size_inches()[1]) * np.log10(y_hi / y_lo)
+        if np.log10(1.0 + legend.spread) < line_decades:
+            i = legend.labels.index(band_note)
+            legend.labels[i] = band_note.replace(":\n", ", narrower than the outlines:\n")
+    _draw_constraints(ax, [*(constraints or []), *(overlays or [])], 10.0 * y_hi, legend)
+    _draw_g2(ax, np.geomspace(m_lo, m_hi, 200), models[0], preset, preset_e, y_hi, legend)
 
-    greys = ("0.55", "0.7", "0.4", "0.8")
-    for k, ov in enumerate(overlays or []):
-        grey = greys[k % len(greys)]
-        if ov.shape == "limit":
-            art = ax.fill_between(ov.mass_GeV, ov.coupling, 10.0 * y_hi, color=grey, alpha=0.35, lw=0, zorder=0.5)
-            ax.plot(ov.mass_GeV, ov.coupling, color=grey, lw=0.8, zorder=0.6)
-        else:
-            art = Polygon(np.column_stack([ov.mass_GeV, ov.coupling]), closed=True, facecolor=grey, alpha=0.35,
-                          edgecolor=grey, lw=0.8, zorder=0.5)
-            ax.add_patch(art)
-        handles.append(Patch(facecolor=grey, alpha=0.35, edgecolor=grey, lw=0.8))
-        labels.append(f"{ov.label} ({100 * ov.confidence_level:g}% CL)")
-
-    band_masses = np.geomspace(m_lo, m_hi, 200)
-    g2_handle, g2_label, g2_artists = _g2_band(ax, band_masses, preset, top=10.0 * y_hi, model=models[0])
-    handles.append(g2_handle)
-    labels.append(g2_label)
-    # (g-2)_e, for a model that couples to electrons, where it reaches into the plot
-    from . import g2 as g2mod
-
-    e_lim = g2mod.electron_limit(band_masses, models[0], preset_e)
-    if e_lim is not None and np.any(e_lim < y_hi):
-        pe = g2mod.get_electron_preset(preset_e)
-        ax.fill_between(band_masses, np.minimum(e_lim, 10.0 * y_hi), 10.0 * y_hi, facecolor="none", edgecolor="0.35",
-                        hatch="\\\\\\\\", lw=0, zorder=1)
-        ax.plot(band_masses, e_lim, color="0.3", lw=0.8, ls=":", zorder=2)
-        handles.append((Patch(facecolor="none", edgecolor="0.35", hatch="\\\\\\\\", lw=0),
-                        Line2D([], [], color="0.3", lw=0.8, ls=":")))
-        labels.append(f"$(g-2)_e$ excluded ($2\\sigma$):\n{_mathify(pe.label)}")
-
-    ax.set_xlabel("$m_S$ [GeV]" if get_model(models[0]).spin == 0 else "$m_X$ [GeV]", fontsize=FONT_LABEL)
-    ax.set_ylabel(coupling_tex(get_model(models[0]).coupling_label), fontsize=FONT_LABEL)
+    first = models[0]
+    ax.set_xlabel("$m_S$ [GeV]" if first.spin == 0 else "$m_X$ [GeV]", fontsize=FONT_LABEL)
+    ax.set_ylabel(coupling_tex(first.coupling_label), fontsize=FONT_LABEL)
     if title is None:
-        if mixed:
-            title = "Models " + ", ".join(get_model(m).label for m in models)
-        else:
-            mdl = get_model(models[0])
-            title = f"Model {mdl.label}: {mdl.description}"
-    ax.set_title(_mathify(title), fontsize=FONT_LABEL)
-
-    # the legend goes below the axes, never over the data; its title says how the contours
-    # were computed (production method, acceptance, confidence level)
-    cls = ", ".join(dict.fromkeys(f"{100 * r.cl:g}%" for r in results))
-    how = [f"excluded at {cls} CL"]
-    if len(methods) == 1:
-        how.append(f"production: {_method_name(methods[0])}")
-    if any(getattr(r, "acceptance", "none") == "mc" for r in results):
-        how.append("with the Monte Carlo geometric acceptance")
-    note_text = _mathify(", ".join(how))
-    legend = fig.legend(handles, labels, loc="outside lower center", fontsize=FONT_SMALL, frameon=False,
-                        handlelength=1.6, labelspacing=0.35, title=note_text, title_fontsize=FONT_SMALL,
-                        alignment="left")
-    legend.set_gid("legend")
-    legend.get_title().set_color("0.3")
-    # a taller figure, so that the axes keep their size above the legend
-    fig.draw_without_rendering()
-    w, h = fig.get_size_inches()
-    fig.set_size_inches(w, h + legend.get_window_extent(fig.canvas.get_renderer()).height / fig.dpi)
+        title = ("Models " + ", ".join(m.label for m in models) if len(models) > 1
+                 else f"Model {first.label}: {first.description}")
+    _legend_below(fig, legend, _how_note(results))
+    _fit_title(fig, ax, _mathify(title))
     return fig
 
 
@@ -535,8 +682,10 @@ def ratio_figure(masses, x, ratio, label: str, title: str | None = None) -> Figu
         levels = levels[::2]
     if levels:
         cs = ax.contour(x, masses, r, levels=levels, colors="k", linewidths=0.6, zorder=2)
-        ax.clabel(cs, fontsize=FONT_SMALL - 1, fmt="%g", inline=True, inline_spacing=3)
+        for t in ax.clabel(cs, fontsize=FONT_SMALL - 1, fmt="%g", inline=True, inline_spacing=3):
+            t.set_rotation(0)  # upright: read without turning the head
     cb = fig.colorbar(mesh, ax=ax, pad=0.02, extend="both")
+    _decimal_ticks(cb)
     cb.set_label(label, fontsize=FONT_LABEL)
     cb.ax.tick_params(labelsize=FONT_SMALL)
     ax.set_xlim(0.0, 1.0)
@@ -548,6 +697,27 @@ def ratio_figure(masses, x, ratio, label: str, title: str | None = None) -> Figu
                ["kinematically forbidden: $x < m_S/E_\\mu$ or $x > 1 - m_\\mu/E_\\mu$"],
                loc="outside lower center", fontsize=FONT_SMALL, frameon=False, handlelength=1.6)
     return fig
+
+
+def _decimal_ticks(cb) -> None:
+    """Colour-bar tick labels as plain decimals (0.5, 2), never 10^x notation; on a log scale
+    a few round values inside the range are labelled."""
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
+
+    lo, hi = cb.norm.vmin, cb.norm.vmax
+    fmt = FuncFormatter(lambda v, _: f"{v:.3g}")
+    if cb.norm.__class__.__name__ == "LogNorm":
+        decades = range(int(np.floor(np.log10(lo))) - 1, int(np.ceil(np.log10(hi))) + 1)
+        for mantissas in ((1, 2, 5), (1, 2, 3, 5, 7), (1, 1.5, 2, 3, 4, 5, 6, 7, 8, 9)):
+            ticks = [float(f"{k * 10.0**e:.3g}") for e in decades for k in mantissas]
+            ticks = [v for v in ticks if lo <= v <= hi]
+            if len(ticks) >= 3:
+                break
+        if len(ticks) < 2:
+            ticks = [float(f"{v:.2g}") for v in np.geomspace(lo, hi, 4)]
+        cb.ax.yaxis.set_major_locator(FixedLocator(ticks))
+        cb.ax.yaxis.set_minor_formatter(NullFormatter())
+    cb.ax.yaxis.set_major_formatter(fmt)
 
 
 #: Default PNG resolution: 300 dpi, what journals ask for line art with text (a column-wide
@@ -621,13 +791,15 @@ def scan_figure(rows: "list[dict]", fields: "list[str]", fom: str = "excluded_fr
     of merit is ``excluded_fraction``."""
     from matplotlib.colors import LogNorm, Normalize
 
-    from .models import get_model
 
     if fom not in _FOM_LABELS:
         raise ConfigError(f"fom = {fom!r} is unknown: allowed {', '.join(_FOM_LABELS)}")
     if not 1 <= len(fields) <= 2:
         raise ConfigError(f"a scan plot shows 1 or 2 scanned fields, not {len(fields)}")
     models = list(dict.fromkeys(r["model"] for r in rows))
+    # each model's label from its rows (name and descriptive name): rows carry the model, no look-up
+    label_of = {r["model"]: (f"{r['model']} ({r['model_name']})" if r.get("model_name") and r["model_name"] != r["model"]
+                             else r["model"]) for r in rows}
     label, scale = _FOM_LABELS[fom]
     value = lambda r: np.nan if r.get(fom) is None else float(r[fom])  # noqa: E731
     note = region if (fom == "excluded_fraction" and region) else None
@@ -639,9 +811,8 @@ def scan_figure(rows: "list[dict]", fields: "list[str]", fom: str = "excluded_fr
         for k, m in enumerate(models):
             sel = sorted((r[f], value(r)) for r in rows if r["model"] == m)
             x, y = np.array(sel).T if sel else (np.array([]), np.array([]))
-            mdl = get_model(m)
             ax.plot(x, y, color=COLOURS[k % len(COLOURS)], ls=LINESTYLES[k % len(LINESTYLES)], marker="o", ms=3,
-                    lw=1.3, label=f"model {mdl.label}")
+                    lw=1.3, label=f"model {label_of[m]}")
         ax.set_xscale(_axis_scale([r[f] for r in rows]))
         ax.set_yscale(scale)
         if fom == "excluded_fraction":
@@ -679,8 +850,7 @@ def scan_figure(rows: "list[dict]", fields: "list[str]", fom: str = "excluded_fr
                     ax.clabel(cs, fontsize=FONT_SMALL - 1, fmt=lambda v: f"{v:.2g}")
             ax.set_xscale(_axis_scale(xs))
             ax.set_yscale(_axis_scale(ys))
-            mdl = get_model(m)
-            ax.set_title(f"model {mdl.label}", fontsize=FONT_SMALL + 1)
+            ax.set_title(f"model {label_of[m]}", fontsize=FONT_SMALL + 1)
             ax.set_xlabel(_scan_field_label(fx), fontsize=FONT_LABEL)
             if k == 0:
                 ax.set_ylabel(_scan_field_label(fy), fontsize=FONT_LABEL)

@@ -142,6 +142,12 @@ def _intervals(g, ev, n_up, events_of) -> list[tuple[float, float]]:
     return out
 
 
+def excluded_intervals(couplings, events, n_up, events_of) -> list[tuple[float, float]]:
+    """The excluded coupling intervals at one mass: ``events`` on the sorted ``couplings`` grid,
+    each edge refined by root finding on ``events_of(g)`` (a float); the rule of :func:`reach`."""
+    return _intervals(couplings, events, n_up, events_of)
+
+
 #: Couplings per mass at which the Monte Carlo acceptance is estimated (then interpolated).
 MC_COUPLINGS = 8
 
@@ -288,6 +294,7 @@ class ReachSet:
     bands: Optional[list] = None  # per result: [ReachResult, ...] or None
     compared: Optional[list] = None  # per result: ReachResult or None
     overlays: list = field(default_factory=list)
+    constraints: list = field(default_factory=list)  # published or computed constraints drawn (mudump.constraints)
     preset: Optional[str] = None  # Delta a_mu preset (None: the default)
     preset_e: Optional[str] = None  # Delta a_e preset (None: the default)
 
@@ -302,6 +309,7 @@ class ReachSet:
         for k, r in enumerate(self.results):
             d = r.to_dict()
             d["overlays"] = [ov.to_dict() for ov in self.overlays]
+            d["constraints"] = [c.to_dict() for c in self.constraints]
             if self.bands is not None:
                 d["band"] = [{"method": v.method, "form_factor": v.form_factor,
                               "intervals": [[[float(a), float(b)] for a, b in iv] for iv in v.intervals]}
@@ -337,6 +345,7 @@ def reach_set(
     acceptance: str = "none",
     mc_events: int = 20_000,
     overlays=(),
+    constraints=(),
     preset: Optional[str] = None,
     preset_e: Optional[str] = None,
     progress_factory: Optional[Callable[[str], Optional[Callable[[int, int], None]]]] = None,
@@ -384,7 +393,8 @@ def reach_set(
             bands.append([run(e, m, f, acceptance) for m, f in theory_variants(meth, form_factor)])
         if compare:
             compared.append(run(e, compare, form_factor, acceptance))
-    return ReachSet(results, bands if band else None, compared if compare else None, list(overlays), preset, preset_e)
+    return ReachSet(results, bands if band else None, compared if compare else None, list(overlays),
+                    list(constraints), preset, preset_e)
 
 
 #: Experiment fields that a reach can be rescaled across (:func:`rescaled`): the muons on target
@@ -442,4 +452,3 @@ def rescaled(base: ReachResult, experiment) -> ReachResult:
         exp, base.model, base.method, exp.statistics.confidence_level, n_up, base.masses, base.couplings, ev,
         intervals, base.form_factor, base.acceptance, limit, band,
     )
-

@@ -11,9 +11,11 @@ import csv
 from typing import IO, Iterable
 
 #: CSV columns, one row per excluded interval (a mass with two intervals has two rows);
+#: ``limit_method`` and ``signal_events_limit`` say how the event limit was set
+#: (:mod:`mudump.statistics`);
 #: ``g_mu_*_open`` is True where the interval reaches the edge of the coupling grid
 #: (:attr:`mudump.reach.ReachResult.open_ends`: the exclusion goes on beyond the scan).
-CSV_COLUMNS = ("experiment", "model", "method", "cl", "m_S_GeV", "interval", "g_mu_low", "g_mu_high",
+CSV_COLUMNS = ("experiment", "model", "method", "cl", "limit_method", "signal_events_limit", "m_S_GeV", "interval", "g_mu_low", "g_mu_high",
                "g_mu_low_open", "g_mu_high_open")
 
 
@@ -25,7 +27,8 @@ def write_reach_csv(fh: IO[str], results: Iterable) -> None:
     for r in results:
         for m, ivs, opens in zip(r.masses, r.intervals, r.open_ends):
             for k, ((lo, hi), (lo_open, hi_open)) in enumerate(zip(ivs, opens)):
-                w.writerow([r.experiment.name, r.model.name, r.method, r.cl, f"{m:.8g}", k, f"{lo:.6g}", f"{hi:.6g}",
+                w.writerow([r.experiment.name, r.model.name, r.method, r.cl, r.limit.method if r.limit else "poisson",
+                            f"{r.n_up:.8g}", f"{m:.8g}", k, f"{lo:.6g}", f"{hi:.6g}",
                             lo_open, hi_open])
 
 

@@ -22,12 +22,13 @@ merit:
 * the contour itself: ``mass_GeV``, ``g_low``, ``g_high`` (one entry per excluded interval; a
   mass with two intervals appears twice).
 
-Work is grouped so that production tables are shared: design points that differ only
-downstream of the target (decay or detector length, shield, muons on target, statistics) have
-the same tables (:func:`target_key`). One task is (one group of points, a chunk of the
-masses): it computes each table once (the in-memory cache of
-:func:`mudump.production.tables.production_table`) and evaluates every point and model of the
-group on it; chunks are sized to about ``task_seconds`` of work. Tasks run on any
+Work is grouped so that production is shared: design points with the same beam, target
+material, E_S cut, method, form factor and kind of X (:func:`mudump.design.production_key`) share
+one depth-resolved production table per mass (:mod:`mudump.production.tables`), whatever their
+target lengths, energy floors and downstream geometry. The tables are computed (or read from
+the cache) once, in the calling process, and shipped with the tasks; one task is (a chunk of
+the masses, a chunk of the group's points, one model) and evaluates them with
+:func:`mudump.design.reach_many`; chunks are sized to about ``task_seconds`` of work. Tasks run on any
 :class:`concurrent.futures.Executor` (a local process pool by default, or a Dask cluster's
 ``client.get_executor()``); the results do not depend on the executor or on the chunking.
 
@@ -63,16 +64,17 @@ from .experiments import Experiment, load_experiment, parse_experiment
 from .models import COUPLING_MAX, MASS_RANGE_GEV, get_model
 from .production import DEFAULT_METHOD, check_method
 from .production.formfactors import DEFAULT_FORM_FACTOR, check_form_factor
-from .reach import DEFAULT_COUPLINGS, DEFAULT_MASSES, reach, with_thresholds
+from .design import depth_tables, production_key, reach_many
+from .reach import DEFAULT_COUPLINGS, DEFAULT_MASSES, with_thresholds
 
 #: Format of the rows and of the key hash; bump it when either changes meaning.
-SCAN_VERSION = 1
+SCAN_VERSION = 2  # 2: limits with a background are CLs (mudump.statistics); rows record the limit
 #: Work estimate for task sizing (seconds on one core of the development machine, fnal-mu, etl):
 #: one production table computed from scratch (its PUMAS tables already loaded), and the reach
 #: of one (point, model) at one mass once the table exists (200 couplings). Only the task size
 #: depends on them, never a result.
 SECONDS_PER_TABLE = 0.03
-SECONDS_PER_REACH = 0.006
+SECONDS_PER_REACH = 0.0004
 from .choices import FIGURES_OF_MERIT  # noqa: E402 (the figures of merit in every row)
 
 
@@ -313,18 +315,22 @@ def target_key(exp: Experiment, method: str, form_factor: str) -> str:
 # the work
 
 
-def _run_task(experiments: list, models: list, masses: np.ndarray, couplings: np.ndarray, method: str,
-              form_factor: str) -> list:
-    """One task: the reach of every (experiment, model) on a chunk of masses. The experiments
-    share their target, so each production table is computed once (in-memory cache).
-    Returns per experiment either per model the per-mass interval lists, or an error string."""
-    out = []
-    for exp in experiments:
-        try:
-            out.append([reach(exp, m, masses, couplings, method, form_factor=form_factor, refine_thresholds=False).intervals for m in models])
-        except Exception as exc:  # noqa: BLE001 - a failing point is recorded in its row, the scan goes on
-            out.append(str(exc) if isinstance(exc, MudumpError) else f"{type(exc).__name__}: {exc}")
-    return out
+def _run_task(experiments: list, model: str, masses: np.ndarray, couplings: np.ndarray, method: str,
+              form_factor: str, tables: dict) -> list:
+    """One task: the reach of every experiment for one model on a chunk of masses, from the
+    depth-resolved production tables it is given (:func:`mudump.design.reach_many`; nothing is
+    recomputed). Returns per experiment the per-mass interval lists, or an error string."""
+    try:
+        return reach_many(experiments, model, masses, couplings, method, form_factor, tables=tables)
+    except Exception as exc:  # noqa: BLE001 - a failing task is recorded in its rows, the scan goes on
+        msg = str(exc) if isinstance(exc, MudumpError) else f"{type(exc).__name__}: {exc}"
+        return [msg] * len(experiments)
+
+
+def _table_task(experiments: list, model: str, masses: np.ndarray, method: str, form_factor: str) -> dict:
+    """One task: the depth-resolved production tables of these masses for the points given (one
+    per production key: :func:`mudump.design.depth_tables`), computed or read from the cache."""
+    return depth_tables(experiments, model, masses, method, form_factor)
 
 
 def _merge_intervals(ivs: list) -> list:
@@ -378,19 +384,23 @@ def figures_of_merit(masses, intervals, region: ReferenceRegion) -> dict:
     return row
 
 
-def _chunks(n_masses: int, n_points: int, n_models: int, task_seconds: float) -> list[slice]:
-    """Split the masses into chunks of about ``task_seconds`` of work for a group of n_points
-    points (each mass: one table plus n_points x n_models reaches, see SECONDS_PER_*)."""
+def _chunks(n_masses: int, n_points: int, n_models: int, task_seconds: float) -> list[tuple[slice, slice]]:
+    """Split the masses of a group into tasks of about ``task_seconds`` of work (each
+    (point, model, mass): SECONDS_PER_REACH); returns (mass slice, point slice) pairs. A task
+    always holds every point of its group: the points of a mass are evaluated together
+    (:class:`mudump.design.YieldSet`), so the rows cannot depend on how the work is cut."""
     per_mass = SECONDS_PER_TABLE + n_points * n_models * SECONDS_PER_REACH
-    size = min(n_masses, max(1, math.ceil(task_seconds / per_mass)))
-    n = math.ceil(n_masses / size)
-    edges = np.linspace(0, n_masses, n + 1).round().astype(int)  # near-equal chunks
-    return [slice(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:])]
+    size = min(n_masses, max(1, math.floor(task_seconds / per_mass)))
+    k = math.ceil(n_masses / size)
+    edges = np.linspace(0, n_masses, k + 1).round().astype(int)  # near-equal chunks
+    return [(slice(int(a), int(b)), slice(0, n_points)) for a, b in zip(edges[:-1], edges[1:])]
 
 
 def default_executor(max_workers: Optional[int] = None) -> Executor:
     """A local process pool over all cores (``os.process_cpu_count()`` where it exists). Workers
-    start from a fork server that has imported mudump once (POSIX), else by spawning."""
+    start from a fork server that has imported mudump once (POSIX), else by spawning. Each
+    worker ends with the process that created the pool (:func:`_worker_init`), so a killed scan
+    leaves no worker computing; :func:`stop_executor` ends them at once."""
     import multiprocessing as mp
 
     n = max_workers or getattr(os, "process_cpu_count", os.cpu_count)() or 1
@@ -400,7 +410,70 @@ def default_executor(max_workers: Optional[int] = None) -> Executor:
         ctx.set_forkserver_preload(["mudump.scan"])
     else:
         ctx = mp.get_context("spawn")
-    return ProcessPoolExecutor(max_workers=n, mp_context=ctx)
+    return ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_worker_init, initargs=(os.getpid(),))
+
+
+#: Seconds between two checks, in each pool worker, that the scan's process is still there.
+WATCH_SECONDS = 0.5
+
+
+def _process_gone(pid: int) -> bool:
+    """True if process ``pid`` has ended (a zombie counts as ended: killed, not yet reaped)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            return fh.read().rsplit(b")", 1)[1].split()[0] == b"Z"
+    except FileNotFoundError:
+        return True
+    except OSError:  # no /proc (macOS, BSD): signal 0 tells if the pid exists
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        except OSError:
+            return False
+        return False
+
+
+def _worker_init(owner: int) -> None:
+    """In each pool worker: end when the scan's process ``owner`` ends, however it ends (SIGKILL
+    included), so that no worker goes on computing for nobody. A daemon thread checks every
+    :data:`WATCH_SECONDS`. (A worker's parent is the fork server, which itself lives as long as
+    any worker: the parent-death signal of Linux cannot be used for this.) Also shows mudump's
+    warnings as one line on stderr (``warning: ...``), as the command line does."""
+    import sys
+    import threading
+    import time
+    import warnings
+
+    from .errors import MudumpWarning
+
+    def watch():
+        while not _process_gone(owner):
+            time.sleep(WATCH_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="mudump-owner-watch", daemon=True).start()
+    shown = warnings.showwarning
+
+    def one_line(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, MudumpWarning):
+            sys.stderr.write(f"warning: {message}\n")
+        else:
+            shown(message, category, filename, lineno, file, line)
+
+    warnings.showwarning = one_line
+
+
+def stop_executor(executor: Executor) -> None:
+    """Shut an executor down now: pending tasks cancelled and, for a process pool, the workers
+    killed (a running task is not waited for). For an interrupted or terminated scan."""
+    procs = getattr(executor, "_processes", None) or {}  # ProcessPoolExecutor's workers (no public API before 3.14)
+    for p in list(procs.values()):
+        try:
+            p.kill()
+        except (OSError, AttributeError):
+            pass
+    executor.shutdown(wait=False, cancel_futures=True)
 
 
 class _Inline(Executor):
@@ -426,6 +499,8 @@ def _row(plan: ScanPlan, i: int, model: str, result) -> dict:
     row = {"key": plan.key(values, model), "experiment": plan.base["name"]}
     row.update({f: v for f, v in zip(plan.fields, values)})
     row.update(model=mdl.name, model_name=mdl.alias, method=plan.method, form_factor=plan.form_factor)
+    lim = exp.statistics.limit() if isinstance(exp, Experiment) and not isinstance(result, str) else None
+    row.update(limit_method=lim.method if lim else None, signal_events_limit=lim.n_up if lim else None)
     if isinstance(result, str):
         row.update(dict.fromkeys(FIGURES_OF_MERIT), mass_GeV=[], g_low=[], g_high=[], error=result)
     else:
@@ -467,31 +542,46 @@ def run_scan(
             on_row(r)
     if progress:
         progress(done, total)
-    # groups of points that share production tables; models per group: the union needed
-    groups: dict[tuple, list[int]] = {}
-    for i in todo:
-        groups.setdefault(target_key(plan.points[i][1], plan.method, plan.form_factor), []).append(i)
+    # per model, groups of points that share production (design.production_key): their depth
+    # tables are computed once here and shipped to the tasks
     own = executor is None
     ex = default_executor() if own else executor
     try:
         futures = {}
-        for idx in groups.values():
-            models = [m for m in plan.models if any(m in todo[i] for i in idx)]
-            exps = [plan.points[i][1] for i in idx]
-            for sl in _chunks(plan.masses.size, len(idx), len(models), task_seconds):
-                fut = ex.submit(_run_task, exps, models, plan.masses[sl], plan.couplings, plan.method, plan.form_factor)
-                futures[fut] = (tuple(idx), tuple(models), sl)
+        remaining: dict[tuple, int] = {}
+        for model in plan.models:
+            pts = [i for i in todo if model in todo[i]]
+            groups: dict[str, list[int]] = {}
+            for i in pts:
+                groups.setdefault(production_key(plan.points[i][1], model, plan.method, plan.form_factor), []).append(i)
+            if not groups:
+                continue
+            # one point per production key, the deepest target: all the tables needed
+            deepest: dict[str, int] = {}
+            for gkey, idx in groups.items():
+                deepest[gkey] = max(idx, key=lambda i: plan.points[i][1].target.length_m)
+            reps = [plan.points[i][1] for i in deepest.values()]
+            n_chunks = max(1, min(plan.masses.size, math.ceil(plan.masses.size * len(reps) * SECONDS_PER_TABLE / task_seconds)))
+            edges = np.linspace(0, plan.masses.size, n_chunks + 1).round().astype(int)
+            table_futs = [ex.submit(_table_task, reps, model, plan.masses[a:b], plan.method, plan.form_factor)
+                          for a, b in zip(edges[:-1], edges[1:]) if b > a]
+            tables = {}
+            for f in table_futs:
+                tables.update(f.result())
+            for gkey, idx in groups.items():
+                exps = [plan.points[i][1] for i in idx]
+                for ms, ps in _chunks(plan.masses.size, len(idx), 1, task_seconds):
+                    sub = {(gkey, float(m)): tables[(gkey, float(m))] for m in plan.masses[ms]}
+                    fut = ex.submit(_run_task, exps[ps], model, plan.masses[ms], plan.couplings, plan.method,
+                                    plan.form_factor, sub)
+                    futures[fut] = (tuple(idx[ps]), model, ms)
+                    for i in idx[ps]:
+                        remaining[(i, model)] = remaining.get((i, model), 0) + 1
         # per (point, model): per-mass intervals being filled, chunks outstanding
         partial = {(i, m): [None] * plan.masses.size for i in todo for m in todo[i]}
         failed: dict[tuple, str] = {}
-        remaining = {}
-        for idx, models, _ in futures.values():
-            for i in idx:
-                for m in models:
-                    if m in todo[i]:
-                        remaining[(i, m)] = remaining.get((i, m), 0) + 1
         for fut in as_completed(futures):
-            idx, models, sl = futures[fut]
+            idx, m, sl = futures[fut]
             try:
                 res = fut.result()
             except BrokenProcessPool:
@@ -500,21 +590,22 @@ def run_scan(
             except Exception as exc:  # noqa: BLE001 - e.g. a Dask worker lost: recorded per row
                 res = [f"task failed: {type(exc).__name__}: {exc}"] * len(idx)
             for i, r in zip(idx, res):
-                for k, m in enumerate(models):
-                    if m not in todo[i]:
-                        continue
-                    if isinstance(r, str):
-                        failed.setdefault((i, m), r)
-                    else:
-                        partial[(i, m)][sl] = r[k]
-                    remaining[(i, m)] -= 1
-                    if remaining[(i, m)] == 0:
-                        rows[(i, m)] = _row(plan, i, m, failed.get((i, m), partial.pop((i, m))))
-                        done += 1
-                        if on_row:
-                            on_row(rows[(i, m)])
-                        if progress:
-                            progress(done, total)
+                if isinstance(r, str):
+                    failed.setdefault((i, m), r)
+                else:
+                    partial[(i, m)][sl] = r
+                remaining[(i, m)] -= 1
+                if remaining[(i, m)] == 0:
+                    rows[(i, m)] = _row(plan, i, m, failed.get((i, m), partial.pop((i, m))))
+                    done += 1
+                    if on_row:
+                        on_row(rows[(i, m)])
+                    if progress:
+                        progress(done, total)
+    except BaseException:  # Ctrl-C, SIGTERM: no task is waited for
+        if own:
+            stop_executor(ex)
+        raise
     finally:
         if own:
             ex.shutdown(wait=True, cancel_futures=True)
@@ -531,6 +622,6 @@ def scan(experiment, grid, models, executor: Optional[Executor] = None, **option
 
 __all__ = [
     "FIGURES_OF_MERIT", "ReferenceRegion", "ScanPlan", "check_grid", "default_executor", "figures_of_merit",
-    "numeric_fields", "plan_scan", "reference_region", "region_fraction", "run_scan", "scan", "serial_executor",
+    "numeric_fields", "plan_scan", "reference_region", "region_fraction", "run_scan", "scan", "serial_executor", "stop_executor",
     "target_key",
 ]

@@ -202,7 +202,9 @@ def table_for(experiment, m_S: float, method: str, form_factor: str = DEFAULT_FO
     )
 
 
-def _geometry(experiment) -> dict:
+def geometry(experiment) -> dict:
+    """The keyword arguments of :class:`Yield` that an experiment fixes (muons on target, the
+    signature, target, shield and region lengths)."""
     e = experiment
     return dict(
         muons=e.beam.muons_on_target,
@@ -218,7 +220,7 @@ def experiment_yield(
 ) -> Yield:
     """The event function N(g_mu) of an experiment at mass m_S (GeV) for a model."""
     model = get_model(model)
-    return Yield(table_for(experiment, m_S, method, form_factor, model.kind), model, **_geometry(experiment))
+    return Yield(table_for(experiment, m_S, method, form_factor, model.kind), model, **geometry(experiment))
 
 
 def experiment_events(
@@ -238,38 +240,51 @@ def experiment_spectrum(
 ) -> np.ndarray:
     """Expected signal events per S-energy bin (``bins``: edges in GeV) at coupling g_mu.
 
-    Each bin is integrated exactly (Gauss-Legendre in E_S within the bin and the kinematic range
-    of every muon energy along the track), so the bins add up to the total yield."""
-    from .constants import GEV2_TO_M2, LEPTONS
+    The depth nodes are those of the production table (:func:`table_for`: the same muon track,
+    its energies and depth weights as the yield); within each bin the S energy is integrated by
+    Gauss-Legendre (BIN_NODES points) over the part of the bin inside the kinematic range of
+    every muon energy along the track, so the bins add up to the total yield (to the precision of
+    the table's x rule). Only (depth node, bin) pairs with a kinematically open range are
+    evaluated; long spectra report progress (:mod:`mudump.progress`)."""
+    from . import progress
+    from .constants import LEPTONS
     from .materials import get_material
-    from .production import _KERNELS, check_method
-    from .production.flux import photon_flux
+    from .production import check_method, dsigma_dx_components
 
     model = get_model(model)
     e = experiment
+    method = check_method(method)
     m_l = LEPTONS[e.beam.lepton]
     mat = get_material(e.target.material)
-    e_min = transport.production_threshold(m_S, m_l, e.signature.e_cut_GeV, e.target.min_muon_energy_GeV)
-    tr = transport.track(mat, e.beam.energy_GeV, e.target.length_m, e_min=e_min)
+    table = table_for(e, m_S, method, form_factor, model.kind)
     bins = np.asarray(bins, dtype=float)
-    if tr.z.size == 0:
-        return np.zeros(bins.size - 1)
+    out = np.zeros(bins.size - 1)
+    if table.z.size == 0:
+        return out
+    dz = table.dz
     gx, gw = np.polynomial.legendre.leggauss(BIN_NODES)
-    lo = np.maximum(bins[:-1], max(m_S, e.signature.e_cut_GeV))[None, :]  # (1, n_bins)
-    hi = np.minimum(bins[1:][None, :], (tr.energy - m_l)[:, None])  # (n_z, n_bins)
-    span = np.clip(hi - lo, 0.0, None)
-    es = lo[..., None] + 0.5 * span[..., None] * (1.0 + gx)  # (n_z, n_bins, n)
-    E = tr.energy[:, None, None]
-    x = np.clip(es / E, 0.0, 1.0)
-    kernel = _KERNELS[check_method(method)]
-    dsig = 0.0
-    for nuc, n in zip(mat.nuclei, mat.number_densities):
-        dsig = dsig + n * kernel(E, x, m_S, photon_flux(nuc, form_factor), m_l, kind=model.kind)
-    w = dsig * GEV2_TO_M2 / E * 0.5 * span[..., None] * gw * tr.dz[:, None, None]  # dx = dE_S / E
-    l = lab_decay_length(es, m_S, model.total_width(m_S, coupling))
-    before = e.target.length_m - tr.z[:, None, None] + e.downstream.shield_length_m
-    p = probability(e.signature.kind, before, e.downstream.length_m, l, model.visible_fraction(m_S, coupling))
-    return e.beam.muons_on_target * coupling**2 * (w * p).sum(axis=(0, 2))
+    lo_all = np.maximum(bins[:-1], max(m_S, e.signature.e_cut_GeV))
+    comps = list(zip(mat.nuclei, mat.number_densities))
+    width = model.total_width(m_S, coupling)
+    br = model.visible_fraction(m_S, coupling)
+    i_node, i_bin = np.nonzero(np.minimum(bins[1:][None, :], (table.e_mu - m_l)[:, None]) > lo_all[None, :])
+    chunk = max(1, 200_000 // BIN_NODES)
+    with progress.task(f"spectrum at m_S = {m_S:g} GeV", total=i_node.size) as bar:
+        for a in range(0, i_node.size, chunk):
+            ii, bb = i_node[a:a + chunk], i_bin[a:a + chunk]
+            E = table.e_mu[ii]
+            lo = lo_all[bb]
+            span = np.minimum(bins[1:][bb], E - m_l) - lo
+            es = lo[:, None] + 0.5 * span[:, None] * (1.0 + gx)
+            x = np.clip(es / E[:, None], 0.0, 1.0)
+            dsig = dsigma_dx_components(E[:, None], x, m_S, comps, method=method, m_l=m_l, form_factor=form_factor,
+                                        kind=model.kind)  # m^-1 per unit x
+            w = dsig / E[:, None] * 0.5 * span[:, None] * gw * dz[ii][:, None]  # dx = dE_S / E
+            before = e.target.length_m - table.z[ii][:, None] + e.downstream.shield_length_m
+            p = probability(e.signature.kind, before, e.downstream.length_m, lab_decay_length(es, m_S, width), br)
+            out += np.bincount(bb, weights=(w * p).sum(axis=1), minlength=out.size)
+            bar.update(min(a + chunk, i_node.size), i_node.size)
+    return e.beam.muons_on_target * coupling**2 * out
 
 
 class Spectrum:

@@ -14,6 +14,7 @@ import typer
 from ..errors import MudumpError
 # each module registers its commands, in the order --help lists them
 from . import decays, production, reach, events, scan, serve  # noqa: F401, I001
+from . import library  # noqa: F401
 from ._common import edge, app, err
 
 __all__ = ["app", "main"]

@@ -146,7 +146,7 @@ def check_out_path(path: Optional[str], option: str, suffixes) -> None:
     from pathlib import Path
 
     p = Path(path)
-    if p.suffix.lower() not in suffixes:
+    if not any(p.name.lower().endswith(s) and len(p.name) > len(s) for s in suffixes):
         raise MudumpError(f"{option} = {path!r}: the file name must end in {', '.join(suffixes)}")
     if not p.parent.is_dir():
         raise MudumpError(f"{option} = {path!r}: the directory {str(p.parent)!r} does not exist")

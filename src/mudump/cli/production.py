@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
+from ..errors import MudumpError
 from ._common import FormFactor, Kind, Method, Versus, app, JsonOpt, DpiOpt, emit, fmt, columns_table, check_out_path, save_plot, plot_formats
 
 
@@ -124,11 +125,16 @@ def ratio(
     den = production.check_method(versus.value)
     if plot:
         check_out_path(plot, "--plot", plot_formats())
-    check_range("energy_GeV", energy, M_MU, lo_open=True, unit="GeV")
+    from ..constants import E_MAX_GEV
     from ..models import MASS_RANGE_GEV
 
-    check_range("mass_min_GeV", mass_min, *MASS_RANGE_GEV, unit="GeV")  # the models' validity range
-    check_range("mass_max_GeV", mass_max, mass_min, min(MASS_RANGE_GEV[1], energy - M_MU), lo_open=True, unit="GeV")
+    check_range("energy_GeV", energy, M_MU, E_MAX_GEV, lo_open=True, unit="GeV")
+    top = min(MASS_RANGE_GEV[1], energy - M_MU)  # the models' validity range, and what the energy can make
+    check_range("mass_min_GeV", mass_min, MASS_RANGE_GEV[0], top, unit="GeV")
+    if mass_min >= top:
+        raise MudumpError(f"mass_min_GeV = {mass_min:g} leaves no mass range: it must be below {top:g} GeV "
+                          "(the highest mass) for a map")
+    check_range("mass_max_GeV", mass_max, mass_min, top, lo_open=True, unit="GeV")
     masses = np.geomspace(mass_min, mass_max, n_masses)
     x = np.linspace(0.0, 1.0, n_x + 2)[1:-1]
     kind = production.check_kind(kind.value)

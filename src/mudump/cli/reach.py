@@ -24,6 +24,8 @@ def reach(
     compare: Annotated[Optional[Method], typer.Option("--compare", help="Overlay another method's contour, dashed (e.g. iww).")] = None,
     form_factor: Annotated[FormFactor, typer.Option("--form-factor", help="Nuclear form factor.")] = FormFactor.tsai,
     overlay: Annotated[Optional[list[str]], typer.Option("--overlay", help="A constraint from another paper (TOML overlay file, see docs/overlays.md), drawn in grey; repeatable.")] = None,
+    constraints: Annotated[Optional[list[str]], typer.Option("--constraints", help="Published constraints drawn in grey: default (those that fit the model), none, or names (see mudump cite --list); repeatable.")] = None,
+    cite: Annotated[bool, typer.Option("--cite", help="Print the BibTeX of everything the plot uses (method, (g-2) preset, constraints) and exit.")] = False,
     acceptance: Annotated[Acceptance, typer.Option("--acceptance", help="none (default) or mc: fold in the event generator's geometric acceptance.")] = Acceptance.none,
     mc_events: Annotated[int, typer.Option("--mc-events", min=1000, max=10_000_000, help="Events per coupling for --acceptance mc.")] = 20_000,
     plot: Annotated[Optional[str], typer.Option("--plot", help="Write the reach plot (png, pdf, svg).")] = None,
@@ -65,6 +67,12 @@ def reach(
         g2mod.get_preset(preset)
     if preset_e is not None:
         g2mod.get_electron_preset(preset_e)
+    from .. import constraints as cons
+
+    drawn, cons_notes = cons.select(constraints or "default", [mdl])
+    if cite:
+        sys.stdout.write(cons.bibtex(cons.cite_keys(drawn, preset)))
+        return
     masses, couplings = reachmod.scan_grid(mass_min, mass_max, n_masses, coupling_min, coupling_max, n_couplings)
     with progress_bar() as bar:
 
@@ -75,7 +83,8 @@ def reach(
         rs = reachmod.reach_set(exps, mdl, [m_.value for m_ in method or []] or None, masses=masses, couplings=couplings, form_factor=form_factor.value,
                                 band=band, compare=compare.value if compare else None,
                                 acceptance=acceptance.value, mc_events=mc_events, overlays=overlays, preset=preset,
-                                preset_e=preset_e, progress_factory=progress_factory)
+                                preset_e=preset_e, constraints=drawn,
+                                progress_factory=progress_factory)
     results = rs.results
     if output:
         with writing("--output", output):
@@ -84,7 +93,7 @@ def reach(
         from .. import plotting
 
         fig = plotting.reach_figure(results, preset=preset, bands=rs.bands, compare=rs.compared, overlays=overlays,
-                                    preset_e=preset_e)
+                                    preset_e=preset_e, constraints=rs.constraints)
         save_plot(fig, plot, dpi)
     if as_json:
         sys.stdout.write(json.dumps(rs.to_json_document(), allow_nan=False) + "\n")
@@ -115,12 +124,63 @@ def reach(
         notes.append("<= and >=: the exclusion reaches the edge of the scanned couplings (open) and continues beyond it")
     for ov in overlays:
         notes.append(f"overlay: {ov.label}, {ov.citation}")
+    if drawn:
+        notes.append(f"published constraints drawn: {', '.join(c.name for c in drawn)} (citations: --json, BibTeX: --cite)")
+    notes += cons_notes
     if output:
         notes.append(f"intervals written to {output}")
     if plot:
         notes.append(f"plot written to {plot}")
     t.caption = "; ".join(notes)
     out.print(t)
+
+
+@app.command()
+def cite(
+    names: Annotated[Optional[list[str]], typer.Argument(help="Constraints to cite (default: all, or those drawn for --model).")] = None,
+    model: Annotated[Optional[str], typer.Option("--model", help="Cite what a reach plot of this model draws by default.")] = None,
+    preset: Annotated[Optional[str], typer.Option("--preset", help="Delta a_mu preset of the plot.")] = None,
+    list_: Annotated[bool, typer.Option("--list", help="List the shipped constraints, the models they fit and their citations.")] = False,
+):
+    """BibTeX of mudump's method, the (g-2) preset and the published constraints of a reach plot."""
+    from .. import constraints as cons
+    from .. import g2 as g2mod
+    from ..models import get_model, presets
+
+    if list_:
+        t = Table(title="Published constraints shipped with mudump (mudump reach --constraints NAME)")
+        for col in ("name", "label", "fits", "CL", "BibTeX"):
+            t.add_column(col, no_wrap=col == "name")
+        for c in cons.catalogue().values():
+            t.add_row(c.name, c.label, ", ".join(m for m in presets() if c.applies_to(m)),
+                      f"{c.confidence_level:g}" if c.shape != "line" else "(a line)",
+                      ", ".join(c.bibtex))
+        from ..constraints.electron_dumps import dumps
+
+        for d in dumps().values():
+            t.add_row(d.name, f"{d.label} (computed by mudump)", "any model coupled to electrons",
+                      f"{d.confidence_level:g}", ", ".join(d.bibtex))
+        t.caption = "full citations: mudump reach ... --json (constraints), or mudump cite NAME"
+        out.print(t)
+        return
+    if preset is not None:
+        g2mod.get_preset(preset)
+    from ..constraints.electron_dumps import dumps
+
+    extra = []  # the computed dumps' references, when no model says what they are computed for
+    if names and not model:
+        extra = [k for n in names if n in dumps() for k in dumps()[n].bibtex]
+        names = [n for n in names if n not in dumps()]
+    if names:
+        chosen = cons.select(names, [get_model(model)] if model else [])[0]
+    elif extra:
+        chosen = []
+    elif model:
+        chosen = cons.select("default", [get_model(model)])[0]
+    else:
+        chosen = list(cons.catalogue().values())
+        extra = [k for d in dumps().values() for k in d.bibtex]
+    sys.stdout.write(cons.bibtex(dict.fromkeys([*cons.cite_keys(chosen, preset), *extra])))
 
 
 @app.command()

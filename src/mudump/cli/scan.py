@@ -160,6 +160,7 @@ def _arrow_table(rows: list[dict], fields: list[str], metadata: dict):
     cols = [("key", pa.string()), ("experiment", pa.string())]
     cols += [(f, pa.float64()) for f in fields]
     cols += [("model", pa.string()), ("model_name", pa.string()), ("method", pa.string()), ("form_factor", pa.string())]
+    cols += [("limit_method", pa.string()), ("signal_events_limit", pa.float64())]
     from ..scan import FIGURES_OF_MERIT
 
     cols += [(f, pa.float64()) for f in FIGURES_OF_MERIT]
@@ -255,6 +256,10 @@ def _summary_table(rows, fields, title):
 # the command
 
 
+class _Terminated(BaseException):
+    """SIGTERM received: the rows done are saved, then exit code 143 (128 + SIGTERM)."""
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``scan`` command to the app."""
 
@@ -296,8 +301,12 @@ def register(app: typer.Typer) -> None:
         if exp_name is None:
             raise ConfigError("no experiment: give one (a preset or a TOML path) or `experiment` in --file")
         grid_d = dict(opts.get("grid", {}))
+        given: set[str] = set()
         for g in grid or []:
             name, values = parse_grid_option(g)
+            if name in given:
+                raise ConfigError(f"--grid {name} is given twice: give each field once, with all its values")
+            given.add(name)
             grid_d[name] = values
         models = list(model or opts.get("models") or [])
         if not models:
@@ -358,17 +367,36 @@ def register(app: typer.Typer) -> None:
             executor, client = _dask_executor(scheduler, scheduler_timeout)
         elif workers:
             executor = scanmod.default_executor(workers)
+        import signal
+
+        def terminated(signum, frame):  # SIGTERM (timeout, batch schedulers): save the rows done, then stop
+            raise _Terminated()
+
+        previous_term = signal.signal(signal.SIGTERM, terminated)
+        stopped = False
         try:
             with cli.progress_bar() as bar:
                 task = bar.add_task(f"scan {plan.base['name']}: design points x models", total=len(keys))
                 scanmod.run_scan(plan, executor, skip=kept, on_row=on_row,
                                  progress=lambda d, n: bar.update(task, completed=d))
+        except (_Terminated, KeyboardInterrupt) as exc:
+            stopped = True
+            if executor is not None and client is None:
+                scanmod.stop_executor(executor)
+            if isinstance(exc, KeyboardInterrupt):
+                raise
         finally:
+            signal.signal(signal.SIGTERM, previous_term)
             write_outputs(out_path, ordered(), plan.fields, metadata, csv_path)
+            if stopped:
+                cli.err.print(f"stopped: {len(ordered())} of {len(keys)} rows saved in {output}; run the same command "
+                              "again to resume (the saved rows are skipped)", markup=False, highlight=False, soft_wrap=True)
             if client is not None:
                 client.close()
             elif executor is not None:
                 executor.shutdown(wait=False, cancel_futures=True)
+        if stopped:
+            raise typer.Exit(143)
         rows = ordered()
         if plot:
             from .. import plotting

@@ -66,3 +66,22 @@ class EventBatch:
         kw = {k: np.concatenate([getattr(b, k) for b in batches]) for k in EventBatch.ARRAYS}
         return EventBatch(**kw, pdg_mu=b0.pdg_mu, pdg_nucleus=b0.pdg_nucleus, pdg_s=b0.pdg_s,
                           mass_nucleus_GeV=b0.mass_nucleus_GeV, mass_s_GeV=b0.mass_s_GeV, meta=dict(b0.meta))
+
+
+def total_error(weights, n_generated: int) -> float:
+    """The Monte Carlo standard error of the sum of the weights of a run of ``n_generated``
+    events (the events not kept count with weight 0; with fewer than 2, sqrt(sum w^2)): the sum is n times the mean of the n
+    per-event estimates, so its variance is n/(n-1) sum_i (w_i - S/n)^2
+    = n/(n-1) (sum w^2 - S^2/n). (sqrt(sum w^2) would be the error of a total whose number of
+    events is Poisson-distributed, too large when the weights vary little.)"""
+    w = np.asarray(weights, dtype=float)
+    return error_from_sums(float(w.sum()), float((w * w).sum()), n_generated)
+
+
+def error_from_sums(sum_w: float, sum_w2: float, n_generated: int) -> float:
+    """:func:`total_error` from the sum of the weights and the sum of their squares (for
+    writers that see the events chunk by chunk)."""
+    n = int(n_generated or 0)
+    if n < 2:
+        return float(np.sqrt(sum_w2))
+    return float(np.sqrt(max(sum_w2 - sum_w * sum_w / n, 0.0) * n / (n - 1)))

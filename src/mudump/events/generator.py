@@ -3,14 +3,25 @@
 Sampling (all vectorised; a seed makes a run reproducible):
 
 1. Production point. The muon's kinetic energy T at the vertex, the S energy fraction x and
-   the S angle are drawn from a piecewise-constant proposal on cells in (ln T, v, tau): ln T
+   the S angle are drawn from a piecewise-constant proposal on cells in (ln T, u, tau): ln T
    along the CSDA track (depth z(T) from the integral of 1/|dE/dz|, :mod:`mudump.transport`),
-   v the two-region variable of x (:func:`mudump.production.etl_table.x_of_v`), tau = s/s_max
-   with s = ln(U/U0) the angular variable of the WW integral. Each event then carries the
-   exact weight f/q: f is n_A times the phase-space WW d2sigma/(dx dcos theta) at the sampled
-   point (times the ETL/WW ratio of the default method, at the cell centre) times the
-   Jacobians, q the proposal density. The cell probabilities favour cells where the signal
-   survives (a defensive mixture keeps every cell reachable), so the estimator is unbiased.
+   u the position of x between the lowest x that makes a signal at that energy,
+   max(m_S, E_cut)/E, and the end point, in the two-region variable of
+   :func:`mudump.production.etl_table.x_of_v` (:func:`x_of_u`: the lower edge follows the
+   muon's energy, so the slice just above the E_S cut is sampled all along the track),
+   tau = s/s_max with s = ln(U/U0) the angular variable of the ETL integral
+   (:mod:`mudump.events.vertex`), over the whole angle (0 <= theta <= pi) for the exact tree
+   level. The cell weights are the cross section at the cell centres (the exact ETL
+   d2sigma/(dx dcos theta), :func:`mudump.production.etl.d2sigma_dx_dcos`); the cell
+   probabilities favour cells where the signal survives (a defensive mixture keeps every cell
+   reachable). Each event then draws the momentum transfer t and the recoil azimuth
+   (:func:`mudump.events.vertex.draw_transfer`) and carries the exact weight f/q, f = n_A times
+   the fully differential ETL cross section dsigma/(dx dcos theta dt dphi)
+   (:func:`mudump.production.etl.d4sigma`) times the Jacobians, q the proposal density: the
+   events are distributed as the exact tree-level matrix element in x, the S angle, t and
+   phi, and the estimator is unbiased. With ``method = "ww"`` f is the phase-space WW
+   d2sigma/(dx dcos theta) (over its angular range) and t is drawn from 1/t^2 between t_-
+   and the nuclear scale.
 2. The muon at the vertex: multiple scattering from PUMAS's transport mean free path
    (<theta_plane^2> = int dz/lambda_1), with the correlated angle and lateral offset of the PDG
    Review ("Passage of particles through matter", eqs. 34.16-34.19). Its energy: with
@@ -32,13 +43,15 @@ Sampling (all vectorised; a seed makes a run reproducible):
    switched off the machinery gives the CSDA yield (tests/test_straggling.py). The proposal's track goes on beyond the CSDA depth of the
    production threshold (or of the muon floor), where a muon that lost less than the mean
    still produces (:func:`event_table`).
-3. Outgoing muon and nuclear recoil: momentum transfer t between the kinematic minimum and the
-   nuclear scale, drawn from 1/t^2 (the shape of the photon flux there), recoil azimuth uniform;
-   the polar angle of the recoil follows from energy conservation, so every event conserves
-   four-momentum exactly (the nucleus recoils with its own mass).
+3. Outgoing muon and nuclear recoil: from (x, theta, t, phi) by exact kinematics
+   (:func:`mudump.events.vertex.final_state`; the polar angle of the recoil follows from energy
+   conservation), rotated about the muon's direction by a uniform S azimuth, so every event
+   conserves four-momentum exactly (the nucleus recoils with its own mass A u; the inelastic
+   term of the cross section is written as a coherent recoil too).
 4. Decay: channel by branching ratio; isotropic in the S rest frame (spin 0), boosted; decay
    distance from the exponential law truncated to the decay region (displaced decays) or to
-   beyond the detector (missing energy), with the survival/decay probability in the weight.
+   beyond the detector (missing energy), with the survival/decay probability in the weight;
+   the decay vertex always lies on S's flight line.
 5. Acceptance (optional): displaced decays need the vertex and both products inside the
    region's transverse shape up to its end face; missing energy needs the outgoing muon inside
    the detector's transverse shape at its end.
@@ -50,7 +63,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from types import SimpleNamespace
 
 import numpy as np
 
@@ -60,8 +72,8 @@ from ..experiments import Experiment, load_experiment
 from ..materials import energy_loss, get_material
 from ..models import MASS_RANGE_GEV, get_model
 from ..models.scalar import lab_decay_length
-from ..production import DEFAULT_METHOD, check_method, etl_table, ww
-from ..production.etl import ATOMIC_MASS_UNIT_GEV, stable_dot_pk
+from ..constants import ATOMIC_MASS_UNIT_GEV
+from ..production import DEFAULT_METHOD, check_method, etl, etl_table, ww
 from ..production.flux import photon_flux
 from ..production.formfactors import DEFAULT_FORM_FACTOR, check_form_factor
 from ..production.kinematics import default_t_max, u_at_zero_angle
@@ -69,17 +81,23 @@ from .._checks import check_range
 from ..errors import ConfigError, DomainError
 from ..signal import check_signal_possible, probability
 from ..transport import production_threshold
-from .batch import EventBatch
+from . import vertex
+from .batch import EventBatch, total_error  # noqa: F401 (total_error: part of this module's API)
 from .straggling import StragglingTrack, delta_ray_constant, sample_loss_fluctuation, straggling_track, w_max
 
 #: Proposal cells in (ln T, v, tau).
 CELLS = (24, 32, 16)
 #: Fraction of the proposal spread in proportion to production alone (defensive mixture).
 DEFENSIVE = 0.1
+#: Fraction of the proposal spread uniformly over the cells.
+UNIFORM = 0.02
 #: Default PDG ID given to S: 54, the spin-0 mediator of the PDG Monte Carlo numbering scheme's
 #: dark-sector range 51-60 (Review of Particle Physics, "Monte Carlo particle numbering scheme").
 DEFAULT_S_PDGID = 54
+#: Events per chunk (memory is flat in the number of events: :func:`generate_chunks`).
 CHUNK = 100_000
+#: Largest number of events of one run.
+MAX_EVENTS = 1_000_000_000
 #: Worker threads for the chunks (numpy releases the GIL inside its kernels).
 THREADS = 2
 
@@ -142,20 +160,19 @@ def _s_max(E, x, m_S, m_l):
     return U0, np.log(np.maximum(U_end, U0) / U0)
 
 
-@dataclass
+@dataclass(frozen=True)
 class EventTable:
-    """Everything the sampler needs for one experiment, mass, method and form factor."""
+    """Everything the sampler needs for one experiment, mass, method and form factor: the
+    proposal cells in (ln T, u, tau) and the tables along the CSDA track."""
 
     lnT_edges: np.ndarray
-    v_edges: np.ndarray
+    u_edges: np.ndarray
     tau_edges: np.ndarray
-    weight: np.ndarray  # (n_comp, nT, nv, ntau): S per muon (g = 1) in each cell (centre rule)
-    ratio: np.ndarray  # (n_comp, nT, nv): ETL/WW at the cell centres (1 for ww)
+    weight: np.ndarray  # (nT, nu, ntau): S per muon (g = 1) in each cell (centre rule)
     track_lnT: np.ndarray  # fine grid along the track
     track_z: np.ndarray
     track_dzdlnT: np.ndarray
     track_theta2: np.ndarray  # plane MS variance accumulated from the entry, rad^2
-    v_lo: float
     straggle: StragglingTrack  # delta-ray integrals along the track (energy straggling)
 
 
@@ -167,11 +184,33 @@ def _e_floor_cell(e_min, T0, m_l):
     return float(np.exp(a + 0.5 * (b - a) / nT) + m_l)
 
 
+def x_of_u(u, E, m_S, m_l, e_cut):
+    """(x, dx/du): the S energy fraction at position u in (0, 1) above the lowest x that makes
+    a signal at lepton energy E, x_start = max(m_S, e_cut)/E: v = v_start + u (1 - v_start) in
+    the two-region variable v of :func:`mudump.production.etl_table.x_of_v`. The lower edge
+    follows E, so the slice just above the E_S cut is sampled wherever the muon is along the
+    track. Where no x is left (e_cut above the end point) x is the end point (weight 0 there)."""
+    x_start = np.maximum(m_S, e_cut) / E
+    v0 = np.clip(etl_table.v_of_x(x_start, E, m_S, m_l), 0.0, 1.0 - 1e-9)
+    v = v0 + u * (1.0 - v0)
+    return etl_table.x_of_v(v, E, m_S, m_l), _dx_dv(v, E, m_S, m_l) * (1.0 - v0)
+
+
+def _angle_range(E, x, m_S, m_l, method):
+    """(U0, s_max): the range of s = ln(U/U0) sampled: the whole angle (theta <= pi) for the
+    exact tree level; for WW the range where its flux is not zero (:func:`_s_max`)."""
+    if method == "etl":
+        return vertex.s_end(E, x, m_S, m_l)
+    return _s_max(E, x, m_S, m_l)
+
+
 @lru_cache(maxsize=32)
 def event_table(experiment: Experiment, m_S: float, method: str, form_factor: str, particle: str = "scalar",
                 straggling: bool = False) -> EventTable:
     """Build (and keep in memory) the proposal cells of an experiment at mass m_S for a mediator
-    of kind ``particle``.
+    of kind ``particle``: the cell weights are the production cross section at the cell centres
+    (the exact ETL d2sigma/(dx dcos theta) for ``method = "etl"``, the phase-space WW one for
+    ``"ww"``) times the Jacobians.
 
     The track ends where the muon leaves the target or its CSDA energy reaches the production
     threshold e_min. With ``straggling`` a muon whose CSDA energy is below e_min can still be
@@ -183,15 +222,18 @@ def event_table(experiment: Experiment, m_S: float, method: str, form_factor: st
     proposal: the weights stay exact)."""
     e = experiment
     mat = get_material(e.target.material)
+    nuc = mat.nuclei[0]
+    n_A = float(mat.number_densities[0])
     el = energy_loss(mat)
     m_l = LEPTONS[e.beam.lepton]
     E0 = e.beam.energy_GeV
-    e_min = production_threshold(m_S, m_l, e.signature.e_cut_GeV, e.target.min_muon_energy_GeV)
+    e_cut = e.signature.e_cut_GeV
+    e_min = production_threshold(m_S, m_l, e_cut, e.target.min_muon_energy_GeV)
     T0 = E0 - m_l
     T_exit = float(el.energy_after(E0, e.target.length_m)) - m_l
     check_signal_possible(e, m_S)
     T_end = max(T_exit, e_min - m_l)
-    n_e = float(sum(n * nuc.Z for n, nuc in zip(mat.number_densities, mat.nuclei)))
+    n_e = float(nuc.Z * n_A)
     W0 = float(w_max(E0, m_l))
     if straggling and T_exit < e_min - m_l:
         xi_floor = float(delta_ray_constant(n_e, 1.0)) * float(el.path_length(E0, e_min))
@@ -207,37 +249,29 @@ def event_table(experiment: Experiment, m_S: float, method: str, form_factor: st
     seg = 0.5 * (inv_l1[1:] * dzdlnT[1:] + inv_l1[:-1] * dzdlnT[:-1]) * np.diff(lnT)
     theta2 = np.concatenate([np.cumsum(seg[::-1])[::-1], [0.0]])
     # cells
-    nT, nv, nt = CELLS
+    nT, nu, nt = CELLS
     lnT_edges = np.linspace(np.log(T_end), np.log(T0), nT + 1)
     Tc = np.exp(0.5 * (lnT_edges[1:] + lnT_edges[:-1]))
     Ec_csda = Tc + m_l
     Ec = np.maximum(Ec_csda, _e_floor_cell(e_min, T0, m_l))  # cells below the threshold (straggling only)
-    x_start = np.maximum(m_S / Ec, e.signature.e_cut_GeV / Ec)
-    v_lo = float(np.max(etl_table.v_of_x(x_start, Ec, m_S, m_l)))  # common lower v over the track
-    v_lo = min(max(v_lo, 0.0), 1.0 - 1e-9)
-    v_edges = np.linspace(v_lo, 1.0, nv + 1)
+    u_edges = np.linspace(0.0, 1.0, nu + 1)
     tau_edges = np.linspace(0.0, 1.0, nt + 1)
-    vc = 0.5 * (v_edges[1:] + v_edges[:-1])
+    uc = 0.5 * (u_edges[1:] + u_edges[:-1])
     tc = 0.5 * (tau_edges[1:] + tau_edges[:-1])
     Eg = Ec[:, None, None]
-    xg = etl_table.x_of_v(vc[None, :, None], Eg, m_S, m_l)
-    U0, smax = _s_max(Eg, xg, m_S, m_l)
-    U = U0 * np.exp(smax * tc[None, None, :])
-    theta = np.sqrt((U - U0) / (Eg**2 * xg))
-    jac = (np.interp(np.log(Tc), lnT, dzdlnT)[:, None, None] * _dx_dv(vc[None, :, None], Eg, m_S, m_l)
-           * np.sinc(theta / np.pi) * U / (2.0 * Eg**2 * xg) * smax)
-    vol = np.diff(lnT_edges)[:, None, None] * np.diff(v_edges)[None, :, None] * np.diff(tau_edges)[None, None, :]
-    ok = (xg * Eg > m_S) & (xg > e.signature.e_cut_GeV / Eg) & (xg < 1 - m_l / Eg)
-    weights, ratios = [], []
-    for nuc, n in zip(mat.nuclei, mat.number_densities):
-        flux = photon_flux(nuc, form_factor)
-        d2 = _d2sigma_u(Eg, xg, U, m_S, flux, m_l, particle) * GEV2_TO_M2
-        if method == "etl":
-            r = etl_table.ratio_table(nuc, float(m_l), form_factor, kind=particle)(Eg[..., 0], xg[..., 0], m_S)
-        else:  # ww (iww has no angular distribution and is refused by generate())
-            r = np.ones(xg.shape[:2])
-        ratios.append(np.where(ok[..., 0], r, 0.0))
-        weights.append(np.where(ok, n * d2 * jac * vol, 0.0) * ratios[-1][..., None])
+    xg, dxdu = x_of_u(uc[None, :, None], Eg, m_S, m_l, e_cut)
+    U0, smax = _angle_range(Eg, xg, m_S, m_l, method)
+    s = smax * tc[None, None, :]
+    theta, dcos_ds = vertex.angle_of_s(s, Eg, xg, U0)
+    jac = np.interp(np.log(Tc), lnT, dzdlnT)[:, None, None] * dxdu * dcos_ds * smax
+    vol = np.diff(lnT_edges)[:, None, None] * np.diff(u_edges)[None, :, None] * np.diff(tau_edges)[None, None, :]
+    ok = (xg * Eg > m_S) & (xg * Eg > e_cut) & (xg < 1 - m_l / Eg)
+    shape = np.broadcast_shapes(Eg.shape, xg.shape, theta.shape)
+    if method == "etl":
+        d2 = etl.d2sigma_dx_dcos(*np.broadcast_arrays(Eg, xg, theta), m_S, nuc, m_l, 1.0, form_factor, kind=particle)
+    else:  # ww (iww has no angular distribution and is refused by generate())
+        d2 = _d2sigma_u(Eg, xg, U0 * np.exp(s), m_S, photon_flux(nuc, form_factor), m_l, particle)
+    weights = np.where(ok, n_A * np.broadcast_to(d2, shape) * GEV2_TO_M2 * jac * vol, 0.0)
     straggle = straggling_track(lnT, dzdlnT, m_l, n_e)
     if straggling:  # proposal only: a Gaussian guess of P(E > e_min) at each depth, floored
         from scipy.special import ndtr
@@ -246,9 +280,8 @@ def event_table(experiment: Experiment, m_S: float, method: str, form_factor: st
         p_above = np.maximum(ndtr((Ec_csda - e_min) / sigma), 1e-3)
     else:
         p_above = np.ones(nT)
-    weights = [w * p_above[:, None, None] for w in weights]
-    return EventTable(lnT_edges, v_edges, tau_edges, np.array(weights), np.array(ratios), lnT, z, dzdlnT, theta2, v_lo,
-                      straggle)
+    weights = weights * p_above[:, None, None]
+    return EventTable(lnT_edges, u_edges, tau_edges, weights, lnT, z, dzdlnT, theta2, straggle)
 
 
 def _rotate_from_z(v, n):
@@ -289,36 +322,70 @@ def _inside(shape_cfg, xy):
     return (np.abs(xy[:, 0]) <= 0.5 * d.width_m) & (np.abs(xy[:, 1]) <= 0.5 * d.height_m)
 
 
-def _sample_chunk(ctx: SimpleNamespace, rng, k: int, out: dict) -> None:
-    """Sample k events (see :func:`generate`) into the views ``out`` (event arrays and the keep
-    mask), without building intermediate (k, 4) arrays where it can be avoided."""
-    c = ctx
-    tab, cum, prob, vol, fluxes, ndens, nucs = c.tab, c.cum, c.prob, c.vol, c.fluxes, c.ndens, c.nucs
-    nT, nv, nt = CELLS
-    masses_nuc, m_l, m_S, width, kind, exp = c.masses_nuc, c.m_l, c.m_S, c.width, c.kind, c.exp
-    L_T, L_sh, L_R = exp.target.length_m, exp.downstream.shield_length_m, exp.downstream.length_m
-    coupling, n, acceptance = c.coupling, c.n, c.acceptance
-    cell = np.minimum(np.searchsorted(cum, rng.random(k)), cum.size - 1)
-    ic, rest = np.divmod(cell, nT * nv * nt)
-    iT, rest = np.divmod(rest, nv * nt)
-    iv, it = np.divmod(rest, nt)
+@dataclass(frozen=True)
+class Decays:
+    """The open decays of S, visible channels first: PDG IDs and mass of the products, the
+    cumulative branching fractions within the visible and the invisible groups."""
+
+    br_vis: float
+    n_vis: int
+    cum_vis: np.ndarray
+    cum_inv: np.ndarray
+    pdg1: np.ndarray
+    pdg2: np.ndarray
+    mass: np.ndarray
+
+
+@dataclass(frozen=True)
+class Setup:
+    """The fixed inputs of one run, built once by :func:`generate`; every sampling stage reads it."""
+
+    exp: Experiment
+    tab: EventTable
+    cum: np.ndarray  # cumulative probabilities of the proposal cells
+    prob: np.ndarray  # their probabilities
+    vol: np.ndarray  # their volumes in (ln T, u, tau)
+    nuc: object  # the target nucleus (mudump.nuclei.Nucleus)
+    n_A: float  # its number density, 1/m^3
+    mass_nucleus: float  # GeV
+    m_l: float
+    m_S: float
+    width: float  # total width of S, GeV
+    coupling: float
+    n: int  # events of the whole run (the weights' normalisation)
+    method: str
+    form_factor: str
+    particle: str  # the kind of S
+    acceptance: bool
+    straggling: bool
+    e_min: float  # production threshold (GeV)
+    e_safe: float  # a valid energy for points below it (weight 0)
+    decays: Decays
+
+
+def _draw_production(S: Setup, rng, k: int) -> dict:
+    """Stage 1: the proposal cell, the depth (through the CSDA kinetic energy T), the muon's
+    energy there (straggled or not), x and the S angle (module docstring, item 1). Returns the
+    sampled point and its weight so far: per muon, n_A d2sigma/(dx dcos theta) is still to be
+    multiplied in (stage 2); ``jac_q`` = dz/dlnT dx/du dcos/ds s_max / q_cell."""
+    tab, m_l, m_S = S.tab, S.m_l, S.m_S
+    nT, nu, nt = CELLS
+    cell = np.minimum(np.searchsorted(S.cum, rng.random(k)), S.cum.size - 1)
+    iT, rest = np.divmod(cell, nu * nt)
+    iu, it = np.divmod(rest, nt)
     u3 = rng.random((k, 3))
     lnT = tab.lnT_edges[iT] + u3[:, 0] * (tab.lnT_edges[iT + 1] - tab.lnT_edges[iT])
-    v = tab.v_edges[iv] + u3[:, 1] * (tab.v_edges[iv + 1] - tab.v_edges[iv])
+    u = tab.u_edges[iu] + u3[:, 1] * (tab.u_edges[iu + 1] - tab.u_edges[iu])
     tau = tab.tau_edges[it] + u3[:, 2] * (tab.tau_edges[it + 1] - tab.tau_edges[it])
-    T = np.exp(lnT)  # CSDA kinetic energy at the vertex depth (the proposal's variable)
-    E = T + m_l
-    if c.straggling:  # the actual energy at that depth (module docstring, item 2)
-        E_drawn = np.clip(E - sample_loss_fluctuation(rng, tab.straggle, lnT), m_l * (1.0 + 1e-12), c.E0)
-        below = E_drawn < c.e_min  # no production: weight 0 (a valid energy keeps the kinematics finite)
-        E = np.where(below, c.e_safe, E_drawn)
-        iT_E = np.clip(np.searchsorted(tab.lnT_edges, np.log(E - m_l)) - 1, 0, nT - 1)
+    E = np.exp(lnT) + m_l  # CSDA energy at the vertex depth (the proposal's variable)
+    if S.straggling:  # the actual energy at that depth (module docstring, item 2)
+        E_drawn = np.clip(E - sample_loss_fluctuation(rng, tab.straggle, lnT), m_l * (1.0 + 1e-12),
+                          S.exp.beam.energy_GeV)
+        below = E_drawn < S.e_min  # no production: weight 0 (a valid energy keeps the kinematics finite)
+        E = np.where(below, S.e_safe, E_drawn)
     else:
         below = np.zeros(k, dtype=bool)
-        iT_E = iT
-    pmu = np.sqrt(E**2 - m_l**2)
-    # linear interpolation on the uniform track grid: one index for the three track tables
-    # (the same numbers as np.interp, without its three binary searches)
+    # linear interpolation on the uniform track grid: one index for the track tables
     u_tr = (lnT - tab.track_lnT[0]) / (tab.track_lnT[1] - tab.track_lnT[0])
     i_tr = np.clip(u_tr.astype(np.int64), 0, tab.track_lnT.size - 2)
     f_tr = np.clip(u_tr - i_tr, 0.0, 1.0)
@@ -327,28 +394,44 @@ def _sample_chunk(ctx: SimpleNamespace, rng, k: int, out: dict) -> None:
         lo = values[i_tr]
         return lo + f_tr * (values[i_tr + 1] - lo)
 
-    z = track(tab.track_z)
-    dzdlnT = track(tab.track_dzdlnT)
-    x = etl_table.x_of_v(v, E, m_S, m_l)
-    U0, smax = _s_max(E, x, m_S, m_l)
-    U = U0 * np.exp(smax * tau)
-    theta = np.sqrt((U - U0) / (E**2 * x))
-    Ek = x * E
-    kk = np.sqrt(np.clip(Ek**2 - m_S**2, 0.0, None))
-    # exact weight f/q for the chosen component
-    d2 = np.zeros(k)
-    for j, flux in enumerate(fluxes):
-        sel = ic == j
-        if sel.any():
-            d2[sel] = ndens[j] * _d2sigma_u(E[sel], x[sel], U[sel], m_S, flux, m_l, c.particle) * tab.ratio[j, iT_E[sel], iv[sel]]
-    jac = dzdlnT * _dx_dv(v, E, m_S, m_l) * np.sinc(theta / np.pi) * U / (2.0 * E**2 * x) * smax
-    # physical region at the actual energy (always true for the CSDA energy): above the
-    # production threshold and the muon floor, S above the energy cut
-    physical = ~below & (Ek > c.e_cut) & (Ek > m_S)
-    f = np.where(physical, d2 * GEV2_TO_M2 * jac, 0.0)
-    q = prob[cell] / vol[cell % (nT * nv * nt)]
-    # multiple scattering of the muon up to the vertex (plane-correlated angle and offset)
-    th0 = np.sqrt(track(tab.track_theta2))
+    x, dxdu = x_of_u(u, E, m_S, m_l, S.exp.signature.e_cut_GeV)
+    U0, smax = _angle_range(E, x, m_S, m_l, S.method)
+    theta, dcos_ds = vertex.angle_of_s(smax * tau, E, x, U0)
+    q_cell = S.prob[cell] / S.vol[cell]
+    physical = ~below & (x * E > S.exp.signature.e_cut_GeV) & (x * E > m_S)
+    jac_q = np.where(physical, track(tab.track_dzdlnT) * dxdu * dcos_ds * smax / q_cell, 0.0)
+    return {"E": E, "x": x, "theta": theta, "U": U0 * np.exp(smax * tau), "z": track(tab.track_z),
+            "theta0": np.sqrt(track(tab.track_theta2)), "jac_q": jac_q}
+
+
+def _draw_transfer_ww(rng, E, x, theta, m_S, m_l, nuc, M):
+    """WW's momentum transfer: t from 1/t^2 (the shape of the photon flux between t_- and the
+    nuclear scale d), the recoil azimuth uniform; the weight is WW's (x, theta) cross section."""
+    t_lo, t_hi = etl.t_range(E, x, theta, m_S, m_l, M)
+    ok = t_hi > t_lo
+    t_x = np.minimum(np.maximum(2.0 * t_lo, nuc.d), t_hi)
+    t = t_lo * t_x / (t_x - rng.random(np.size(E)) * (t_x - t_lo))
+    return np.where(ok, t, t_lo), 2.0 * np.pi * rng.random(np.size(E)), ok
+
+
+def _cross_section(S: Setup, rng, p: dict) -> tuple:
+    """Stage 2: the momentum transfer t and the recoil azimuth phi, and the production weight
+    per muon (g = 1, probability per muon on target of this point, over the proposal density).
+    ETL: the exact fully differential cross section over the (t, phi) proposal of
+    :func:`mudump.events.vertex.draw_transfer`; WW: its d2sigma/(dx dcos theta), t from its flux."""
+    E, x, theta = p["E"], p["x"], p["theta"]
+    if S.method == "etl":
+        t, phi, ratio, ok = vertex.draw_transfer(rng, E, x, theta, S.m_S, S.nuc, S.m_l, S.form_factor, S.particle)
+    else:
+        t, phi, ok = _draw_transfer_ww(rng, E, x, theta, S.m_S, S.m_l, S.nuc, S.mass_nucleus)
+        ratio = _d2sigma_u(E, x, p["U"], S.m_S, photon_flux(S.nuc, S.form_factor), S.m_l, S.particle)
+    return t, phi, ok, S.n_A * ratio * GEV2_TO_M2 * p["jac_q"]
+
+
+def _scatter_muon(rng, p: dict, k: int):
+    """Stage 3: the muon's direction and lateral offset at the vertex from its multiple
+    scattering (plane-correlated angle and offset, PDG Review eqs. 34.16-34.19)."""
+    th0, z = p["theta0"], p["z"]
     g4 = rng.standard_normal((k, 4))
     thx, thy = th0 * g4[:, 0], th0 * g4[:, 1]
     offx = z * th0 * (g4[:, 2] / np.sqrt(12.0) + g4[:, 0] / 2.0)
@@ -356,68 +439,47 @@ def _sample_chunk(ctx: SimpleNamespace, rng, k: int, out: dict) -> None:
     nmu = np.empty((k, 3))
     nmu[:, 0], nmu[:, 1], nmu[:, 2] = np.tan(thx), np.tan(thy), 1.0
     nmu /= np.sqrt((nmu * nmu).sum(1))[:, None]
-    # S, outgoing muon and recoil in the muon frame (muon along z), S azimuth phi_S
-    phiS = 2.0 * np.pi * rng.random(k)
-    st, ct = np.sin(theta), np.cos(theta)
-    Mn = masses_nuc[ic]
-    V0 = E - Ek
-    Vx, Vz = -kk * st, pmu - kk * ct
-    Vn = np.hypot(Vx, Vz)
-    D1 = m_S**2 - 2.0 * stable_dot_pk(E, Ek, pmu, kk, theta)
-    c_ = 1.0 + V0 / Mn
-    A_ = c_**2 - (Vn / Mn) ** 2
-    B_ = 4.0 * Vn**2 + 2.0 * c_ * D1
-    t_plus = (B_ + np.sqrt(np.clip(B_**2 - 4.0 * A_ * D1**2, 0.0, None))) / (2.0 * A_)
-    t_minus = D1**2 / (A_ * t_plus)
-    t_hi = np.minimum(t_plus, 2.0 * Mn * (V0 - m_l))
-    d_nuc = np.array([nu.d for nu in nucs])[ic]
-    t_x = np.minimum(np.maximum(2.0 * t_minus, d_nuc), t_hi)
-    ut = rng.random(k)
-    t = t_minus * t_x / (t_x - ut * (t_x - t_minus))
-    q0 = -t / (2.0 * Mn)
-    qn = np.sqrt(t * (1.0 + t / (4.0 * Mn**2)))
-    cos_a = np.clip((D1 - c_ * t) / (2.0 * Vn * qn), -1.0, 1.0)
-    sin_a = np.sqrt(1.0 - cos_a**2)
-    phq = 2.0 * np.pi * rng.random(k)
-    vx, vz = Vx / Vn, Vz / Vn
-    cphi, sphi = np.cos(phiS), np.sin(phiS)
-    # S and recoil in the muon frame, rotated about z by phi_S (the S plane is x-z at phi_S = 0)
-    a_x = kk * st
-    kv = np.empty((k, 3))
-    kv[:, 0], kv[:, 1], kv[:, 2] = a_x * cphi, a_x * sphi, kk * ct
-    scp = sin_a * np.cos(phq)
-    qx0, qy0 = qn * (cos_a * vx + scp * vz), qn * sin_a * np.sin(phq)
-    qv = np.empty((k, 3))
-    qv[:, 0], qv[:, 1], qv[:, 2] = qx0 * cphi - qy0 * sphi, qx0 * sphi + qy0 * cphi, qn * (cos_a * vz - scp * vx)
-    p_in, s4, mu_out = out["mu_in"], out["s"], out["mu_out"]
-    nuc_in, nuc_out = out["nucleus_in"], out["nucleus_out"]
-    p_lab = pmu[:, None] * nmu  # the muon itself points along n
-    k_lab = _rotate_from_z(kv, nmu)
-    q3 = _rotate_from_z(qv, nmu)
-    p_in[:, 0], p_in[:, 1:] = E, p_lab
-    s4[:, 0], s4[:, 1:] = Ek, k_lab
-    mu_out[:, 0], mu_out[:, 1:] = V0 + q0, p_lab - k_lab + q3
-    nuc_in[:, 0], nuc_in[:, 1:] = Mn, 0.0
-    nuc_out[:, 0], nuc_out[:, 1:] = Mn - q0, -q3
-    # decay
+    return nmu, np.column_stack([offx, offy, z])
+
+
+def _production_record(S: Setup, rng, p: dict, t, phi, nmu, out: dict) -> None:
+    """Stage 4: the four-momenta at the production vertex in the lab (the muon along nmu)."""
+    E = p["E"]
+    phiS = 2.0 * np.pi * rng.random(E.size)
+    k4, mu4, nuc4 = vertex.final_state(E, p["x"], p["theta"], t, phi, phiS, S.m_S, S.m_l, S.mass_nucleus)
+    pmu = np.sqrt(E**2 - S.m_l**2)
+    out["mu_in"][:, 0], out["mu_in"][:, 1:] = E, pmu[:, None] * nmu
+    for key, v4 in (("s", k4), ("mu_out", mu4), ("nucleus_out", nuc4)):
+        out[key][:, 0] = v4[:, 0]
+        out[key][:, 1:] = _rotate_from_z(v4[:, 1:], nmu)
+    out["nucleus_in"][:, 0], out["nucleus_in"][:, 1:] = S.mass_nucleus, 0.0
+
+
+def _decay(S: Setup, rng, s4, vprod) -> dict:
+    """Stage 5: where S decays and into what (module docstring, item 4). With the acceptance
+    S flies its true path to the planes bounding the region; without it the decay law runs along
+    the beam axis as in the semi-analytic yield, and the vertex is put on S's flight line at the
+    sampled depth (at the sampled distance along the line for an S that does not move forward)."""
+    exp = S.exp
+    k = s4.shape[0]
+    L_T, L_sh, L_R = exp.target.length_m, exp.downstream.shield_length_m, exp.downstream.length_m
+    kk = np.sqrt((s4[:, 1:] ** 2).sum(1))
     khat = s4[:, 1:] / np.maximum(kk, 1e-300)[:, None]
     kz = khat[:, 2]
-    zp = z
-    vprod = np.column_stack([offx, offy, zp])
-    l = lab_decay_length(Ek, m_S, width)
-    if acceptance:  # the true path of S to the planes bounding the region
+    zp = vprod[:, 2]
+    l = lab_decay_length(s4[:, 0], S.m_S, S.width)
+    if S.acceptance:  # the true path of S to the planes bounding the region
         fwd = kz > 0
         kz_s = np.where(fwd, kz, 1.0)
     else:  # along the beam axis, the convention of the semi-analytic yield (see generate())
         fwd = np.ones(k, dtype=bool)
         kz_s = np.ones(k)
     u_d = rng.random(k)
-    br_vis = ctx.br_vis
+    br_vis = S.decays.br_vis
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-        if kind == "displaced-decay":  # a visible decay inside the region
+        if exp.signature.kind == "displaced-decay":  # a visible decay inside the region
             da = (L_T + L_sh - zp) / kz_s
-            db = (L_T + L_sh + L_R - zp) / kz_s
-            span = db - da
+            span = (L_T + L_sh + L_R - zp) / kz_s - da
             P = br_vis * np.exp(-da / l) * -np.expm1(-span / l)
             dist = da - l * np.log1p(u_d * np.expm1(-span / l))
             invisible = np.zeros(k, dtype=bool)
@@ -429,65 +491,185 @@ def _sample_chunk(ctx: SimpleNamespace, rng, k: int, out: dict) -> None:
             dist = np.where(invisible, -l * np.log1p(-u_d), da - l * np.log1p(-u_d))
     P = np.where(fwd, np.nan_to_num(P), 0.0)
     dist = np.where(fwd & np.isfinite(dist), dist, 0.0)
-    weight = exp.beam.muons_on_target * coupling**2 * f / (n * q) * P
-    if acceptance:
-        vdec = vprod + dist[:, None] * khat
-    else:  # dist is the distance along z: follow S if it goes forward, else the axis
-        along = kz > 0.05
-        step = np.where(along, dist / np.where(along, kz, 1.0), 0.0)
-        vdec = vprod + np.where(along[:, None], step[:, None] * khat, dist[:, None] * np.array([0.0, 0.0, 1.0]))
-        dist = np.where(along, step, dist)
-    beta_s = kk / Ek
-    ct_prod = zp
-    ct_dec = ct_prod + dist / np.maximum(beta_s, 1e-300)
+    if not S.acceptance:  # dist is the distance along z: the point of the flight line at that depth
+        along = kz > 0
+        dist = np.where(along, dist / np.where(along, kz, 1.0), dist)
+    vdec = vprod + dist[:, None] * khat
+    ct_dec = zp + dist / np.maximum(kk / s4[:, 0], 1e-300)
+    d = S.decays
     u_c = rng.random(k)
-    ich = np.where(invisible, ctx.n_vis + np.searchsorted(ctx.cum_inv, u_c), np.searchsorted(ctx.cum_vis, u_c))
-    ich = np.minimum(ich, len(ctx.final_pdg1) - 1)
-    m1 = ctx.final_mass[ich]
-    pstar = np.sqrt(np.clip(0.25 * m_S**2 - m1**2, 0.0, None))
+    ich = np.where(invisible, d.n_vis + np.searchsorted(d.cum_inv, u_c), np.searchsorted(d.cum_vis, u_c))
+    ich = np.minimum(ich, len(d.pdg1) - 1)
+    m1 = d.mass[ich]
+    pstar = np.sqrt(np.clip(0.25 * S.m_S**2 - m1**2, 0.0, None))
     cth = 2.0 * rng.random(k) - 1.0
     sth = np.sqrt(1.0 - cth**2)
     ph = 2.0 * np.pi * rng.random(k)
-    dirn = np.column_stack([sth * np.cos(ph), sth * np.sin(ph), cth])
-    e_star = np.sqrt(pstar**2 + m1**2)
     rest = np.empty((k, 4))
-    rest[:, 0], rest[:, 1:] = e_star, pstar[:, None] * dirn
-    d1 = out["d1"]
-    d1[:] = _boost(rest, s4)
-    d2v = out["d2"]
-    d2v[:] = s4 - d1  # the back-to-back partner: exact four-momentum conservation at any boost
-    # a few in a million sampled points lie where exact kinematics with recoil leaves no room
-    # (t_min above the largest t that keeps the outgoing muon's energy above its mass, at the
-    # very end of the x range): they are dropped
-    keep = fwd & (weight > 0) & (t_hi > t_minus)
-    if acceptance:
-        z_end = L_T + L_sh + L_R
-        if kind == "displaced-decay":
-            ok = _inside(exp.downstream, vdec[:, :2])
-            for dd in (d1, d2v):
-                pz = dd[:, 3]
-                fwd_d = pz > 0
-                s_ = np.where(fwd_d, (z_end - vdec[:, 2]) / np.where(fwd_d, pz, 1.0), 0.0)
-                ok &= fwd_d & _inside(exp.downstream, vdec[:, :2] + s_[:, None] * dd[:, 1:3])
-        else:
-            pz = mu_out[:, 3]
-            fwd_m = pz > 0
-            s_ = np.where(fwd_m, (z_end - zp) / np.where(fwd_m, pz, 1.0), 0.0)
-            ok = fwd_m & _inside(exp.downstream, vprod[:, :2] + s_[:, None] * mu_out[:, 1:3])
-        keep &= ok
-    pdg1 = ctx.final_pdg1[ich]
-    pdg2 = ctx.final_pdg2[ich]
+    rest[:, 0] = np.sqrt(pstar**2 + m1**2)
+    rest[:, 1:] = pstar[:, None] * np.column_stack([sth * np.cos(ph), sth * np.sin(ph), cth])
+    d1 = _boost(rest, s4)
+    return {"P": P, "fwd": fwd, "vdec": vdec, "ct_dec": ct_dec, "d1": d1,
+            "d2": s4 - d1,  # the back-to-back partner: exact four-momentum conservation at any boost
+            "pdg1": d.pdg1[ich], "pdg2": d.pdg2[ich]}
+
+
+def _accepted(S: Setup, dec: dict, vprod, mu_out):
+    """Stage 6: the transverse geometry (module docstring, item 5)."""
+    exp = S.exp
+    z_end = exp.target.length_m + exp.downstream.shield_length_m + exp.downstream.length_m
+    vdec = dec["vdec"]
+    if exp.signature.kind == "displaced-decay":
+        ok = _inside(exp.downstream, vdec[:, :2])
+        for dd in (dec["d1"], dec["d2"]):
+            pz = dd[:, 3]
+            fwd_d = pz > 0
+            s_ = np.where(fwd_d, (z_end - vdec[:, 2]) / np.where(fwd_d, pz, 1.0), 0.0)
+            ok &= fwd_d & _inside(exp.downstream, vdec[:, :2] + s_[:, None] * dd[:, 1:3])
+        return ok
+    pz = mu_out[:, 3]
+    fwd_m = pz > 0
+    s_ = np.where(fwd_m, (z_end - vprod[:, 2]) / np.where(fwd_m, pz, 1.0), 0.0)
+    return fwd_m & _inside(exp.downstream, vprod[:, :2] + s_[:, None] * mu_out[:, 1:3])
+
+
+def _sample_chunk(S: Setup, rng, k: int, out: dict) -> None:
+    """Sample k events (see :func:`generate`) into the views ``out`` (event arrays and the keep
+    mask), stage by stage."""
+    p = _draw_production(S, rng, k)
+    t, phi, ok_t, f = _cross_section(S, rng, p)
+    nmu, vprod = _scatter_muon(rng, p, k)
+    _production_record(S, rng, p, t, phi, nmu, out)
+    dec = _decay(S, rng, out["s"], vprod)
+    weight = S.exp.beam.muons_on_target * S.coupling**2 * f / S.n * dec["P"]
+    keep = dec["fwd"] & (weight > 0) & ok_t
+    if S.acceptance:
+        keep &= _accepted(S, dec, vprod, out["mu_out"])
     out["keep"][:] = keep
     out["weight"][:] = weight
-    out["pdg_d1"][:] = pdg1
-    out["pdg_d2"][:] = pdg2
-    out["v_prod"][:, :3] = vprod
-    out["v_prod"][:, 3] = ct_prod
-    out["v_decay"][:, :3] = vdec
-    out["v_decay"][:, 3] = ct_dec
+    out["d1"][:], out["d2"][:] = dec["d1"], dec["d2"]
+    out["pdg_d1"][:], out["pdg_d2"][:] = dec["pdg1"], dec["pdg2"]
+    out["v_prod"][:, :3], out["v_prod"][:, 3] = vprod, vprod[:, 2]
+    out["v_decay"][:, :3], out["v_decay"][:, 3] = dec["vdec"], dec["ct_dec"]
 
 
-def generate(
+def model_spec(mdl) -> dict:
+    """A complete, serialisable description of a model (for the metadata of event files and
+    libraries): name, alias, kind, the coupling ratios g_l/g_mu, the kinetic mixing, the dark
+    sector, the reference and where it was read from."""
+    import dataclasses
+
+    ds = mdl.dark_sector
+    return {
+        "name": mdl.name, "alias": mdl.alias, "kind": mdl.kind, "description": mdl.description,
+        "coupling_ratios": {k: float(v) for k, v in mdl.ratios.items()},
+        "kinetic_mixing": mdl.kinetic_mixing,
+        "dark_sector": None if ds is None else {k: v for k, v in dataclasses.asdict(ds).items() if v is not None},
+        "coupling_label": mdl.coupling_label, "reference": mdl.reference,
+        "source": mdl.source_file or "preset",
+    }
+
+
+#: Signed 32-bit integers: the range of a PDG ID in HepMC3 and LHE (IDUP).
+PDGID_RANGE = (-(2**31), 2**31 - 1)
+
+
+def check_pdgid(field: str, value: int) -> int:
+    """A PDG ID chosen by the user for a new particle: an integer that fits the event formats
+    (signed 32 bits), not zero, and not the ID of a particle the ``particle`` package knows
+    (the Standard Model and the PDG's listed states: the new particle must not be mistaken
+    for one of them), except the PDG scheme's codes for new states (the dark-sector range
+    51-60 of the Monte Carlo numbering scheme and its negatives, which ``particle`` does not
+    list as particles)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise DomainError(f"{field} = {value!r} is not allowed: need an integer PDG ID")
+    value = int(value)
+    lo, hi = PDGID_RANGE
+    if value == 0 or not lo <= value <= hi:
+        raise DomainError(f"{field} = {value} is not allowed: need a nonzero integer from {lo} to {hi} "
+                          "(a signed 32-bit PDG ID, as HepMC3 and LHE store it)")
+    from particle import Particle
+    from particle.particle.particle import ParticleNotFound, InvalidParticle
+
+    try:
+        known = Particle.from_pdgid(value)
+    except (ParticleNotFound, InvalidParticle):
+        known = None
+    if known is not None:
+        raise DomainError(f"{field} = {value} is not allowed: it is the PDG ID of {known.name} "
+                          "(choose an ID no known particle has, e.g. 51-60 or 4900000-4900999)")
+    return value
+
+
+def _setup(exp, mdl, m_S, coupling, n, method, form_factor, acceptance, straggling, chi_pdgid) -> Setup:
+    """Every fixed input of a run (the proposal cells and their probabilities, the decays)."""
+    tab = event_table(exp, m_S, method, form_factor, mdl.kind, bool(straggling))
+    mat = get_material(exp.target.material)
+    m_l = LEPTONS[exp.beam.lepton]
+    width = float(mdl.total_width(m_S, coupling))
+    brs = {c: float(v) for c, v in mdl.branching_ratios(m_S, coupling).items()}
+    final = _final_states(mdl, m_S, brs, chi_pdgid)  # visible channels first, then invisible ones
+    if not final:
+        raise DomainError(f"model {mdl.name} has no open decay channel at mass_GeV = {m_S:g} (stable at tree level): "
+                          "the event generator needs a decaying mediator; use reach or spectrum for its yield")
+    vis = [f for f in final if f[4]]
+    inv = [f for f in final if not f[4]]
+    br_vis = float(sum(f[3] for f in vis))
+    # cell probabilities: production x decay probability at the cell centres (+ defensive part)
+    nT, nu, nt = CELLS
+    Tc = np.exp(0.5 * (tab.lnT_edges[1:] + tab.lnT_edges[:-1]))
+    zc = np.interp(np.log(Tc), tab.track_lnT, tab.track_z)
+    uc = 0.5 * (tab.u_edges[1:] + tab.u_edges[:-1])
+    e_min = production_threshold(m_S, m_l, exp.signature.e_cut_GeV, exp.target.min_muon_energy_GeV)
+    e_safe = _e_floor_cell(e_min, exp.beam.energy_GeV - m_l, m_l)
+    Ec = np.maximum(Tc + m_l, e_safe)[:, None]  # as in event_table
+    xc, _ = x_of_u(uc[None, :], Ec, m_S, m_l, exp.signature.e_cut_GeV)
+    lc = lab_decay_length(np.maximum(xc * Ec, m_S * (1 + 1e-12)), m_S, width)
+    before = exp.target.length_m - zc[:, None] + exp.downstream.shield_length_m
+    with np.errstate(invalid="ignore"):
+        pc = np.nan_to_num(probability(exp.signature.kind, before, exp.downstream.length_m, lc, br_vis))
+    flat_w = tab.weight.ravel()
+    flat_wp = (tab.weight * pc[:, :, None]).ravel()
+    prob = DEFENSIVE * flat_w / flat_w.sum()
+    if flat_wp.sum() > 0:
+        prob = prob + (1 - DEFENSIVE) * flat_wp / flat_wp.sum()
+    else:
+        prob = flat_w / flat_w.sum()
+    # a uniform part reaches the cells whose centre has no cross section but some of whose
+    # volume has (at the edges of the kinematic range, where t_- reaches the form factors' end)
+    prob = (1.0 - UNIFORM) * prob + UNIFORM / prob.size
+    cum = np.cumsum(prob)
+    cum /= cum[-1]
+    vol = (np.diff(tab.lnT_edges)[:, None, None] * np.diff(tab.u_edges)[None, :, None]
+           * np.diff(tab.tau_edges)[None, None, :]).ravel()
+
+    def cumulative(group):
+        c = np.cumsum([f[3] for f in group]) if group else np.ones(1)
+        return c / c[-1] if c[-1] > 0 else np.linspace(1.0 / len(c), 1.0, len(c))
+
+    decays = Decays(br_vis, len(vis), cumulative(vis), cumulative(inv), np.array([f[0] for f in final], dtype=np.int64),
+                    np.array([f[1] for f in final], dtype=np.int64), np.array([f[2] for f in final], dtype=float))
+    nuc = mat.nuclei[0]
+    return Setup(exp=exp, tab=tab, cum=cum, prob=prob, vol=vol, nuc=nuc, n_A=float(mat.number_densities[0]),
+                 mass_nucleus=float(ATOMIC_MASS_UNIT_GEV * nuc.A), m_l=m_l, m_S=m_S, width=width, coupling=coupling,
+                 n=n, method=method, form_factor=form_factor, particle=mdl.kind, acceptance=bool(acceptance),
+                 straggling=bool(straggling), e_min=e_min, e_safe=e_safe, decays=decays)
+
+
+def nucleus_pdgid(nuc) -> int:
+    """The PDG ID 100ZZZAAAI of a target element's most abundant isotope (abundances from
+    ``periodictable``; the Monte Carlo numbering scheme's nuclear code, I = 0): the nucleus's
+    mass in the events is the element's mean atomic mass (that of the cross sections), its
+    name the isotope a detector simulation can build."""
+    import periodictable
+
+    el = periodictable.elements[int(nuc.Z)]
+    abundant = [(el[a].abundance, a) for a in el.isotopes if el[a].abundance]
+    A = max(abundant)[1] if abundant else int(round(nuc.A))
+    return int(1000000000 + int(nuc.Z) * 10000 + A * 10)
+
+
+def generate_chunks(
     experiment,
     model,
     m_S: float,
@@ -502,8 +684,88 @@ def generate(
     chi_pdgid: int = DEFAULT_CHI_PDGID,
     straggling: bool = True,
     progress=None,
-) -> EventBatch:
-    """Generate ``n`` weighted signal events (see the module docstring).
+):
+    """The events of :func:`generate`, as an iterator over :class:`EventBatch` chunks of at most
+    CHUNK generated events each (in order; every batch carries the run's ``meta``): memory
+    stays flat in ``n``. The weights are final (normalised to the ``n`` events of the whole
+    run), so a writer can store each chunk as it comes; concatenated, the chunks are the
+    batch :func:`generate` returns for the same arguments. Arguments are checked before the
+    first chunk is made."""
+    exp = load_experiment(experiment)
+    mdl = get_model(model)
+    method = check_method(method)
+    if method == "iww":
+        raise ConfigError("method = 'iww' has no angular distribution to sample: use etl or ww")
+    check_form_factor(form_factor)
+    if len(get_material(exp.target.material).composition) > 1:
+        raise ConfigError(
+            f"target.material = {exp.target.material!r} is a compound: event generation supports single-element targets"
+        )
+    m_S = float(check_range("mass_GeV", m_S, *MASS_RANGE_GEV, unit="GeV"))
+    coupling = float(check_range("coupling", coupling, 0.0, lo_open=True))
+    n = int(check_range("n", n, 1, MAX_EVENTS))
+    if s_pdgid is None:
+        s_pdgid = DEFAULT_S_PDGID if mdl.spin == 0 else DEFAULT_V_PDGID
+    s_pdgid = check_pdgid("s_pdgid", s_pdgid)
+    chi_pdgid = check_pdgid("chi_pdgid", chi_pdgid)
+    if seed is None:  # a fresh seed, recorded in the metadata so that the run can be repeated
+        import secrets
+
+        seed = secrets.randbits(63)
+    elif isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= int(seed) < 2**63:
+        raise DomainError(f"seed = {seed!r} is not allowed: need an integer 0 <= seed < 2^63")
+    S = _setup(exp, mdl, m_S, coupling, n, method, form_factor, acceptance, straggling, chi_pdgid)
+    meta = {
+        "generator": "mudump", "mudump_version": __version__, "experiment": exp.name, "model": mdl.name,
+        "model_name": mdl.alias, "model_spec": model_spec(mdl),
+        "mass_GeV": m_S, "coupling": coupling, "seed": int(seed), "method": method,
+        "form_factor": form_factor, "signature": exp.signature.kind, "acceptance": bool(acceptance), "n_generated": n,
+        "muons_on_target": exp.beam.muons_on_target, "beam_energy_GeV": exp.beam.energy_GeV,
+        "target": f"{exp.target.material} {exp.target.length_m:g} m", "s_pdgid": int(s_pdgid),
+        "chi_pdgid": int(chi_pdgid), "kind": mdl.kind, "units": "GeV, m",
+        "straggling": ("ionisation energy-loss straggling (delta rays sampled, radiative losses at their mean)"
+                       if straggling else "none (CSDA energy at the vertex)"),
+    }
+    fixed = dict(pdg_mu=pdg_id("mu+" if exp.beam.charge == "+" else "mu-"), pdg_nucleus=nucleus_pdgid(S.nuc),
+                 pdg_s=int(s_pdgid), mass_nucleus_GeV=S.mass_nucleus, mass_s_GeV=m_S)
+    sizes = [min(CHUNK, n - i) for i in range(0, n, CHUNK)]
+    seeds = np.random.SeedSequence(int(seed)).spawn(len(sizes))
+    return _chunks(S, sizes, seeds, fixed, meta, progress)
+
+
+def _chunks(S, sizes, seeds, fixed, meta, progress):
+    """Run the chunks on THREADS worker threads, at most THREADS + 1 ahead of the consumer."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    shapes = {"weight": (), "mu_in": (4,), "nucleus_in": (4,), "mu_out": (4,), "nucleus_out": (4,), "s": (4,),
+              "d1": (4,), "d2": (4,), "v_prod": (4,), "v_decay": (4,), "pdg_d1": (), "pdg_d2": (), "keep": ()}
+    dtypes = {"pdg_d1": np.int64, "pdg_d2": np.int64, "keep": bool}
+
+    def run(i):
+        out = {key: np.empty((sizes[i], *shp), dtype=dtypes.get(key, float)) for key, shp in shapes.items()}
+        _sample_chunk(S, np.random.default_rng(seeds[i]), sizes[i], out)
+        keep = out.pop("keep")
+        return EventBatch(**{key: arr[keep] for key, arr in out.items()}, **fixed, meta=dict(meta))
+
+    done = 0
+    with ThreadPoolExecutor(max_workers=THREADS) as pool:  # numpy releases the GIL in its kernels
+        pending = [pool.submit(run, i) for i in range(min(len(sizes), THREADS + 1))]
+        nxt = len(pending)
+        for i in range(len(sizes)):
+            batch = pending.pop(0).result()
+            if nxt < len(sizes):
+                pending.append(pool.submit(run, nxt))
+                nxt += 1
+            done += sizes[i]
+            if progress is not None:
+                progress(done, S.n)
+            yield batch
+
+
+def generate(experiment, model, m_S: float, coupling: float, n: int, **options) -> EventBatch:
+    """Generate ``n`` weighted signal events (see the module docstring) in one batch; the
+    keyword options are those of :func:`generate_chunks` (``seed``, ``method``,
+    ``form_factor``, ``acceptance``, ``s_pdgid``, ``chi_pdgid``, ``straggling``, ``progress``).
 
     With ``acceptance`` S travels its true path to the planes that bound the decay region (or
     the detector), the events outside the transverse geometry are dropped and the weights of
@@ -518,130 +780,4 @@ def generate(
     energy by its ionisation energy-loss straggling (module docstring, item 2); without it, it
     is the CSDA energy, as in the semi-analytic yield.
     """
-    exp = load_experiment(experiment)
-    mdl = get_model(model)
-    if s_pdgid is None:
-        s_pdgid = DEFAULT_S_PDGID if mdl.spin == 0 else DEFAULT_V_PDGID
-    method = check_method(method)
-    if method == "iww":
-        raise ConfigError("method = 'iww' has no angular distribution to sample: use etl or ww")
-    check_form_factor(form_factor)
-    if len(get_material(exp.target.material).composition) > 1:
-        raise ConfigError(
-            f"target.material = {exp.target.material!r} is a compound: event generation supports single-element targets"
-        )
-    m_S = float(check_range("mass_GeV", m_S, *MASS_RANGE_GEV, unit="GeV"))
-    coupling = float(check_range("coupling", coupling, 0.0, lo_open=True))
-    n = int(check_range("n", n, 1, 1e9))
-    tab = event_table(exp, m_S, method, form_factor, mdl.kind, bool(straggling))
-    mat = get_material(exp.target.material)
-    m_l = LEPTONS[exp.beam.lepton]
-    width = float(mdl.total_width(m_S, coupling))
-    brs = {c: float(v) for c, v in mdl.branching_ratios(m_S, coupling).items()}
-    final = _final_states(mdl, m_S, brs, chi_pdgid)  # visible channels first, then invisible ones
-    if not final:
-        raise DomainError(f"model {mdl.name} has no open decay channel at mass_GeV = {m_S:g} (stable at tree level): "
-                          "the event generator needs a decaying mediator; use reach or spectrum for its yield")
-    vis = [f for f in final if f[4]]
-    inv = [f for f in final if not f[4]]
-    br_vis = float(sum(f[3] for f in vis))
-    L_T, L_sh, L_R = exp.target.length_m, exp.downstream.shield_length_m, exp.downstream.length_m
-    kind = exp.signature.kind
-    # cell probabilities: production x decay probability at the cell centres (+ defensive part)
-    nT, nv, nt = CELLS
-    w_cells = tab.weight  # (nc, nT, nv, nt)
-    Tc = np.exp(0.5 * (tab.lnT_edges[1:] + tab.lnT_edges[:-1]))
-    zc = np.interp(np.log(Tc), tab.track_lnT, tab.track_z)
-    vc = 0.5 * (tab.v_edges[1:] + tab.v_edges[:-1])
-    e_min = production_threshold(m_S, m_l, exp.signature.e_cut_GeV, exp.target.min_muon_energy_GeV)
-    Ec = np.maximum(Tc + m_l, _e_floor_cell(e_min, exp.beam.energy_GeV - m_l, m_l))[:, None]  # as in event_table
-    xc = etl_table.x_of_v(vc[None, :], Ec, m_S, m_l)
-    lc = lab_decay_length(np.maximum(xc * Ec, m_S * (1 + 1e-12)), m_S, width)
-    before = L_T - zc[:, None] + L_sh
-    with np.errstate(invalid="ignore"):
-        pc = np.nan_to_num(probability(kind, before, L_R, lc, br_vis))
-    wp = w_cells * pc[None, :, :, None]
-    flat_w = w_cells.ravel()
-    flat_wp = wp.ravel()
-    prob = DEFENSIVE * flat_w / flat_w.sum()
-    if flat_wp.sum() > 0:
-        prob = prob + (1 - DEFENSIVE) * flat_wp / flat_wp.sum()
-    else:
-        prob = flat_w / flat_w.sum()
-    cum = np.cumsum(prob)
-    cum /= cum[-1]
-    vol = (np.diff(tab.lnT_edges)[:, None, None] * np.diff(tab.v_edges)[None, :, None]
-           * np.diff(tab.tau_edges)[None, None, :]).ravel()
-    nucs = mat.nuclei
-    ndens = mat.number_densities
-    fluxes = [photon_flux(nu, form_factor) for nu in nucs]
-    masses_nuc = np.array([ATOMIC_MASS_UNIT_GEV * nu.A for nu in nucs])
-    pdg_nuc = [int(1000000000 + nu.Z * 10000 + round(nu.A) * 10) for nu in nucs]
-    mu_pdg = pdg_id("mu+" if exp.beam.charge == "+" else "mu-")
-    def cumulative(group):
-        c = np.cumsum([f[3] for f in group]) if group else np.ones(1)
-        return c / c[-1] if c[-1] > 0 else np.linspace(1.0 / len(c), 1.0, len(c))
-
-    ctx = SimpleNamespace(tab=tab, cum=cum, prob=prob, vol=vol, fluxes=fluxes, ndens=ndens, masses_nuc=masses_nuc,
-                          nucs=nucs, m_l=m_l, m_S=m_S, width=width, kind=kind, exp=exp, coupling=coupling, n=n,
-                          acceptance=acceptance, br_vis=br_vis, n_vis=len(vis), particle=mdl.kind,
-                          straggling=bool(straggling), E0=exp.beam.energy_GeV, e_cut=exp.signature.e_cut_GeV,
-                          e_min=e_min, e_safe=_e_floor_cell(e_min, exp.beam.energy_GeV - m_l, m_l),
-                          cum_vis=cumulative(vis), cum_inv=cumulative(inv),
-                          final_pdg1=np.array([f[0] for f in final], dtype=np.int64),
-                          final_pdg2=np.array([f[1] for f in final], dtype=np.int64),
-                          final_mass=np.array([f[2] for f in final], dtype=float))
-    sizes = [min(CHUNK, n - i) for i in range(0, n, CHUNK)]
-    if seed is None:  # a fresh seed, recorded in the metadata so that the run can be repeated
-        import secrets
-
-        seed = secrets.randbits(63)
-    elif isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= int(seed) < 2**63:
-        raise DomainError(f"seed = {seed!r} is not allowed: need an integer 0 <= seed < 2^63")
-    seeds = np.random.SeedSequence(int(seed)).spawn(len(sizes))
-    shapes = {"weight": (), "mu_in": (4,), "nucleus_in": (4,), "mu_out": (4,), "nucleus_out": (4,), "s": (4,),
-              "d1": (4,), "d2": (4,), "v_prod": (4,), "v_decay": (4,), "pdg_d1": (), "pdg_d2": (), "keep": ()}
-    dtypes = {"pdg_d1": np.int64, "pdg_d2": np.int64, "keep": bool}
-    full = {key: np.empty((n, *shp), dtype=dtypes.get(key, float)) for key, shp in shapes.items()}
-    starts = np.concatenate([[0], np.cumsum(sizes)])
-    done = [0]
-
-    kept = np.zeros(len(sizes), dtype=np.int64)
-
-    def run(i):
-        views = {key: arr[starts[i]:starts[i + 1]] for key, arr in full.items()}
-        _sample_chunk(ctx, np.random.default_rng(seeds[i]), sizes[i], views)
-        keep = views.pop("keep")
-        kept[i] = int(keep.sum())
-        if kept[i] < sizes[i]:  # compact the chunk's accepted events to the front of its slice
-            for arr in views.values():
-                arr[: kept[i]] = arr[keep]
-        done[0] += sizes[i]
-        if progress is not None:
-            progress(done[0], n)
-
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(max_workers=THREADS) as pool:  # numpy releases the GIL in its kernels
-        list(pool.map(run, range(len(sizes))))
-    full.pop("keep")
-    offsets = np.concatenate([[0], np.cumsum(kept)])
-    if offsets[-1] < n:  # close the gaps between chunks (in place, front to back)
-        for i in range(1, len(sizes)):
-            if offsets[i] < starts[i]:
-                for arr in full.values():
-                    arr[offsets[i]:offsets[i + 1]] = arr[starts[i]:starts[i] + kept[i]]
-    arrays = {key: arr[: offsets[-1]] for key, arr in full.items()}
-    out = EventBatch(**arrays, pdg_mu=mu_pdg, pdg_nucleus=pdg_nuc[0],
-                     pdg_s=int(s_pdgid), mass_nucleus_GeV=float(masses_nuc[0]), mass_s_GeV=m_S)
-    out.meta = {
-        "generator": "mudump", "mudump_version": __version__, "experiment": exp.name, "model": mdl.name, "model_name": mdl.alias,
-        "mass_GeV": m_S, "coupling": coupling, "seed": int(seed), "method": method,
-        "form_factor": form_factor, "signature": kind, "acceptance": bool(acceptance), "n_generated": n,
-        "muons_on_target": exp.beam.muons_on_target, "beam_energy_GeV": exp.beam.energy_GeV,
-        "target": f"{exp.target.material} {exp.target.length_m:g} m", "s_pdgid": int(s_pdgid),
-        "chi_pdgid": int(chi_pdgid), "kind": mdl.kind, "units": "GeV, m",
-        "straggling": ("ionisation energy-loss straggling (delta rays sampled, radiative losses at their mean)"
-                       if straggling else "none (CSDA energy at the vertex)"),
-    }
-    return out
+    return EventBatch.concatenate(list(generate_chunks(experiment, model, m_S, coupling, n, **options)))

@@ -33,7 +33,6 @@ import contextlib
 import functools
 import gzip
 import json
-import math
 import os
 import re
 import xml.etree.ElementTree as ET
@@ -42,13 +41,14 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ConfigError
-from .batch import EventBatch
+from .batch import EventBatch, error_from_sums
 
 __all__ = [
     "PARQUET_COLUMNS",
     "PARQUET_DERIVED",
     "SUFFIXES",
     "read_parquet",
+    "write_event_stream",
     "write_events",
     "write_hepmc3",
     "write_lhe",
@@ -461,8 +461,11 @@ def read_parquet(path, *, derived: bool = True) -> tuple:
     import pyarrow.parquet as pq
 
     table = pq.read_table(path)
-    raw = (table.schema.metadata or {}).get(b"mudump")
+    # the file's key-value metadata (a streamed file adds it at the end: _stream_parquet)
+    raw = (pq.ParquetFile(path).metadata.metadata or {}).get(b"mudump") or (table.schema.metadata or {}).get(b"mudump")
     meta = json.loads(raw) if raw else {}
+    if raw:
+        table = table.replace_schema_metadata({**(table.schema.metadata or {}), b"mudump": raw})
     missing = [name for name in meta.get("derived_columns", {}) if name not in table.column_names]
     if not derived or not missing:
         return table, meta
@@ -536,11 +539,12 @@ def write_hepmc3(batch: EventBatch, path) -> Path:
     return path
 
 
-def _hepmc_events(batch: EventBatch, sl: slice, masses, pdg) -> bytes:
-    """The Asciiv3 text of the events in ``sl`` (see :func:`write_hepmc3`)."""
+def _hepmc_events(batch: EventBatch, sl: slice, masses, pdg, first: int = 0) -> bytes:
+    """The Asciiv3 text of the events in ``sl`` (see :func:`write_hepmc3`), numbered from
+    ``first`` + sl.start."""
     k = sl.stop - sl.start
     num = _text_columns
-    lines = [num("E", np.arange(sl.start, sl.stop), "2 7"), "U GEV MM", num("W", batch.weight[sl])]
+    lines = [num("E", np.arange(sl.start, sl.stop) + first, "2 7"), "U GEV MM", num("W", batch.weight[sl])]
     vertex = {2: num("V -1 0 [1,2] @", *(batch.v_prod[sl, c] * _M_TO_MM for c in range(4))),
               5: num("V -2 0 [5] @", *(batch.v_decay[sl, c] * _M_TO_MM for c in range(4)))}
     parent = (0, 0, -1, -1, -1, -2, -2)
@@ -698,7 +702,7 @@ def write_lhe(batch: EventBatch, path) -> Path:
     else the largest incoming-muon energy of the batch), B = nucleus (``pdg_nucleus``) at rest
     (energy = its mass); no PDFs (0). Weighting strategy IDWTUP = +4 (weighted events, XWGTUP
     passed on as is; -4 if any weight is negative); one process (LPRUP = 1) with XSECUP = sum of
-    weights, XERRUP = sqrt(sum of squared weights), XMAXUP = largest |weight| -- all in **expected
+    weights, XERRUP = its Monte Carlo error (:func:`mudump.events.batch.total_error`), XMAXUP = largest |weight| -- all in **expected
     events**, not pb (so noted in the header). Per event (XWGTUP = weight, SCALUP = m_S in GeV,
     AQEDUP = alpha, AQCDUP = 0), lines: 1 muon and 2 nucleus in (status -1), 3 muon and 4 nucleus
     out (status 1, mothers 1 2), 5 S (status 2, mothers 1 2, VTIMUP = its proper decay length c tau
@@ -709,46 +713,19 @@ def write_lhe(batch: EventBatch, path) -> Path:
     particles as a comment line ``# mudump_vertices_mm xp yp zp ctp xd yd zd ctd``. The run
     metadata are in the header: ``<mudump>`` with ``key = value`` lines and ``<mudump_json>``.
     """
-    import pylhe
-
-    from ..constants import ALPHA
-
     n = _check_batch(batch)
     path = Path(path)
-    meta = _run_metadata(batch, units="GeV, mm")
-    meta["weight_units"] = "expected events (XWGTUP, XSECUP, XERRUP, XMAXUP are not in pb)"
     w = np.asarray(batch.weight, dtype=np.float64)
-
-    if "beam_energy_GeV" in batch.meta:
-        e_beam = float(batch.meta["beam_energy_GeV"])
-    else:
-        e_beam = float(np.max(np.asarray(batch.mu_in)[:, 0])) if n else 0.0
-    idwtup = -4 if n and np.any(w < 0) else 4
-    init = pylhe.LHEInit(
-        initInfo=pylhe.LHEInitInfo(
-            beamA=int(batch.pdg_mu), beamB=int(batch.pdg_nucleus),
-            energyA=e_beam, energyB=float(batch.mass_nucleus_GeV),
-            PDFgroupA=0, PDFgroupB=0, PDFsetA=0, PDFsetB=0,
-            weightingStrategy=idwtup, numProcesses=1),
-        procInfo=[pylhe.LHEProcInfo(
-            xSection=float(w.sum()), error=float(math.sqrt(float(np.sum(w * w)))),
-            unitWeight=float(np.max(np.abs(w))) if n else 0.0, procId=_LHE_PROCESS_ID)],
-        generators=[pylhe.LHEGenerator(
-            name="mudump", version=str(meta.get("mudump_version", _mudump_version())),
-            description="dark scalars at muon beam dumps")],
-    )
-    fmt = _lhe_format()
-    head = ('<LesHouchesEvents version="3.0">\n'
-            "<!-- mudump signal events mu N -> mu N S, S -> d1 d2; weights in expected events -->\n"
-            + _lhe_header(meta).tolhe(lheformat=fmt) + "\n"
-            + init.tolhe(lheformat=fmt) + "\n")
+    totals = (float(w.sum()), float(np.sum(w * w)), float(np.max(np.abs(w))) if n else 0.0, bool(n and np.any(w < 0)),
+              float(np.max(np.asarray(batch.mu_in)[:, 0])) if n else 0.0)
+    head = _lhe_head(batch, totals)
     masses = _record_masses(batch)
     life = _proper_decay_length_mm(batch)
 
     def write_all(out) -> None:
         out.write(head.encode("utf-8"))
         _write_blocks(out, lambda sl: _lhe_events(batch, sl, masses, life, scale=float(batch.mass_s_GeV),
-                                                   aqed=float(ALPHA)), n)
+                                                   aqed=_alpha()), n)
         out.write(b"</LesHouchesEvents>\n")
 
     with _atomic_path(path) as tmp, open(tmp, "wb") as raw:
@@ -758,6 +735,43 @@ def write_lhe(batch: EventBatch, path) -> Path:
         else:
             write_all(raw)
     return path
+
+
+def _alpha() -> float:
+    from ..constants import ALPHA
+
+    return float(ALPHA)
+
+
+def _lhe_head(batch: EventBatch, totals) -> str:
+    """The LHE text up to the first event: header and init blocks; ``totals`` = (sum of the
+    weights, sum of their squares, largest |weight|, any negative weight, largest incoming
+    energy) of the whole file."""
+    import pylhe
+
+    sum_w, sum_w2, max_w, negative, e_max = totals
+    meta = _run_metadata(batch, units="GeV, mm")
+    meta["weight_units"] = "expected events (XWGTUP, XSECUP, XERRUP, XMAXUP are not in pb)"
+    e_beam = float(batch.meta["beam_energy_GeV"]) if "beam_energy_GeV" in batch.meta else e_max
+    err = error_from_sums(sum_w, sum_w2, batch.meta.get("n_generated", 0))
+    init = pylhe.LHEInit(
+        initInfo=pylhe.LHEInitInfo(
+            beamA=int(batch.pdg_mu), beamB=int(batch.pdg_nucleus),
+            energyA=e_beam, energyB=float(batch.mass_nucleus_GeV),
+            PDFgroupA=0, PDFgroupB=0, PDFsetA=0, PDFsetB=0,
+            weightingStrategy=-4 if negative else 4, numProcesses=1),
+        procInfo=[pylhe.LHEProcInfo(xSection=sum_w, error=err, unitWeight=max_w, procId=_LHE_PROCESS_ID)],
+        generators=[pylhe.LHEGenerator(
+            name="mudump", version=str(meta.get("mudump_version", _mudump_version())),
+            description="dark scalars at muon beam dumps")],
+    )
+    fmt = _lhe_format()
+    return ('<LesHouchesEvents version="3.0">\n'
+            "<!-- mudump signal events mu N -> mu N S, S -> d1 d2; weights in expected events -->\n"
+            + _lhe_header(meta).tolhe(lheformat=fmt) + "\n"
+            + init.tolhe(lheformat=fmt) + "\n"
+            + "<!-- init: XSECUP = sum of the weights = expected signal events of the run (not a cross "
+              "section in pb), XERRUP = its Monte Carlo error, XMAXUP = the largest weight -->\n")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -785,3 +799,148 @@ def write_events(batch: EventBatch, path) -> Path:
     fmt = _format_of(path)
     writer = {"parquet": write_parquet, "hepmc3": write_hepmc3, "lhe": write_lhe}[fmt]
     return writer(batch, path)
+
+
+def write_event_stream(chunks, path) -> tuple[Path, dict]:
+    """Write the batches of an iterator (the chunks of one run, in order:
+    :func:`mudump.events.generator.generate_chunks`) to one file in the format the suffix of
+    ``path`` names, holding one chunk in memory at a time; return the path and a summary
+    (``written`` events, ``sum_weights``, ``sum_weights2``). The file has the same content as
+    :func:`write_events` of the concatenated batch (HepMC3 and LHE: the same bytes; Parquet:
+    the same columns and metadata, one row group per chunk).
+
+    Parquet: the derived columns left out are those the first non-empty chunk allows (every
+    later chunk is checked against them); the masses table of the metadata is completed at the
+    end. LHE: its init block needs the totals, so the events go to a temporary file first and
+    are appended after the header (the disk holds the file twice for a moment)."""
+    path = Path(path)
+    fmt = _format_of(path)
+    chunks = iter(chunks)
+    return {"parquet": _stream_parquet, "hepmc3": _stream_hepmc3, "lhe": _stream_lhe}[fmt](chunks, path)
+
+
+def _stream_parquet(chunks, path: Path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    summary = {"written": 0, "sum_weights": 0.0, "sum_weights2": 0.0}
+    masses: dict[int, float] = {}
+    writer = dropped = meta = first = None
+    with _atomic_path(path) as tmp:
+        try:
+            for batch in chunks:
+                _check_batch(batch)
+                if first is None:
+                    first = batch
+                for k, v in _mass_table(batch).items():
+                    masses.setdefault(k, v)
+                if len(batch) == 0:
+                    continue
+                m = _run_metadata(batch, units="GeV, m")
+                m["masses_GeV"] = {str(k): v for k, v in sorted(masses.items())}
+                if writer is None:
+                    cols, dropped = _parquet_columns(batch, m)
+                    meta = m
+                else:
+                    cols, ok = _parquet_columns(batch, m)
+                    if not set(dropped) <= set(ok):
+                        raise ValueError("a chunk breaks a relation of PARQUET_DERIVED: write the batch with write_parquet")
+                    cols = {k: v for k, v in _full_columns(batch).items() if k not in dropped}
+                cols["event"] = cols["event"] + summary["written"]
+                table = pa.table(cols)
+                if writer is None:
+                    reals = [k for k, v in cols.items() if v.dtype.kind == "f"]
+                    writer = pq.ParquetWriter(
+                        tmp, table.schema, compression="zstd", use_dictionary=["d1_pdgid", "d2_pdgid"],
+                        column_encoding={"event": "DELTA_BINARY_PACKED", **{k: "BYTE_STREAM_SPLIT" for k in reals}})
+                writer.write_table(table)
+                w = np.asarray(batch.weight, dtype=np.float64)
+                summary["written"] += len(batch)
+                summary["sum_weights"] += float(w.sum())
+                summary["sum_weights2"] += float((w * w).sum())
+            if writer is None:  # no event at all: the one-batch writer makes the empty file
+                if first is None:
+                    raise ValueError("no chunk to write")
+                write_parquet(first, tmp)
+            else:
+                meta["masses_GeV"] = {str(k): v for k, v in sorted(masses.items())}
+                meta["derived_columns"] = {name: PARQUET_DERIVED[name] for name in dropped}
+                writer.add_key_value_metadata({"mudump": _meta_json(meta)})
+        finally:
+            if writer is not None:
+                writer.close()
+    return path, summary
+
+
+def _stream_hepmc3(chunks, path: Path):
+    import pyhepmc
+
+    summary = {"written": 0, "sum_weights": 0.0, "sum_weights2": 0.0}
+    end = "HepMC::Asciiv3-END_EVENT_LISTING"
+    with _atomic_path(path) as tmp:
+        out = None
+        try:
+            for batch in chunks:
+                n = _check_batch(batch)
+                if out is None:
+                    writer = pyhepmc.io.WriterAscii(str(tmp), _hepmc_run_info(batch))  # header and run info only
+                    writer.close()
+                    head = Path(tmp).read_text(encoding="utf-8")
+                    out = open(tmp, "wb")
+                    out.write(head[: head.rindex(end)].encode("utf-8"))
+                masses, pdg, first = _record_masses(batch), _record_pdg(batch), summary["written"]
+                _write_blocks(out, lambda sl: _hepmc_events(batch, sl, masses[sl], pdg[sl], first), n)
+                w = np.asarray(batch.weight, dtype=np.float64)
+                summary["written"] += n
+                summary["sum_weights"] += float(w.sum())
+                summary["sum_weights2"] += float((w * w).sum())
+            if out is None:
+                raise ValueError("no chunk to write")
+            out.write((end + "\n\n").encode("utf-8"))
+        finally:
+            if out is not None:
+                out.close()
+    return path, summary
+
+
+def _stream_lhe(chunks, path: Path):
+    import shutil
+
+    summary = {"written": 0, "sum_weights": 0.0, "sum_weights2": 0.0}
+    max_w, negative, e_max, first = 0.0, False, 0.0, None
+    body = path.with_name(f".tmp-{os.getpid()}-body-{path.name}.part")
+    try:
+        with open(body, "wb") as out:
+            for batch in chunks:
+                n = _check_batch(batch)
+                first = batch if first is None else first
+                masses, life = _record_masses(batch), _proper_decay_length_mm(batch)
+                _write_blocks(out, lambda sl: _lhe_events(batch, sl, masses, life, scale=float(batch.mass_s_GeV),
+                                                           aqed=_alpha()), n)
+                w = np.asarray(batch.weight, dtype=np.float64)
+                summary["written"] += n
+                summary["sum_weights"] += float(w.sum())
+                summary["sum_weights2"] += float((w * w).sum())
+                if n:
+                    max_w = max(max_w, float(np.max(np.abs(w))))
+                    negative = negative or bool(np.any(w < 0))
+                    e_max = max(e_max, float(np.max(np.asarray(batch.mu_in)[:, 0])))
+        if first is None:
+            raise ValueError("no chunk to write")
+        head = _lhe_head(first, (summary["sum_weights"], summary["sum_weights2"], max_w, negative, e_max))
+        with _atomic_path(path) as tmp, open(tmp, "wb") as raw, open(body, "rb") as events:
+            def write_all(out):
+                out.write(head.encode("utf-8"))
+                shutil.copyfileobj(events, out, 1 << 22)
+                out.write(b"</LesHouchesEvents>\n")
+
+            if path.name.lower().endswith(".gz"):
+                with gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=6, mtime=0) as gz:
+                    write_all(gz)
+            else:
+                write_all(raw)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            body.unlink()
+    return path, summary
+

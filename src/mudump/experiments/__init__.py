@@ -15,7 +15,7 @@ from typing import Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..config import SCHEMA_VERSION, format_validation, read_toml, validate
-from ..constants import M_MU
+from ..constants import E_MAX_GEV, M_MU
 from ..errors import ConfigError, MudumpError, UnknownNameError
 
 
@@ -28,7 +28,7 @@ class Beam(_Strict):
 
     lepton: Literal["mu"] = "mu"
     charge: Literal["+", "-"] = "+"
-    energy_GeV: float = Field(gt=M_MU, le=1e5, allow_inf_nan=False, description="muon total energy in GeV")
+    energy_GeV: float = Field(gt=M_MU, le=E_MAX_GEV, allow_inf_nan=False, description="muon total energy in GeV")
     muons_on_target: float = Field(gt=0, allow_inf_nan=False)
 
 
@@ -120,6 +120,27 @@ class Experiment(_Strict):
     signature: Signature
     statistics: Statistics = Statistics()
 
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        from .._checks import name_problem
+
+        problem = name_problem(v)
+        if problem:
+            raise ValueError(problem)
+        return v
+
+    @model_validator(mode="after")
+    def _label_draws(self):
+        from .._checks import check_mathtext
+
+        try:
+            check_mathtext("label", self.label)
+            check_mathtext("label", self.legend)  # the label as the legend shows it
+        except MudumpError as exc:
+            raise ValueError(str(exc)) from None
+        return self
+
     @model_validator(mode="after")
     def _cut_below_beam(self):
         if self.signature.e_cut_GeV >= self.beam.energy_GeV:
@@ -160,18 +181,20 @@ def parse_experiment(data: dict, where: str = "experiment") -> Experiment:
 
 def load_experiment(name_or_path: "str | Path | Experiment") -> Experiment:
     """An experiment by preset name (``na64mu``, ``fnal-mu``) or by path to a TOML file."""
+    from .._checks import echo, is_existing_path
+
     if isinstance(name_or_path, Experiment):
         return name_or_path
     text_name = str(name_or_path)
     path = Path(text_name)
-    if path.suffix == ".toml" or path.exists():
-        if not path.is_file():
-            raise ConfigError(f"experiment file {text_name!r} does not exist")
+    if path.suffix == ".toml" or is_existing_path(path):
+        if not is_existing_path(path) or not path.is_file():
+            raise ConfigError(f"experiment file {echo(text_name)} does not exist")
         where, raw = str(path), path.read_bytes()
     else:
         if text_name not in preset_names():
             raise UnknownNameError(
-                f"experiment = {text_name!r} is unknown: use a preset ({', '.join(preset_names())}) or a path to a .toml file"
+                f"experiment = {echo(text_name)} is unknown: use a preset ({', '.join(preset_names())}) or a path to a .toml file"
             )
         where = f"preset {text_name}"
         raw = resources.files(__package__).joinpath("presets", f"{text_name}.toml").read_bytes()

@@ -23,7 +23,7 @@ from typing import Literal, Mapping, Optional
 
 import numpy as np
 
-from .._checks import check_range
+from .._checks import check_range, echo, fmt_number, is_existing_path
 from ..constants import LEPTONS
 from ..errors import ConfigError, DomainError, MudumpWarning, UnknownNameError
 from . import scalar, widths
@@ -39,6 +39,11 @@ COUPLING_MAX: float = float(np.sqrt(4.0 * np.pi))
 
 #: Version of the model-file format (the optional ``schema_version`` key of a model file).
 MODEL_SCHEMA_VERSION = 1  # = mudump.config.SCHEMA_VERSION
+#: Largest |g_l / g_mu| a model file may give: g_l = ratio * g_mu then stays perturbative
+#: (below COUPLING_MAX = sqrt(4 pi)) for every g_mu up to 3.5e-3, above the whole region a muon
+#: beam dump and (g-2)_mu probe (g_mu ~ 1e-6 to 1e-3 below 1 GeV); a larger ratio is a model of
+#: another lepton, not of the muon (the mass-proportional tau has 16.8).
+RATIO_MAX: float = 1e3
 
 #: Charged leptons and neutrinos a model may couple to.
 CHARGED = ("e", "mu", "tau")
@@ -214,9 +219,27 @@ class Model:
         return tuple(out)
 
     def widths(self, m_X, g_mu) -> dict[str, np.ndarray]:
-        """Partial widths in GeV by channel name (:attr:`channels`), broadcast over m_X, g_mu."""
+        """Partial widths in GeV by channel name (:attr:`channels`), broadcast over m_X, g_mu.
+
+        A coupling so small that the total width underflows double precision (g^2 Gamma(g=1)
+        below ~1e-308 GeV, e.g. g_mu = 1e-300) raises :class:`DomainError` with the smallest
+        coupling that is representable, rather than reporting a decaying X as stable."""
         m_X = check_range("mass_GeV", m_X, *MASS_RANGE_GEV, unit="GeV")
         g_mu = check_range("coupling", g_mu, 0.0, COUPLING_MAX)
+        out = self._widths(m_X, g_mu)
+        total = sum(out.values())
+        lost = (g_mu > 0) & ~(total >= np.finfo(float).tiny)  # zero or subnormal (digits lost)
+        if np.any(lost):
+            at_one = sum(self._widths(m_X, np.ones_like(g_mu)).values()) + np.zeros_like(total)
+            lost &= at_one > 0
+            if np.any(lost):
+                g_min = float(np.max(np.sqrt(np.finfo(float).tiny / at_one[lost])))
+                g_bad = float((np.zeros_like(total) + g_mu)[lost].flat[0])
+                raise DomainError(f"coupling = {fmt_number(g_bad)} is too small: the decay widths underflow double "
+                                  f"precision (need coupling >= {1.05 * g_min:.1e} for model {self.name})")
+        return out
+
+    def _widths(self, m_X, g_mu) -> dict[str, np.ndarray]:
         g = self.couplings(g_mu, m_X)
         zero = np.zeros(np.broadcast(m_X, g_mu).shape)
         out = {PHOTON_CHANNEL: zero + widths.width_to_photons(self.kind, m_X, list(g.values()), [LEPTONS[l] for l in g])}
@@ -288,19 +311,21 @@ ScalarModel = Model
 
 
 def _schema():
-    from pydantic import BaseModel, ConfigDict, Field, model_validator
+    from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+    from .._checks import check_mathtext, name_problem
 
     class _S(BaseModel):
         model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     class Couplings(_S):
         mass_proportional: bool = False
-        e: Optional[float] = Field(None, allow_inf_nan=False)
+        e: Optional[float] = Field(None, ge=-RATIO_MAX, le=RATIO_MAX, allow_inf_nan=False)
         mu: Optional[float] = Field(None, allow_inf_nan=False)
-        tau: Optional[float] = Field(None, allow_inf_nan=False)
-        nu_e: Optional[float] = Field(None, allow_inf_nan=False)
-        nu_mu: Optional[float] = Field(None, allow_inf_nan=False)
-        nu_tau: Optional[float] = Field(None, allow_inf_nan=False)
+        tau: Optional[float] = Field(None, ge=-RATIO_MAX, le=RATIO_MAX, allow_inf_nan=False)
+        nu_e: Optional[float] = Field(None, ge=-RATIO_MAX, le=RATIO_MAX, allow_inf_nan=False)
+        nu_mu: Optional[float] = Field(None, ge=-RATIO_MAX, le=RATIO_MAX, allow_inf_nan=False)
+        nu_tau: Optional[float] = Field(None, ge=-RATIO_MAX, le=RATIO_MAX, allow_inf_nan=False)
 
         @model_validator(mode="after")
         def _mu_is_one(self):
@@ -333,7 +358,7 @@ def _schema():
 
     class ModelFile(_S):
         schema_version: Literal[1] = MODEL_SCHEMA_VERSION
-        name: str = Field(min_length=1)
+        name: str
         alias: str = ""
         description: str = ""
         reference: str = ""
@@ -342,6 +367,22 @@ def _schema():
         couplings: Couplings = Couplings()
         kinetic_mixing: Optional[KineticMixing] = None
         dark_sector: Optional[Dark] = None
+
+        @field_validator("name")
+        @classmethod
+        def _name(cls, v: str) -> str:
+            problem = name_problem(v)
+            if problem:
+                raise ValueError(problem)
+            return v
+
+        @field_validator("coupling_label")
+        @classmethod
+        def _label_draws(cls, v: str) -> str:
+            try:
+                return check_mathtext("coupling_label", v)
+            except ConfigError as exc:
+                raise ValueError(str(exc).removeprefix("coupling_label = ")) from None
 
         @model_validator(mode="after")
         def _neutrinos_need_spin_1(self):
@@ -426,15 +467,15 @@ def get_model(name: "str | Path | Model") -> Model:
         return name
     text = str(name)
     path = Path(text)
-    if path.suffix == ".toml" or (len(text) > 2 and path.exists()):
-        if not path.is_file():
-            raise ConfigError(f"model file {text!r} does not exist")
+    if path.suffix == ".toml" or (len(text) > 2 and is_existing_path(path)):
+        if not is_existing_path(path) or not path.is_file():
+            raise ConfigError(f"model file {echo(text)} does not exist")
         return parse_model(_read_toml(path.read_bytes(), str(path)), str(path))
     for m in presets().values():
         if m.is_named(text):
             return m
     accepted = ", ".join(f"{m.name} or {m.alias}" if m.alias else m.name for m in presets().values())
-    raise UnknownNameError(f"model = {text!r} is unknown: allowed {accepted}, or a path to a .toml model file")
+    raise UnknownNameError(f"model = {echo(text)} is unknown: allowed {accepted}, or a path to a .toml model file")
 
 
 class _Models(Mapping):

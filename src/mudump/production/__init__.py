@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._checks import check_range
-from ..constants import GEV2_TO_M2, LEPTONS
+from ..constants import E_MAX_GEV, GEV2_TO_M2, LEPTONS
 from ..errors import DomainError, UnknownNameError
 from . import etl_table, iww, ww
 from .flux import photon_flux
@@ -63,9 +63,24 @@ def _components(target) -> list[tuple[Nucleus, float]]:
     return list(zip(mat.nuclei, mat.number_fractions))
 
 
+def dsigma_dx_components(energy, x, m_S, components, *, method: str, m_l: float, form_factor: str = DEFAULT_FORM_FACTOR,
+                         kind: str = DEFAULT_KIND, g=1.0):
+    """Weighted sum of dsigma/dx over nuclei, sum_k w_k dsigma_k/dx, in m^2 times the unit of the
+    weights: ``components`` is a sequence of (:class:`~mudump.nuclei.Nucleus`, weight) pairs (atom
+    fractions give m^2 per atom, number densities in m^-3 give the inverse length per unit x in
+    m^-1). The pure kernel behind :func:`dsigma_dx`, the thick-target tables and the spectra: no
+    input checks, no materials; ``method`` and ``kind`` must already be valid names
+    (:func:`check_method`, :func:`check_kind`). Broadcasts over energy, x and m_S."""
+    kernel = _KERNELS[method]
+    total = 0.0
+    for nuc, weight in components:
+        total = total + weight * kernel(energy, x, m_S, photon_flux(nuc, form_factor), m_l, g, kind=kind)
+    return total * GEV2_TO_M2
+
+
 def _check_kinematics(energy, m_S, m_l):
     check_range("mass_GeV", m_S, 0.0, lo_open=True, unit="GeV")
-    energy = check_range("energy_GeV", energy, m_l, lo_open=True, unit="GeV")
+    energy = check_range("energy_GeV", energy, m_l, E_MAX_GEV, lo_open=True, unit="GeV")
     threshold = np.asarray(m_S, dtype=float) + m_l
     if np.any(energy <= threshold):
         raise DomainError(f"energy_GeV must exceed mass_GeV + m_lepton = {float(np.min(threshold)):g} GeV to produce S")
@@ -84,17 +99,15 @@ def dsigma_dx(
     ``kind`` is the kind of X (:data:`.kinds.KINDS`).
     Zero outside m_S/E < x < 1 - m_l/E. See :mod:`.etl`, :mod:`.ww` and :mod:`.iww`.
     """
-    kernel = _KERNELS[check_method(method)]
+    method = check_method(method)
     kind = check_kind(kind)
     check_form_factor(form_factor)
     m_l = _lepton_mass(lepton)
     energy = _check_kinematics(energy, m_S, m_l)
     x = check_range("x", x, 0.0, 1.0)
     g = check_range("coupling", g, 0.0)
-    total = 0.0
-    for nuc, weight in _components(target):
-        total = total + weight * kernel(energy, x, m_S, photon_flux(nuc, form_factor), m_l, g, kind=kind)
-    return total * GEV2_TO_M2
+    return dsigma_dx_components(energy, x, m_S, _components(target), method=method, m_l=m_l, form_factor=form_factor,
+                                kind=kind, g=g)
 
 
 def d2sigma_dx_dcos(energy, x, cos_theta, m_S, target, *, g=1.0, lepton: str = "mu", kind: str = DEFAULT_KIND):
@@ -139,6 +152,13 @@ def _x_nodes(energy, m_S, m_l, e_cut=None, panels=None):
     return np.concatenate([x1, x2], -1), np.concatenate([q1, q2], -1)
 
 
+def x_nodes(energy, m_S, m_l, e_cut=None, panels=None):
+    """Nodes and weights of the x integral at each (energy, m_S) (trailing axis), optionally
+    above E_S = x E > ``e_cut``, with ``panels`` (per region) instead of :data:`PANELS`: the
+    rule of :func:`sigma`, shared with the thick-target tables (see :func:`_x_nodes`)."""
+    return _x_nodes(energy, m_S, m_l, e_cut, panels)
+
+
 def sigma(
     energy, m_S, target, *, method: str = DEFAULT_METHOD, g=1.0, lepton: str = "mu", e_cut=None,
     form_factor: str = DEFAULT_FORM_FACTOR, kind: str = DEFAULT_KIND,
@@ -163,6 +183,7 @@ def sigma(
 
 
 __all__ = [
-    "METHODS", "METHOD_NAMES", "DEFAULT_METHOD", "KINDS", "DEFAULT_KIND", "dsigma_dx", "d2sigma_dx_dcos", "sigma",
+    "METHODS", "METHOD_NAMES", "DEFAULT_METHOD", "KINDS", "DEFAULT_KIND", "dsigma_dx", "dsigma_dx_components",
+    "d2sigma_dx_dcos", "sigma", "x_nodes",
     "check_method", "check_kind",
 ]

@@ -43,15 +43,14 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from ..constants import ALPHA, M_PROTON
+from ..constants import ALPHA, ATOMIC_MASS_UNIT_GEV, M_PROTON
 from . import ww
 from ._etl_amplitude import TRACES
 from .formfactors import DEFAULT_FORM_FACTOR, FORM_FACTORS, Nucleus
 from ..kinds import DEFAULT_KIND, check_kind
 from .kinematics import u_at_zero_angle, x_range
 
-#: Atomic mass unit in GeV (CODATA 2018: 931.49410242 MeV); nuclear mass ~ A u.
-ATOMIC_MASS_UNIT_GEV = 0.93149410242
+# The nuclear mass is A u, u = ATOMIC_MASS_UNIT_GEV from :mod:`mudump.constants` (CODATA).
 #: Momentum transfers above T_CUT_GEV2 are dropped: both form factors have died off there.
 T_CUT_GEV2 = 4.0
 
@@ -195,12 +194,8 @@ def _d2_points(Ei, xi, th, m_S, nuc, m_l, g, form_factor, approx, kind):
     gp, wp = _gl(NODES_PHI)
     phi = 0.5 * np.pi * (1.0 + gp)  # [0, pi], doubled below
     total = 0.0
-    g2_el, g2_inel = FORM_FACTORS[form_factor]
-    for M, g2 in ((ATOMIC_MASS_UNIT_GEV * nuc.A, g2_el), (M_PROTON, g2_inel)):
-        _, _, _, Vn, t_minus, t_plus = kinematics(Ei, xi, th, 1.0, 0.0, m_l, m_S, M)
-        # the root t_+ also admits the negative-energy branch of p': require E' = V0 + q0 >= m,
-        # i.e. t <= 2 M (V0 - m) (it matters for a light target such as a proton)
-        t_hi = np.minimum(np.minimum(t_plus, T_CUT_GEV2), 2.0 * M * (Ei * (1.0 - xi) - m_l))
+    for M, g2 in components(nuc, form_factor):
+        t_minus, t_hi, Vn = _t_range(Ei, xi, th, m_S, m_l, M)
         if approx == "iww-flux":
             t_minus = (m_S**2 / (2.0 * Ei)) ** 2
             t_hi = np.full_like(Ei, m_S**2 + m_l**2)
@@ -218,13 +213,70 @@ def _d2_points(Ei, xi, th, m_S, nuc, m_l, g, form_factor, approx, kind):
                 Ei[:, None, None], xi[:, None, None], th[:, None, None], tn[..., None], phi, m_l, m_S, M
             )
             T = F2 * trace(*args)
-        amp2 = 0.5 * g**2 * (4 * np.pi * ALPHA) ** 2 * g2(tn[..., None], nuc) / tn[..., None] ** 2 * T
-        amp2 = np.where(inside, amp2, 0.0)
+        amp2 = np.where(inside, _amplitude2(T, tn[..., None], g2, nuc, g), 0.0)
         integral = 2.0 * (0.5 * np.pi) * ((amp2 @ wp) * wt).sum(-1)  # phi over [0, 2 pi]
-        p = np.sqrt(Ei**2 - m_l**2)
-        k = np.sqrt((xi * Ei) ** 2 - m_S**2)
-        pref = k * Ei / (64.0 * (2 * np.pi) ** 4 * M**2 * p * Vn)
-        total = total + np.where(live, pref * integral, 0.0)
+        total = total + np.where(live, _prefactor(Ei, xi, m_S, m_l, M, Vn) * integral, 0.0)
+    return total
+
+
+def components(nuc: Nucleus, form_factor: str = DEFAULT_FORM_FACTOR):
+    """The two terms of the ETL cross section as (recoil mass in GeV, G2 function): elastic
+    (the nucleus, mass A u) and inelastic (a proton, G2_inel); see the module docstring."""
+    g2_el, g2_inel = FORM_FACTORS[form_factor]
+    return ((ATOMIC_MASS_UNIT_GEV * nuc.A, g2_el), (M_PROTON, g2_inel))
+
+
+def _t_range(E, x, theta, m_S, m_l, M):
+    """(t_-, t_hi, |V|): the momentum-transfer range at (E, x, theta) for recoil mass M."""
+    _, _, _, Vn, t_minus, t_plus = kinematics(E, x, theta, 1.0, 0.0, m_l, m_S, M)
+    # the root t_+ also admits the negative-energy branch of p': require E' = V0 + q0 >= m,
+    # i.e. t <= 2 M (V0 - m) (it matters for a light target such as a proton)
+    t_hi = np.minimum(np.minimum(t_plus, T_CUT_GEV2), 2.0 * M * (E * (1.0 - x) - m_l))
+    return t_minus, t_hi, Vn
+
+
+def t_range(E, x, theta, m_S, m_l, M):
+    """(t_-, t_hi) in GeV^2: the momentum transfers integrated over by :func:`d2sigma_dx_dcos` at
+    (E, x, theta) for a recoil of mass M (between the roots t_- < t_+ of the module docstring,
+    below T_CUT_GEV2 and below 2 M (V^0 - m)); empty where t_hi <= t_-."""
+    t_minus, t_hi, _ = _t_range(E, x, theta, m_S, m_l, M)
+    return t_minus, t_hi
+
+
+def _amplitude2(T, t, g2, nuc, g):
+    """<|M|^2> = g^2 e^4 G2(t)/t^2 T/2 (module docstring)."""
+    return 0.5 * g**2 * (4 * np.pi * ALPHA) ** 2 * g2(t, nuc) / t**2 * T
+
+
+def _prefactor(E, x, m_S, m_l, M, Vn):
+    """|k| E / (64 (2 pi)^4 M^2 |p| |V|), the phase-space factor of the module docstring."""
+    p = np.sqrt(E**2 - m_l**2)
+    k = np.sqrt(np.clip((x * E) ** 2 - m_S**2, 0.0, None))
+    return k * E / (64.0 * (2 * np.pi) ** 4 * M**2 * p * Vn)
+
+
+def d4sigma(E, x, theta, t, phi, m_S, nuc: Nucleus, m_l, g=1.0, form_factor: str = DEFAULT_FORM_FACTOR,
+            kind: str = DEFAULT_KIND):
+    """The fully differential ETL cross section dsigma/(dx dcos theta dt dphi) in GeV^-4 (arrays
+    broadcast): the integrand of :func:`d2sigma_dx_dcos`, i.e. the phase-space factor times
+    <|M|^2> of the module docstring, summed over the elastic and inelastic terms
+    (:func:`components`), each inside its own range of t (:func:`t_range`, 0 outside). ``phi``
+    is the azimuth of the recoil momentum q about V = p - k, measured from the (V, beam) plane
+    (q = |q| (cos alpha v + sin alpha (cos phi e_1 + sin phi e_y)), e_1 = (v_z, 0, -v_x)).
+    Integrated over t and phi in [0, 2 pi] it gives :func:`d2sigma_dx_dcos` (tests/test_etl.py)."""
+    trace = TRACES[check_kind(kind)]
+    E, x, theta, t, phi = np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in (E, x, theta, t, phi)))
+    lo, hi = x_range(E, m_S, m_l)
+    ok = (x > lo) & (x < hi) & (t > 0)
+    xs, Es, ts = np.where(ok, x, 0.5), np.where(ok, E, 2 * (m_S + m_l) + 1.0), np.where(ok, t, 1.0)
+    total = np.zeros(E.shape)
+    for M, g2 in components(nuc, form_factor):
+        args, F2, inside, Vn, t_minus, t_plus = kinematics(Es, xs, theta, ts, phi, m_l, m_S, M)
+        t_hi = np.minimum(np.minimum(t_plus, T_CUT_GEV2), 2.0 * M * (Es * (1.0 - xs) - m_l))  # as in _t_range
+        live = ok & inside & (ts < t_hi) & (ts > t_minus)
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            val = _prefactor(Es, xs, m_S, m_l, M, Vn) * _amplitude2(F2 * trace(*args), ts, g2, nuc, g)
+        total = total + np.where(live, val, 0.0)
     return total
 
 

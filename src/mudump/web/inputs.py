@@ -10,7 +10,6 @@ a model a preset name or an uploaded model file's text, an overlay an uploaded f
 from __future__ import annotations
 
 import dataclasses
-import functools
 import hashlib
 import re
 import tempfile
@@ -22,8 +21,9 @@ from urllib.parse import quote
 
 from pydantic import ValidationError
 
-from ..errors import ConfigError, MudumpError
+from .._checks import check_mathtext
 from ..config import echo, format_validation
+from ..errors import ConfigError, MudumpError
 from ..experiments import Experiment, load_experiment, preset_names
 from ..models import Model, get_model, model_names, parse_model
 from .schemas import ExperimentSpec, ModelSpec, UploadedFile
@@ -79,34 +79,20 @@ def _experiment_errors(exc: ValidationError, field: str) -> list[dict]:
     return out
 
 
-#: matplotlib's mathtext parser and font caches are not meant for concurrent use: every use in
-#: the server (label checks here, figures in :mod:`.compute`) holds this lock.
+#: matplotlib's figures are not meant to be drawn concurrently: every figure the server draws
+#: (:mod:`.compute`, :mod:`.routes_point`) holds this lock.
 MATPLOTLIB_LOCK = threading.Lock()
 
 
-@functools.lru_cache(maxsize=1024)
-def _mathtext_error(text: str) -> str:
-    """The parser's complaint about ``text`` as mathtext ("" when it parses)."""
-    from matplotlib.mathtext import MathTextParser
-
-    with MATPLOTLIB_LOCK:
-        try:
-            MathTextParser("path").parse(text)
-        except ValueError as exc:
-            return [line.strip() for line in str(exc).splitlines() if line.strip()][-1]
-    return ""
-
-
 def check_label(text: str, field: str, where: str = "") -> None:
-    """Refuse a label that the figures cannot draw: text between two unescaped ``$`` is
-    matplotlib mathtext (as in the CLI's plots), and a mistake there ("$\\frac{$") would fail
-    only when the PNG is drawn. The message names the field and says what the parser expected."""
-    if len(re.findall(r"(?<!\\)\$", text)) < 2:
-        return
-    detail = _mathtext_error(text)
-    if detail:
-        msg = f"{where}{field} = {echo(text)} cannot be drawn as mathtext: {detail}"
-        raise RequestError(msg, [{"field": field, "message": msg}])
+    """Refuse a label that the figures cannot draw (:func:`mudump._checks.check_mathtext`, the
+    check every file reader makes): a mistake there ("$\\frac{$") would fail only when the PNG
+    is drawn. The message names the field and says what the parser expected."""
+    try:
+        check_mathtext(field, text)
+    except ConfigError as exc:
+        msg = f"{where}{exc}"
+        raise RequestError(msg, [{"field": field, "message": msg}]) from None
 
 
 # ----------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from .. import plotting, signal
 from .._checks import check_range
 from ..jsonio import plain
+from ..constants import E_MAX_GEV
 from ..models import COUPLING_MAX, MASS_RANGE_GEV
 from ..production import check_method
 from .compute import figure_lock, png_bytes
@@ -57,7 +58,7 @@ def _energies(req: DecayLengthRequest):
     check_range("coupling", req.coupling, 0.0, COUPLING_MAX, lo_open=True)
     e_lo = 1.001 * req.mass_GeV if req.energy_min_GeV is None else req.energy_min_GeV
     check_range("energy_min_GeV", e_lo, req.mass_GeV, unit="GeV")
-    check_range("energy_max_GeV", req.energy_max_GeV, e_lo, 1e5, lo_open=True, unit="GeV")
+    check_range("energy_max_GeV", req.energy_max_GeV, e_lo, E_MAX_GEV, lo_open=True, unit="GeV")
     return mdl, np.geomspace(e_lo, req.energy_max_GeV, req.n_energies)
 
 

@@ -1,0 +1,226 @@
+"""Hostile inputs through the real command line: every bad or odd input ends in one line
+``error: ...`` naming what is wrong (exit code 2), never a traceback and never a silent result.
+
+``CASES`` is the table: (id, command line, files to write first, a fragment the one error line
+must contain). ``{tmp}`` in an argument is the test's temporary directory; files are written
+there under their key.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from mudump.cli import main
+
+EXP = """name = "x"
+label = "X"
+[beam]
+energy_GeV = 160.0
+muons_on_target = 1e13
+[target]
+material = "Pb"
+length_m = 0.2
+[downstream]
+length_m = 5.0
+[signature]
+kind = "missing-energy"
+e_cut_GeV = 50.0
+"""
+
+MODEL = """name = "mine"
+kind = "scalar"
+[couplings]
+mu = 1.0
+"""
+
+
+def exp(**repl) -> str:
+    """The experiment file above with some lines replaced (``old=new`` pairs, as text)."""
+    text = EXP
+    for old, new in repl.values():
+        assert old in text
+        text = text.replace(old, new, 1)
+    return text
+
+
+def model(extra: str = "", **repl) -> str:
+    text = MODEL
+    for old, new in repl.values():
+        assert old in text
+        text = text.replace(old, new, 1)
+    return text + extra
+
+
+DECAY = ("--mass", "0.1", "--coupling", "1e-3")
+
+# (id, argv, files, fragment of the one error line)
+CASES: list[tuple[str, tuple[str, ...], dict[str, str], str]] = [
+    # -- model names: an empty or unmatched name is an unknown model, never a preset
+    ("model-empty", ("decay", "", *DECAY), {}, "model = '' is unknown"),
+    ("model-punctuation", ("decay", "???", *DECAY), {}, "model = '???' is unknown"),
+    ("model-blank", ("decay", " ", *DECAY), {}, "model = ' ' is unknown"),
+    ("model-opt-punctuation", ("g2", "--model", "???", "--mass", "0.01", "--coupling", "1e-3"), {}, "model = '???' is unknown"),
+    ("model-long", ("decay", "x" * 5000, *DECAY), {}, "is unknown"),
+    ("model-file-missing", ("decay", "{tmp}/nope.toml", *DECAY), {}, "does not exist"),
+    ("model-file-not-toml", ("decay", "{tmp}/m.toml", *DECAY), {"m.toml": "name = [\n"}, "not valid TOML"),
+    ("model-file-empty-name", ("decay", "{tmp}/m.toml", *DECAY), {"m.toml": model(n=('name = "mine"', 'name = ""'))},
+     "name: must not be empty"),
+    ("model-file-long-name", ("decay", "{tmp}/m.toml", *DECAY), {"m.toml": model(n=('name = "mine"', f'name = "{"n" * 100000}"'))},
+     "name: must have at most 100 characters"),
+    ("model-label-frac", ("decay", "{tmp}/m.toml", *DECAY), {"m.toml": 'coupling_label = "$\\\\frac{$"\n' + MODEL},
+     "coupling_label"),
+    ("model-label-undefined", ("decay", "{tmp}/m.toml", *DECAY), {"m.toml": 'coupling_label = "$\\\\undefinedcmd$"\n' + MODEL},
+     "Unknown symbol"),
+    # -- experiment files: names and labels checked when read
+    ("exp-empty-name", ("reach", "{tmp}/e.toml", "--model", "B"), {"e.toml": exp(n=('name = "x"', 'name = ""'))},
+     "name: must not be empty"),
+    ("exp-long-name", ("reach", "{tmp}/e.toml", "--model", "B"), {"e.toml": exp(n=('name = "x"', f'name = "{"n" * 100000}"'))},
+     "name: must have at most 100 characters"),
+    ("exp-label-frac", ("reach", "{tmp}/e.toml", "--model", "B"), {"e.toml": exp(n=('label = "X"', 'label = "$\\\\frac{$"'))},
+     "label = "),
+    ("exp-label-undefined", ("reach", "{tmp}/e.toml", "--model", "B"),
+     {"e.toml": exp(n=('label = "X"', 'label = "$\\\\undefinedcmd$"'))}, "Unknown symbol"),
+    ("exp-huge-list", ("reach", "{tmp}/e.toml", "--model", "B"),
+     {"e.toml": exp(n=("length_m = 0.2", "length_m = [" + ", ".join(["1.0"] * 200000) + "]"))}, "(200000 elements)"),
+    # -- couplings: no silent underflow, no overflow
+    ("decay-coupling-underflow", ("decay", "B", "--mass", "1e-3", "--coupling", "1e-300"), {},
+     "coupling = 1e-300 is too small: the decay widths underflow"),
+    ("decay-coupling-zero", ("decay", "B", "--mass", "0.1", "--coupling", "0"), {}, "coupling = 0 is not allowed"),
+    ("decay-coupling-huge", ("decay", "B", "--mass", "0.1", "--coupling", "10"), {}, "coupling <= 3.54"),
+    ("decay-coupling-nan", ("decay", "B", "--mass", "0.1", "--coupling", "nan"), {}, "coupling = nan"),
+    ("model-ratio-huge", ("decay", "{tmp}/m.toml", *DECAY), {"m.toml": model("e = 1e200\n")},
+     "couplings.e = 1e+200 is not allowed: need couplings.e <= 1000"),
+    ("model-ratio-huge-negative", ("decay", "{tmp}/m.toml", *DECAY), {"m.toml": model("tau = -1e5\n")},
+     "couplings.tau = -100000 is not allowed: need couplings.tau >= -1000"),
+    ("model-ratio-string", ("decay", "{tmp}/m.toml", *DECAY), {"m.toml": model('e = "big"\n')},
+     "couplings.e: must be a number"),
+    ("model-kind-unknown", ("decay", "{tmp}/m.toml", *DECAY), {"m.toml": model(k=('kind = "scalar"', 'kind = "tensor"'))},
+     "kind"),
+    # -- one energy range everywhere (mudump.constants.E_MAX_GEV = 1e5 GeV)
+    ("xsec-energy-huge", ("xsec", "--material", "Pb", "--energy", "1e9", "--mass", "0.1"), {}, "energy_GeV <= 100000"),
+    ("ratio-energy-huge", ("ratio", "--material", "Pb", "--energy", "1e9"), {}, "energy_GeV <= 100000"),
+    ("material-energy-huge", ("material", "Pb", "--energy", "1e9"), {}, "energy_GeV <= 100000"),
+    ("exp-energy-huge", ("reach", "{tmp}/e.toml", "--model", "B"), {"e.toml": exp(n=("energy_GeV = 160.0", "energy_GeV = 1e9"))},
+     "beam.energy_GeV <= 100000"),
+    ("ratio-versus-etl", ("ratio", "--material", "Pb", "--energy", "160", "--versus", "etl"), {}, "'etl' is not one of"),
+    ("ratio-versus-unknown", ("ratio", "--material", "Pb", "--energy", "160", "--versus", "xyz"), {}, "--versus"),
+    # -- rounding must not make a message contradict itself
+    ("mass-just-above", ("decay", "B", "--mass", "1.0000001", "--coupling", "1e-3"), {}, "mass_GeV = 1.0000001 "),
+    ("ratio-mass-min-at-top", ("ratio", "--material", "Pb", "--energy", "160", "--mass-min", "1"), {},
+     "mass_min_GeV = 1 leaves no mass range"),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_hostile_input_is_one_line(case, tmp_path, capsys):
+    _, argv, files, fragment = case
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    cap = capsys.readouterr()
+    lines = [ln for ln in cap.err.splitlines() if ln.strip() and not ln.startswith("warning: ")]
+    assert exc.value.code == 2, (cap.out[:500], cap.err[:2000])
+    assert cap.out == ""  # nothing silently computed
+    assert len(lines) == 1 and lines[0].startswith("error: "), cap.err[:2000]
+    assert "Traceback" not in cap.err
+    assert len(lines[0]) < 600, lines[0][:200]  # the echo of a value is bounded
+    assert fragment in lines[0], lines[0]
+
+
+def test_check_mathtext_names_the_field():
+    """The public helper: a good label passes unchanged, a LaTeX mistake is one line naming the
+    field and matplotlib's reason."""
+    from mudump._checks import check_mathtext
+    from mudump.errors import ConfigError
+
+    assert check_mathtext("label", "NA64-$\\mu$") == "NA64-$\\mu$"
+    assert check_mathtext("label", "cost $5") == "cost $5"  # one $: plain text for matplotlib
+    for bad, reason in (("$\\frac{$", "frac"), ("$\\undefinedcmd$", "Unknown symbol")):
+        with pytest.raises(ConfigError, match=reason) as exc:
+            check_mathtext("overlay.label", bad)
+        assert str(exc.value).startswith("overlay.label = ") and "\n" not in str(exc.value)
+
+
+# -- processes: a killed scan leaves no worker behind ------------------------------------------
+
+def _descendants(pid: int) -> set[int]:
+    """Every live process below ``pid`` (Linux /proc), zombies excluded."""
+    import os
+
+    children: dict[int, list[int]] = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/stat") as fh:
+                stat = fh.read()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        if fields[0] != "Z":
+            children.setdefault(int(fields[1]), []).append(int(d))
+    out, todo = set(), [pid]
+    while todo:
+        for c in children.get(todo.pop(), []):
+            if c not in out:
+                out.add(c)
+                todo.append(c)
+    return out
+
+
+def _alive(pids) -> set[int]:
+    import os
+
+    alive = set()
+    for p in pids:
+        try:
+            with open(f"/proc/{p}/stat") as fh:
+                if fh.read().rsplit(")", 1)[1].split()[0] != "Z":
+                    alive.add(p)
+        except OSError:
+            pass
+    return alive
+
+
+@pytest.mark.skipif(not __import__("sys").platform.startswith("linux"), reason="/proc and PR_SET_PDEATHSIG are Linux")
+@pytest.mark.parametrize("signame", ["SIGTERM", "SIGKILL"])
+def test_killed_scan_leaves_no_worker(tmp_path, signame):
+    """What `timeout` and batch schedulers do: SIGTERM (then SIGKILL) to the scan. No worker may
+    go on computing; SIGTERM also saves the rows done and says how to resume (exit 143)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "s.parquet"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mudump.cli", "scan", "fnal-mu", "--grid", "target.length_m=0.5:3:40", "--model", "B",
+         "--workers", "2", "--n-masses", "2000", "--n-couplings", "2000", "--output", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        below: set[int] = set()
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and len(below) < 3:  # fork server + 2 workers
+            time.sleep(0.2)
+            below = _descendants(proc.pid)
+            assert proc.poll() is None, proc.communicate()
+        assert len(below) >= 3, below
+        time.sleep(1.0)  # the workers are computing
+        os.kill(proc.pid, getattr(signal, signame))
+        _, err = proc.communicate(timeout=120)
+        deadline = time.monotonic() + 20
+        while _alive(below) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not _alive(below), f"still running after the scan was killed: {_alive(below)}"
+        if signame == "SIGTERM":
+            assert proc.returncode == 143, err
+            assert "run the same command again to resume" in err and out.exists(), err
+            assert "Traceback" not in err
+        else:
+            assert proc.returncode == -signal.SIGKILL
+    finally:
+        if proc.poll() is None:
+            proc.kill()
