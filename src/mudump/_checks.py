@@ -42,15 +42,25 @@ def is_existing_path(path) -> bool:
         return False
 
 
-def fmt_number(x) -> str:
-    """A number with as many digits as it takes to be read back exactly (``1.0000001``, not
-    ``1``), in the short ``%g`` form whenever that form is exact, so that a message comparing a
-    value with a bound never looks self-contradictory."""
+def fmt_number(x, digits: int = 6) -> str:
+    """``x`` in the short ``%g`` form with ``digits`` significant digits if that reads back
+    exactly, else with as many digits as it takes to be read back exactly (``1.0000001``, not
+    ``1``)."""
     x = float(x)
-    short = f"{x:g}"
+    short = f"{x:.{digits}g}"
     if not np.isfinite(x) or float(short) == x:
         return short
     return repr(x)
+
+
+def _digits_to_tell_apart(value: float, bound: float) -> int:
+    """The fewest significant digits (at least 6) at which ``value`` and ``bound`` print
+    differently: a message comparing them then never looks self-contradictory (``1 <= x <= 1``
+    for x = 1.0000001)."""
+    for p in range(6, 18):
+        if f"{value:.{p}g}" != f"{bound:.{p}g}":
+            return p
+    return 17
 
 
 def check_range(
@@ -70,26 +80,35 @@ def check_range(
     empty range (``lo >= hi``) is said to be empty.
     """
     arr = np.asarray(value, dtype=float)
-    u = f" {unit}" if unit else ""
-    if lo is None and hi is None:
-        allowed = "a finite number"
-    elif hi is None:
-        allowed = f"{name} {'>' if lo_open else '>='} {fmt_number(lo)}{u}"
-    elif lo is None:
-        allowed = f"{name} <= {fmt_number(hi)}{u}"
-    else:
-        allowed = f"{fmt_number(lo)} {'<' if lo_open else '<='} {name} <= {fmt_number(hi)}{u}"
-        if lo > hi or (lo_open and lo == hi):
-            allowed += " (an empty range: no value is allowed)"
     bad = ~np.isfinite(arr)
     if lo is not None:
         bad |= (arr <= lo) if lo_open else (arr < lo)
     if hi is not None:
         bad |= arr > hi
-    if np.any(bad):
-        first = arr[bad].flat[0] if arr.ndim else float(arr)
-        raise DomainError(f"{name} = {fmt_number(first)} is not allowed: need {allowed}")
-    return arr
+    if not np.any(bad):
+        return arr
+    first = float(arr[bad].flat[0]) if arr.ndim else float(arr)
+    # digits enough to tell the value from the bound it violates (6 at least)
+    near = [b for b in (lo, hi) if b is not None and np.isfinite(first) and b != first]
+    p = max([_digits_to_tell_apart(first, b) for b in near] or [6])
+    if lo is not None and hi is not None:
+        p = max(p, _digits_to_tell_apart(lo, hi)) if lo != hi else p
+
+    def f(x):
+        return fmt_number(x, p) if p > 6 else f"{float(x):g}"
+
+    u = f" {unit}" if unit else ""
+    if lo is None and hi is None:
+        allowed = "a finite number"
+    elif hi is None:
+        allowed = f"{name} {'>' if lo_open else '>='} {f(lo)}{u}"
+    elif lo is None:
+        allowed = f"{name} <= {f(hi)}{u}"
+    else:
+        allowed = f"{f(lo)} {'<' if lo_open else '<='} {name} <= {f(hi)}{u}"
+        if lo > hi or (lo_open and lo == hi):
+            allowed += " (an empty range: no value is allowed)"
+    raise DomainError(f"{name} = {f(first)} is not allowed: need {allowed}")
 
 
 def name_problem(text) -> str | None:
@@ -134,6 +153,77 @@ def check_mathtext(field: str, text: str) -> str:
     return text
 
 
+_SAFE_COMMANDS = frozenset(
+    "alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu xi pi "
+    "rho sigma tau upsilon phi varphi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi "
+    "Omega ell hbar times cdot pm mp to rightarrow leftarrow leq geq approx sim prime infty partial".split())
+_PLAIN = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+-=,.()/|'*<>!:;[]")
+
+
+def _simple_math(s: str) -> bool:
+    """True if ``s`` (the inside of $...$) is built only from plain characters, the symbols of
+    _SAFE_COMMANDS and brace groups, each with at most one subscript and one superscript and
+    not empty: a grammar that matplotlib's mathtext always accepts (checked against its parser
+    on random strings in tests/test_hostile.py), so that the usual labels (``NA64-$\\mu$``,
+    ``$10^{13}$``, ``$g_\\mu$``) need no matplotlib import. Anything else goes to the parser."""
+    import re
+
+    pos = 0
+    n = len(s)
+
+    def atom():
+        nonlocal pos
+        if pos >= n:
+            return False
+        c = s[pos]
+        if c in _PLAIN:
+            pos += 1
+            return True
+        if c == "\\":
+            m = re.match(r"\\([A-Za-z]+)", s[pos:])
+            if not m or m.group(1) not in _SAFE_COMMANDS:
+                return False
+            pos += m.end()
+            return True
+        if c == "{":
+            pos += 1
+            if not expr("}"):
+                return False
+            pos += 1
+            return True
+        return False
+
+    def skip():
+        nonlocal pos
+        while pos < n and s[pos] == " ":
+            pos += 1
+
+    def expr(close):
+        nonlocal pos
+        first = True
+        while True:
+            skip()  # spaces are ignored in math mode: they neither make nor separate atoms
+            if pos >= n or s[pos] == close:
+                break
+            if not (first and s[pos] in "_^") and not atom():  # "M$^3$": scripts of an empty base first
+                return False
+            first = False
+            seen = set()
+            while True:
+                skip()
+                if not (pos < n and s[pos] in "_^") or s[pos] in seen:
+                    break
+                seen.add(s[pos])
+                pos += 1
+                if pos >= n or s[pos] == " " or not atom():
+                    return False
+            if pos < n and s[pos] in "_^":  # a second subscript or superscript
+                return False
+        return (pos < n) if close else True
+
+    return bool(s.strip()) and expr(None) and pos == n
+
+
 _MATHTEXT_LOCK = threading.Lock()
 
 
@@ -141,9 +231,12 @@ _MATHTEXT_LOCK = threading.Lock()
 def _mathtext_problem(text: str) -> str:
     """matplotlib's reason for refusing ``text``, or "" (one parse per text; the parser is
     shared, hence the lock: concurrent parses corrupt its state)."""
-    from matplotlib import cbook
+    import re
 
-    if not cbook.is_math_text(text):  # an odd number of unescaped $: drawn as plain text
+    dollars = text.count("$") - text.count("\\$")
+    if dollars == 0 or dollars % 2:  # matplotlib.cbook.is_math_text: then drawn as plain text
+        return ""
+    if all(_simple_math(m) for m in re.split(r"(?<!\\)\$", text)[1::2]):
         return ""
     from matplotlib.mathtext import MathTextParser
 

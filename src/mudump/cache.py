@@ -25,6 +25,12 @@ A damaged cache never stops the program:
   other host sharing the directory (which is why the age is used, not the PID in the name: PIDs
   of other hosts cannot be checked).
 
+* **Concurrent builders.** Entries are written whole and renamed, so two processes computing
+  the same entry only waste work. mulder's energy-loss tables (a table file plus the SHA-256
+  mudump records for it, :mod:`mudump.materials`) are a pair that cannot be renamed at once:
+  their builders take turns under a file lock (``fcntl.flock``), and a table is loaded only
+  after a trial load in a forked child.
+
 Warnings go through Python's :mod:`warnings` (category :class:`CacheWarning`): the kernels do no
 printing; the CLI shows each as one ``warning: ...`` line on stderr.
 """

@@ -65,7 +65,9 @@ def format_validation(where: str, exc) -> str:
     if e["type"] in _BOUNDS and isinstance(e.get("input"), (int, float)):
         op, key = _BOUNDS[e["type"]]
         return f"{where}: {loc} = {fmt_number(e['input'])} is not allowed: need {loc} {op} {fmt_number(e['ctx'][key])}{more}"
-    return f"{where}: {loc}: {msg}{more}" if loc else f"{where}: {msg}{more}"
+    if not loc or msg.startswith(f"{loc} = ") or msg.startswith(f"{loc}: "):  # the message names the field itself
+        return f"{where}: {msg}{more}"
+    return f"{where}: {loc}: {msg}{more}"
 
 
 def validate(schema, doc: dict, where: str):

@@ -28,7 +28,6 @@ Units: masses in GeV, couplings dimensionless.
 from __future__ import annotations
 
 import csv
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -89,55 +88,90 @@ def _read_csv(path: Path, where: str) -> tuple[np.ndarray, np.ndarray]:
     return arr[:, 0], arr[:, 1]
 
 
-def load_overlay(path: "str | Path") -> Overlay:
-    """Read and validate an overlay file (see the module docstring)."""
-    path = Path(path)
-    where = str(path)
-    if not path.is_file():
-        raise ConfigError(f"overlay {where!r} does not exist")
-    try:
-        doc = tomllib.loads(path.read_bytes().decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"overlay {where}: not valid TOML: {exc}") from None
-    known = {"label", "citation", "confidence_level", "models", "shape", "mass_GeV", "coupling", "data"}
-    for k in doc:
-        if k not in known:
-            _fail(where, k, "is not a known field")
-    for k in ("label", "citation"):
-        if not isinstance(doc.get(k), str) or not doc[k].strip():
-            _fail(where, k, "is required (a non-empty string)")
-    check_mathtext(f"overlay {where}: label", doc["label"].strip())
-    cl = doc.get("confidence_level")
-    if isinstance(cl, bool) or not isinstance(cl, (int, float)) or not 0 < cl < 1:
-        _fail(where, "confidence_level", "is required, a number between 0 and 1")
-    models = doc.get("models")
-    if not isinstance(models, list) or not models or not all(isinstance(m, str) for m in models):
-        _fail(where, "models", 'is required: a list of model names, or ["*"] for any model')
-    shape = doc.get("shape", "limit")
-    if shape not in SHAPES:
-        _fail(where, "shape", f"{shape!r} is unknown: allowed {', '.join(SHAPES)}")
-    if "data" in doc:
-        if "mass_GeV" in doc or "coupling" in doc:
-            _fail(where, "data", "give the points either inline (mass_GeV, coupling) or in a data file, not both")
-        m, g = _read_csv(path.parent / str(doc["data"]), where)
+def _schema():
+    """The pydantic schema of an overlay file (see the module docstring)."""
+    from typing import Literal, Optional
+
+    from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+    from .config import SCHEMA_VERSION
+
+    class OverlayFile(BaseModel):
+        model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+        schema_version: Literal[1] = SCHEMA_VERSION
+        label: str = Field(min_length=1, max_length=200)
+        citation: str = Field(min_length=1, max_length=2000)
+        confidence_level: float = Field(gt=0, lt=1)
+        models: list[str] = Field(min_length=1, description='model names, or ["*"] for any model')
+        shape: Literal["limit", "region"] = "limit"
+        mass_GeV: Optional[list[float]] = Field(None, min_length=2)
+        coupling: Optional[list[float]] = Field(None, min_length=2)
+        data: Optional[str] = Field(None, min_length=1)
+
+        @field_validator("label", "citation")
+        @classmethod
+        def _not_blank(cls, v: str) -> str:
+            if not v.strip():
+                raise ValueError("is required (a non-empty string)")
+            return v.strip()
+
+        @field_validator("label")
+        @classmethod
+        def _drawable(cls, v: str) -> str:
+            return check_mathtext("label", v)
+
+        @model_validator(mode="after")
+        def _points(self):
+            inline = self.mass_GeV is not None or self.coupling is not None
+            if self.data is not None and inline:
+                raise ValueError("data: give the points either inline (mass_GeV, coupling) or in a data file, not both")
+            if self.data is None:
+                for k in ("mass_GeV", "coupling"):
+                    if getattr(self, k) is None:
+                        raise ValueError(f"{k}: is required: a list of numbers (or give data = a CSV file)")
+                if len(self.coupling) != len(self.mass_GeV):
+                    raise ValueError(f"coupling: has {len(self.coupling)} values for {len(self.mass_GeV)} masses")
+            return self
+
+    return OverlayFile
+
+
+def parse_overlay(doc: dict, where: str, base_dir: "str | Path | None" = None) -> Overlay:
+    """An :class:`Overlay` from a parsed overlay document (``where`` names it in messages); a
+    ``data`` CSV file is read relative to ``base_dir`` (None: a document without a file may not
+    name one). Every mistake is one ConfigError line naming the field."""
+    from .config import validate
+
+    f = validate(_schema(), doc, f"overlay {where}")
+    if f.data is not None:
+        if base_dir is None:
+            _fail(where, "data", "points from a file need the overlay file itself: give them inline (mass_GeV, coupling)")
+        m, g = _read_csv(Path(base_dir) / f.data, where)
     else:
-        for k in ("mass_GeV", "coupling"):
-            v = doc.get(k)
-            if not isinstance(v, list) or not v or any(isinstance(x, bool) or not isinstance(x, (int, float)) for x in v):
-                _fail(where, k, "is required: a list of numbers (or give data = a CSV file)")
-        m, g = np.asarray(doc["mass_GeV"], dtype=float), np.asarray(doc["coupling"], dtype=float)
-        if m.size != g.size:
-            _fail(where, "coupling", f"has {g.size} values for {m.size} masses")
+        m, g = np.asarray(f.mass_GeV, dtype=float), np.asarray(f.coupling, dtype=float)
     for name, v in (("mass_GeV", m), ("coupling", g)):
         bad = ~np.isfinite(v) | (v <= 0)
         if bad.any():
             _fail(where, name, f"{v[bad][0]:g} is not allowed: every value must be a positive number")
     if m.size < 2:
         _fail(where, "mass_GeV", "needs at least two points")
-    if shape == "limit":
+    if f.shape == "limit":
         order = np.argsort(m, kind="stable")
         m, g = m[order], g[order]
-    return Overlay(doc["label"].strip(), doc["citation"].strip(), float(cl), tuple(models), shape, m, g, where)
+    return Overlay(f.label, f.citation, float(f.confidence_level), tuple(f.models), f.shape, m, g, where)
 
 
-__all__ = ["Overlay", "load_overlay", "SHAPES"]
+def load_overlay(path: "str | Path") -> Overlay:
+    """Read and validate an overlay file (see the module docstring), by the one TOML loader
+    (:mod:`mudump.config`)."""
+    from .config import read_toml
+
+    path = Path(path)
+    where = str(path)
+    if not path.is_file():
+        raise ConfigError(f"overlay {where!r} does not exist")
+    return parse_overlay(read_toml(path, f"overlay {where}"), where, path.parent)
+
+
+__all__ = ["Overlay", "load_overlay", "parse_overlay", "SHAPES"]

@@ -452,3 +452,4 @@ def rescaled(base: ReachResult, experiment) -> ReachResult:
         exp, base.model, base.method, exp.statistics.confidence_level, n_up, base.masses, base.couplings, ev,
         intervals, base.form_factor, base.acceptance, limit, band,
     )
+

@@ -15,7 +15,7 @@ from ..errors import MudumpError
 # each module registers its commands, in the order --help lists them
 from . import decays, production, reach, events, scan, serve  # noqa: F401, I001
 from . import library  # noqa: F401
-from ._common import edge, app, err
+from ._common import edge, app, err, one_line
 
 __all__ = ["app", "main"]
 
@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         rv = command.main(args=argv, prog_name="mudump", standalone_mode=False)
     except MudumpError as exc:
-        err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        err.print(f"error: {one_line(str(exc))}", markup=False, highlight=False, soft_wrap=True)
         sys.exit(2)
     except KeyboardInterrupt:
         err.print("interrupted", markup=False, highlight=False)
@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> None:
             err.print(ctx.get_help(), markup=False, highlight=False)
         else:
             hint = f" (see 'mudump {ctx.info_name} --help')" if ctx is not None and ctx.parent else ""
-            message = exc.format_message().replace("Value error, ", "")
+            message = one_line(exc.format_message().replace("Value error, ", ""))
             err.print(f"error: {message}{hint}", markup=False, highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code or 2)
     finally:

@@ -64,8 +64,20 @@ CouplingOpt = Annotated[float, typer.Option("--coupling", help="Muon coupling g_
 DpiOpt = Annotated[int, typer.Option("--dpi", min=50, max=1200, help="Resolution of a PNG plot (dots per inch; the figure is one journal column, 3.4 in wide).")]
 
 
+#: Longest error line printed (characters): a message echoing a huge value is cut there.
+ERROR_MAX_CHARS = 1000
+
+
+def one_line(message: str) -> str:
+    """An error message as one line of at most :data:`ERROR_MAX_CHARS` characters (newlines
+    become spaces; a longer message is cut, marked with ``...``): the last guard of the echo
+    bound, whatever raised it."""
+    text = " ".join(str(message).split("\n"))
+    return text if len(text) <= ERROR_MAX_CHARS else text[: ERROR_MAX_CHARS - 3] + "..."
+
+
 def fail(message: str) -> None:
-    err.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
+    err.print(f"error: {one_line(message)}", markup=False, highlight=False, soft_wrap=True)
     raise typer.Exit(2)
 
 

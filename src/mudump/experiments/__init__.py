@@ -88,7 +88,7 @@ class Statistics(_Strict):
     """How the limit is set (:mod:`mudump.statistics`): the confidence level; the events
     observed (a recast; none for a projection, which reports the expected limit); the expected
     background (events) and its uncertainty; the signal efficiency and its uncertainty. With
-    an uncertainty the limit is CLs, else the classical Poisson limit."""
+    a background or an uncertainty the limit is CLs, else the classical Poisson limit."""
 
     confidence_level: float = Field(0.9, gt=0, lt=1, allow_inf_nan=False)
     observed: Optional[int] = Field(None, ge=0, description="events observed (a recast); none for a projection")
@@ -187,9 +187,11 @@ def load_experiment(name_or_path: "str | Path | Experiment") -> Experiment:
         return name_or_path
     text_name = str(name_or_path)
     path = Path(text_name)
-    if path.suffix == ".toml" or is_existing_path(path):
-        if not is_existing_path(path) or not path.is_file():
+    if path.suffix == ".toml" or (text_name.strip() and is_existing_path(path)):  # "" is not the folder "."
+        if not is_existing_path(path):
             raise ConfigError(f"experiment file {echo(text_name)} does not exist")
+        if not path.is_file():
+            raise ConfigError(f"experiment file {echo(text_name)} is not a regular file")
         where, raw = str(path), path.read_bytes()
     else:
         if text_name not in preset_names():

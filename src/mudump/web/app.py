@@ -32,7 +32,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from ..config import echo
+from .._checks import echo
 from ..errors import MudumpError, UnknownNameError
 from . import routes_experiment, routes_lists, routes_point, routes_reach
 from .compute import ReachCache, ReachPlan, reach_payload

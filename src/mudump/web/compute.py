@@ -159,17 +159,13 @@ class ReachPlan:
         self.preset = g2mod.get_preset(req.preset).name if req.preset else g2mod.default_preset_name()
         self.preset_e = g2mod.get_electron_preset(req.preset_e).name if req.preset_e else None
         self.overlays = [resolve_overlay(up, f"overlays.{i}") for i, up in enumerate(req.overlays)]
-        # published constraints, per model (as `mudump reach --constraints`, one model at a time)
         from .. import constraints as cons
 
-        self.constraints: dict[str, list] = {}
-        for key, mdl in self.models.items():
-            try:
-                drawn, notes = cons.select(req.constraints or "default", [mdl])
-            except MudumpError as exc:
-                raise RequestError(str(exc), [{"field": "constraints", "message": str(exc)}]) from None
-            self.constraints[key] = drawn
-            self.warnings += notes
+        try:  # the CLI's choice of published constraints (mudump reach --constraints)
+            self.constraints, notes = cons.select(req.constraints, list(self.models.values()))
+        except MudumpError as exc:
+            raise RequestError(str(exc), [{"field": "constraints", "message": str(exc)}]) from None
+        self.warnings += notes
         try:
             self.masses, self.couplings = reachmod.scan_grid(req.mass_min_GeV, req.mass_max_GeV, req.n_masses,
                                                              req.coupling_min, req.coupling_max, req.n_couplings)
@@ -245,9 +241,9 @@ class ReachPlan:
                                    form_factor=self.form_factor, band=bool(self.variants), compare=self.compare,
                                    acceptance=self.acceptance, mc_events=self.req.mc_events,
                                    overlays=[ov for ov in self.overlays if ov.applies_to(mdl)],
-                                   constraints=self.constraints[key], preset=self.preset, preset_e=self.preset_e,
-                                   compute=compute)
-                for key, mdl in self.models.items()]
+                                   constraints=self.constraints, preset=self.preset,
+                                   preset_e=self.preset_e, compute=compute)
+                for mdl in self.models.values()]
 
     def cached(self, cache: ReachCache) -> bool:
         """True when every scan is already in the cache (the answer needs no new tables)."""
@@ -333,17 +329,17 @@ def g2e_payload(preset_e: Optional[str], m_lo: float, m_hi: float, n: int, model
     return out
 
 
-def constraint_payload(c) -> dict:
-    """A published constraint as the page draws it: its JSON (citation, CL) and its points
-    (NaN, where the source gives no limit, as null)."""
-    return {**plain(c.to_dict()), "mass_GeV": [float(v) for v in c.mass_GeV],
-            "coupling": [float(v) if np.isfinite(v) else None for v in c.coupling]}
-
-
 def overlay_payload(ov) -> dict:
     return plain({"label": ov.label, "citation": ov.citation, "confidence_level": ov.confidence_level,
                   "shape": ov.shape, "models": list(ov.models), "file": ov.source_file,
                   "mass_GeV": ov.mass_GeV, "coupling": ov.coupling})
+
+
+def constraint_payload(c) -> dict:
+    """A published or computed constraint as the page draws it (its citation and its points; a
+    gap in a published curve, NaN in the library, is null: Plotly breaks the line there)."""
+    gaps = lambda a: [float(v) if np.isfinite(v) else None for v in np.asarray(a, dtype=float)]  # noqa: E731
+    return plain({**c.to_dict(), "shape": c.shape, "mass_GeV": gaps(c.mass_GeV), "coupling": gaps(c.coupling)})
 
 
 def reach_payload(plan: ReachPlan, sets: list, seconds: float, cpu_seconds: float = 0.0) -> dict:
@@ -370,7 +366,7 @@ def reach_payload(plan: ReachPlan, sets: list, seconds: float, cpu_seconds: floa
         "g2": g2_band_payload(plan.preset, m_lo, m_hi, G2_POINTS, mdl, key),
         "g2_e": g2e_payload(plan.preset_e, m_lo, m_hi, G2_POINTS, mdl, key),
         "overlays": [overlay_payload(ov) for ov in applied],
-        "constraints": [constraint_payload(c) for c in sets[0].constraints],
+        "constraints": [constraint_payload(c) for c in plan.constraints],
         "warnings": plan.warnings + [f"overlay {ov.source_file}: it is for {', '.join(ov.models)}, not model "
                                      f"{mdl.name}: not drawn" for ov in plan.overlays if all(ov is not a for a in applied)],
         "seconds": seconds,  # wall time of the scans in the server
@@ -397,7 +393,7 @@ def reach_png(plan: ReachPlan, sets: list) -> bytes:
     with figure_lock:
         fig = plotting.reach_figure(main, preset=plan.preset, bands=bands if plan.variants else None,
                                     compare=compared if plan.compare else None, overlays=plan.overlays_drawn(),
-                                    preset_e=plan.preset_e, constraints=sets[0].constraints)
+                                    preset_e=plan.preset_e, constraints=plan.constraints)
         return png_bytes(fig)
 
 

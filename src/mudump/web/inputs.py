@@ -9,21 +9,18 @@ a model a preset name or an uploaded model file's text, an overlay an uploaded f
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import re
-import tempfile
 import threading
-import tomllib
 import warnings
 from pathlib import Path
 from urllib.parse import quote
 
 from pydantic import ValidationError
 
-from .._checks import check_mathtext
-from ..config import echo, format_validation
 from ..errors import ConfigError, MudumpError
+from .._checks import check_mathtext, echo
+from ..config import format_validation, read_toml
 from ..experiments import Experiment, load_experiment, preset_names
 from ..models import Model, get_model, model_names, parse_model
 from .schemas import ExperimentSpec, ModelSpec, UploadedFile
@@ -79,20 +76,19 @@ def _experiment_errors(exc: ValidationError, field: str) -> list[dict]:
     return out
 
 
-#: matplotlib's figures are not meant to be drawn concurrently: every figure the server draws
-#: (:mod:`.compute`, :mod:`.routes_point`) holds this lock.
+#: matplotlib's mathtext parser and font caches are not meant for concurrent use: every use in
+#: the server (label checks here, figures in :mod:`.compute`) holds this lock.
 MATPLOTLIB_LOCK = threading.Lock()
 
 
 def check_label(text: str, field: str, where: str = "") -> None:
     """Refuse a label that the figures cannot draw (:func:`mudump._checks.check_mathtext`, the
-    check every file reader makes): a mistake there ("$\\frac{$") would fail only when the PNG
-    is drawn. The message names the field and says what the parser expected."""
+    library's check of every label): the message names the field."""
     try:
-        check_mathtext(field, text)
+        with MATPLOTLIB_LOCK:
+            check_mathtext(f"{where}{field}", text)
     except ConfigError as exc:
-        msg = f"{where}{exc}"
-        raise RequestError(msg, [{"field": field, "message": msg}]) from None
+        raise RequestError(str(exc), [{"field": field, "message": str(exc)}]) from None
 
 
 # ----------------------------------------------------------------------------------------------
@@ -175,11 +171,11 @@ def _upload_name(up: UploadedFile) -> str:
 
 
 def _toml(up: UploadedFile, what: str, field: str) -> dict:
+    """The document of an uploaded TOML text, by the library's one loader (:mod:`mudump.config`)."""
     try:
-        return tomllib.loads(up.toml)
-    except tomllib.TOMLDecodeError as exc:
-        msg = f"{what} {_upload_name(up)}: not valid TOML: {exc}"
-        raise RequestError(msg, [{"field": field, "message": msg}]) from None
+        return read_toml(up.toml.encode("utf-8"), f"{what} {_upload_name(up)}")
+    except ConfigError as exc:
+        raise RequestError(str(exc), [{"field": field, "message": str(exc)}]) from None
 
 
 def resolve_model(spec: ModelSpec, field: str = "model") -> tuple[str, Model, list[str]]:
@@ -194,7 +190,10 @@ def resolve_model(spec: ModelSpec, field: str = "model") -> tuple[str, Model, li
             try:
                 mdl = parse_model(_toml(spec, "model file", field), f"model file {name}")
             except ConfigError as exc:
-                raise RequestError(str(exc), [{"field": field, "message": str(exc)}]) from None
+                # "model file NAME: coupling_label: ...": the field of the file that is wrong
+                sub = re.match(r"model file .*?: ([A-Za-z_][\w.]*)(?: = |: )", str(exc))
+                where = f"{field}.{sub.group(1)}" if sub else field
+                raise RequestError(str(exc), [{"field": where, "message": str(exc)}]) from None
         for attr in ("coupling_label", "description", "name"):
             check_label(getattr(mdl, attr), f"{field}.{attr}", f"model file {name}: ")
         key = "file:" + hashlib.sha256(spec.toml.encode()).hexdigest()
@@ -229,23 +228,20 @@ def resolve_overlay(up: UploadedFile, field: str = "overlay"):
     """An :class:`mudump.overlays.Overlay` from an uploaded overlay file's text, read by
     :func:`mudump.overlays.load_overlay` (the CLI's reader); its points must be inline (a CSV
     file beside it cannot be uploaded with it)."""
-    from ..overlays import load_overlay
+    from ..overlays import parse_overlay
 
     name = _upload_name(up)
     doc = _toml(up, "overlay", field)
     if "data" in doc:
         msg = f"overlay {name}: data: the explorer takes the points inline (mass_GeV, coupling), not from a file"
         raise RequestError(msg, [{"field": field, "message": msg}])
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / (re.sub(r"[^A-Za-z0-9_.-]+", "_", name.removesuffix(".toml")) + ".toml")
-        path.write_text(up.toml, encoding="utf-8")
-        try:
-            ov = load_overlay(path)
-        except ConfigError as exc:
-            msg = str(exc).replace(str(path), name)
-            raise RequestError(msg, [{"field": field, "message": msg}]) from None
-    check_label(ov.label, f"{field}.label", f"overlay {name}: ")
-    return dataclasses.replace(ov, source_file=name)
+    try:
+        ov = parse_overlay(doc, name)  # the CLI's reader, on the uploaded document (no file)
+    except ConfigError as exc:
+        sub = re.match(r"overlay .*?: ([A-Za-z_][\w.]*)(?: = |: )", str(exc))
+        where = f"{field}.{sub.group(1)}" if sub else field
+        raise RequestError(str(exc), [{"field": where, "message": str(exc)}]) from None
+    return ov
 
 
 # ----------------------------------------------------------------------------------------------

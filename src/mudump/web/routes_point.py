@@ -9,8 +9,8 @@ from fastapi.responses import Response
 
 from .. import plotting, signal
 from .._checks import check_range
-from ..jsonio import plain
 from ..constants import E_MAX_GEV
+from ..jsonio import plain
 from ..models import COUPLING_MAX, MASS_RANGE_GEV
 from ..production import check_method
 from .compute import figure_lock, png_bytes

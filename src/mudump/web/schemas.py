@@ -85,9 +85,9 @@ class ReachRequest(GridRequest):
     mc_events: int = Field(20_000, ge=1000, le=200_000)
     seed: int = Field(1, ge=0, le=2**32 - 1)
     overlays: list[UploadedFile] = Field(default_factory=list, max_length=LIMITS["overlays"])
-    #: published constraints drawn (``mudump reach --constraints``): None or ["default"] those that
-    #: fit the model, ["none"], or names (``mudump cite --list``)
-    constraints: Optional[list[str]] = Field(None, max_length=32)
+    #: published constraints drawn in grey, as ``mudump reach --constraints``: "default" (those that
+    #: fit the model), "none", or names
+    constraints: list[str] = Field(default_factory=lambda: ["default"], min_length=1, max_length=32)
 
 
 class SpectrumRequest(_Request):

@@ -290,7 +290,7 @@ function requestBody() {
     preset: $("#g2preset").value || null,
     preset_e: $("#g2epreset").value || null,
     overlays: state.overlays.map((o) => ({ name: o.name, toml: o.toml })),
-    constraints: $("#constraints").checked ? null : ["none"],
+    constraints: [$("#constraints").checked ? "default" : "none"],
   };
   for (const input of document.querySelectorAll("#grid-form input")) body[input.dataset.grid] = numberOrString(input.value, input.dataset.grid);
   return body;
@@ -564,31 +564,6 @@ function overlayTraces(list, top) {
   return out;
 }
 
-function constraintTraces(list, top) {
-  // published constraints (mudump.constraints), in grey under the contours, as the CLI's plots
-  const out = [];
-  list.forEach((c, k) => {
-    const grey = OVERLAY_GREYS[(k + 1) % OVERLAY_GREYS.length];
-    const pts = c.mass_GeV.map((m, i) => [m, c.coupling[i]]).filter(([m, g]) => m !== null && g !== null);
-    const x = pts.map((p) => p[0]), y = pts.map((p) => p[1]);
-    const name = `${c.label} (${+(100 * c.confidence_level).toPrecision(4)}% CL)`;
-    const hover = `${c.label}: %{y:.2e}<extra></extra>`;
-    const group = `constraint-${c.name}`;
-    if (c.shape === "limit") {
-      out.push({ x, y, mode: "lines", line: { color: grey, width: 1 }, showlegend: false, legendgroup: group, meta: "constraint", hovertemplate: hover });
-      out.push({ x, y: x.map(() => top), mode: "lines", line: { width: 0 }, fill: "tonexty", fillcolor: rgba(grey, 0.3),
-        name, legendgroup: group, meta: "constraint", hoverinfo: "skip" });
-    } else if (c.shape === "region") {
-      out.push({ x: [...x, x[0]], y: [...y, y[0]], mode: "lines", line: { color: grey, width: 1 }, fill: "toself",
-        fillcolor: rgba(grey, 0.3), name, legendgroup: group, meta: "constraint", hovertemplate: hover });
-    } else {
-      out.push({ x, y, mode: "lines", line: { color: "#595959", width: 1.2, dash: "dashdot" }, name, legendgroup: group,
-        meta: "constraint", hovertemplate: hover });
-    }
-  });
-  return out;
-}
-
 function contourTraces(contours, colour, dash, name, group, fill, width = 1.6) {
   return contours.map((c, k) => ({
     x: c.m_S_GeV, y: c.g_mu, mode: "lines", line: { color: colour, dash, width },
@@ -638,8 +613,7 @@ function draw() {
   let xr = [Math.log10(state.lastBody.mass_min_GeV), Math.log10(state.lastBody.mass_max_GeV)], yr = [Math.log10(yLo), Math.log10(yHi)];
   if ($("#lock-axes").checked && state.lockedRanges) { xr = state.lockedRanges.x; yr = state.lockedRanges.y; }
   const top = 10 ** (Math.max(yr[1], Math.log10(yHi)) + 1);
-  traces.push(...constraintTraces(P.constraints || [], top));
-  traces.push(...overlayTraces(P.overlays || [], top));
+  traces.push(...overlayTraces([...(P.constraints || []), ...(P.overlays || [])], top));
   traces.push(...g2Traces(P.g2, top));
   traces.push(...g2eTraces(P.g2_e, top));
   if (state.previous && JSON.stringify(state.previous.experiments) !== JSON.stringify(P.experiments)) {
