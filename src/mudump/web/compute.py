@@ -33,12 +33,18 @@ from .inputs import (
 from .schemas import G2_POINTS, LIMITS, ReachRequest
 
 
+class Cancelled(Exception):
+    """A computation given up because the client that asked for it has left (the page asked
+    something else); raised from the progress callback between two masses."""
+
+
 class ReachCache:
     """Bounded LRU of reach results keyed by a hash of everything that defines them. Concurrent
     requests for the same key share one computation (a Future); a failed computation is not
     kept. The library calls themselves run one at a time (``compute_lock``): they are CPU-bound
     on a few cores, and the energy-loss and production-table caches below them are then never
-    filled concurrently. ``bases`` keeps, per setup up to muons on target and statistics, the
+    filled concurrently. A computation whose client has left stops (:class:`Cancelled`) and
+    is not kept; a request waiting on it computes it afresh. ``bases`` keeps, per setup up to muons on target and statistics, the
     last result (:func:`mudump.reach.rescaled` derives the others from it)."""
 
     def __init__(self, size: int = LIMITS["cache_entries"]):
@@ -47,7 +53,7 @@ class ReachCache:
         self._lock = threading.Lock()
         self.compute_lock = threading.Lock()
         self._bases: OrderedDict[str, Any] = OrderedDict()
-        self.hits = self.misses = self.rescaled = 0
+        self.hits = self.misses = self.rescaled = self.cancelled = 0
 
     def get(self, key: str):
         """The result if it is already computed, else None."""
@@ -56,28 +62,36 @@ class ReachCache:
         return fut.result() if fut is not None and fut.done() and fut.exception() is None else None
 
     def get_or_compute(self, key: str, compute: Callable[[], Any]):
-        with self._lock:
-            fut = self._entries.get(key)
-            owner = fut is None
+        while True:
+            with self._lock:
+                fut = self._entries.get(key)
+                owner = fut is None
+                if owner:
+                    fut = Future()
+                    self._entries[key] = fut
+                    self.misses += 1
+                    while len(self._entries) > self.size:
+                        self._entries.popitem(last=False)
+                else:
+                    self._entries.move_to_end(key)
+                    self.hits += 1
             if owner:
-                fut = Future()
-                self._entries[key] = fut
-                self.misses += 1
-                while len(self._entries) > self.size:
-                    self._entries.popitem(last=False)
-            else:
-                self._entries.move_to_end(key)
-                self.hits += 1
-        if owner:
+                try:
+                    with self.compute_lock:
+                        fut.set_result(compute())
+                except BaseException as exc:
+                    fut.set_exception(exc)
+                    with self._lock:
+                        if self._entries.get(key) is fut:
+                            del self._entries[key]
+                    if isinstance(exc, Cancelled):
+                        self.cancelled += 1
             try:
-                with self.compute_lock:
-                    fut.set_result(compute())
-            except BaseException as exc:
-                fut.set_exception(exc)
-                with self._lock:
-                    if self._entries.get(key) is fut:
-                        del self._entries[key]
-        return fut.result()
+                return fut.result()
+            except Cancelled:
+                if owner:
+                    raise
+                # the client that started it has left: compute it for this one
 
     def __len__(self) -> int:
         with self._lock:
@@ -383,4 +397,4 @@ def reach_png(plan: ReachPlan, sets: list) -> bytes:
         return png_bytes(fig)
 
 
-__all__ = ["ReachCache", "ReachPlan", "reach_payload", "g2_band_payload", "png_bytes", "reach_png"]
+__all__ = ["Cancelled", "ReachCache", "ReachPlan", "reach_payload", "g2_band_payload", "png_bytes", "reach_png"]

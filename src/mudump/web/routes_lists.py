@@ -87,7 +87,7 @@ def material_list():
 @router.post("/g2/band")
 def g2_band(req: G2BandRequest):
     """The (g-2)_mu band of a preset for a model (default: a scalar coupled to the muon)."""
-    check_range("mass_min_GeV", req.mass_min_GeV, 0.0, lo_open=True, unit="GeV")
-    check_range("mass_max_GeV", req.mass_max_GeV, req.mass_min_GeV, lo_open=True, unit="GeV")
+    check_range("mass_min_GeV", req.mass_min_GeV, *MASS_RANGE_GEV, unit="GeV")  # the models' range, as every door
+    check_range("mass_max_GeV", req.mass_max_GeV, req.mass_min_GeV, MASS_RANGE_GEV[1], lo_open=True, unit="GeV")
     key, mdl = (None, None) if req.model is None else resolve_model(req.model)[:2]
     return g2_band_payload(req.preset, req.mass_min_GeV, req.mass_max_GeV, req.n_masses, mdl, key or "")

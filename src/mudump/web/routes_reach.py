@@ -8,12 +8,13 @@ import queue
 import threading
 import time
 
+import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 
 from ..errors import MudumpError
 from ..reachio import reach_csv
-from .compute import ReachPlan, reach_payload, reach_png
+from .compute import Cancelled, ReachPlan, reach_payload, reach_png
 from .inputs import RequestError, attachment, field_of_message
 from .schemas import LIMITS, ReachRequest
 
@@ -56,8 +57,11 @@ def reach_stream(req: ReachRequest, request: Request):
                            status=503)
     q: queue.Queue = queue.Queue()
     last = [0.0]
+    left = threading.Event()  # the client has gone (the page asked something else): stop
 
     def progress(done, total):
+        if left.is_set():
+            raise Cancelled("the client has left")
         now = time.perf_counter()
         if now - last[0] > 0.05 or done == total:
             last[0] = now
@@ -68,6 +72,8 @@ def reach_stream(req: ReachRequest, request: Request):
             t, c = time.perf_counter(), time.thread_time()
             results = plan.run(cache, progress)
             q.put({"result": reach_payload(plan, results, time.perf_counter() - t, time.thread_time() - c)})
+        except Cancelled:
+            q.put({"cancelled": True})
         except MudumpError as exc:
             q.put({"error": str(exc), "fields": getattr(exc, "fields", None) or field_of_message(str(exc))})
         except Exception as exc:  # noqa: BLE001 - reported to the client, logged here
@@ -78,12 +84,22 @@ def reach_stream(req: ReachRequest, request: Request):
 
     threading.Thread(target=work, name="mudump-reach", daemon=True).start()
 
-    def lines():
-        while True:
-            item = q.get()
-            yield json.dumps(item, allow_nan=False) + "\n"
-            if "progress" not in item:
-                return
+    async def lines():
+        finished = False
+        try:
+            while True:
+                # a worker thread waits for the next line; when the client leaves, the server
+                # cancels this generator: the wait is abandoned and the computation told to stop
+                item = await anyio.to_thread.run_sync(q.get, abandon_on_cancel=True)
+                if "cancelled" in item:
+                    return
+                yield json.dumps(item, allow_nan=False) + "\n"
+                if "progress" not in item:
+                    finished = True
+                    return
+        finally:
+            if not finished:
+                left.set()
 
     return StreamingResponse(lines(), media_type="application/x-ndjson",
                              headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})

@@ -290,6 +290,7 @@ function requestBody() {
     preset: $("#g2preset").value || null,
     preset_e: $("#g2epreset").value || null,
     overlays: state.overlays.map((o) => ({ name: o.name, toml: o.toml })),
+    constraints: [$("#constraints").checked ? "default" : "none"],
   };
   for (const input of document.querySelectorAll("#grid-form input")) body[input.dataset.grid] = numberOrString(input.value, input.dataset.grid);
   return body;
@@ -305,7 +306,7 @@ function pageState() {
     pinned: state.pinned, userModels: state.userModels.map(({ name, toml }) => ({ name, toml })),
     models: [...document.querySelectorAll("#model-checks input:checked")].map((x) => x.value),
     method: $("#method").value, form_factor: $("#form_factor").value, acceptance: $("#acceptance").value,
-    compare: $("#compare").value, theory_band: $("#theory_band").checked, g2: $("#g2preset").value, g2e: $("#g2epreset").value,
+    compare: $("#compare").value, theory_band: $("#theory_band").checked, constraints: $("#constraints").checked, g2: $("#g2preset").value, g2e: $("#g2epreset").value,
     overlays: state.overlays, grid: Object.fromEntries([...document.querySelectorAll("#grid-form input")].map((i) => [i.dataset.grid, i.value])),
     point: { model: $("#pt-model").value, mass: $("#pt-mass").value, coupling: $("#pt-coupling").value },
     lock: $("#lock-axes").checked ? state.lockedRanges : null,
@@ -342,6 +343,7 @@ async function restoreState(s) {
     for (const [id, v] of [["#method", s.method], ["#form_factor", s.form_factor], ["#acceptance", s.acceptance],
       ["#compare", s.compare], ["#g2preset", s.g2], ["#g2epreset", s.g2e]]) if (v !== undefined && v !== null) $(id).value = v;
     $("#theory_band").checked = !!s.theory_band;
+    $("#constraints").checked = s.constraints !== false;
     for (const input of document.querySelectorAll("#grid-form input")) if (s.grid && s.grid[input.dataset.grid] !== undefined) input.value = s.grid[input.dataset.grid];
     if (s.point) { $("#pt-model").value = s.point.model; $("#pt-mass").value = s.point.mass; $("#pt-coupling").value = s.point.coupling; }
     if (s.lock) { $("#lock-axes").checked = true; state.lockedRanges = s.lock; }
