@@ -270,10 +270,9 @@ class YieldSet:
         ser = M[:, K, None] * 1.0
         for k in range(K, 0, -1):  # Horner: sum_k M_k (-lam)^k / k!
             ser = ser * neg / k + M[:, k - 1, None]
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            u = (np.log(lam) - self.v0) / self.h
+        u = (np.log(np.maximum(lam, 1e-300)) - self.v0) / self.h  # lam >= 0: finite
         nv = self.G.shape[1]
-        k = np.clip(np.floor(np.nan_to_num(u, nan=0.0, neginf=0.0, posinf=0.0)), 0, nv - 2).astype(np.int64)
+        k = np.clip(np.floor(u), 0, nv - 2).astype(np.int64)
         t = np.clip(u - k, 0.0, 1.0)
         idx = k + (np.arange(self.n) * nv)[:, None]
         g0, g1 = np.take(self._Gf, idx), np.take(self._Gf, idx + 1)
@@ -376,6 +375,15 @@ class YieldSet:
             lo = np.zeros(G, dtype=np.int64)  # first favourable-enough index is in [lo, hi]
             hi = np.full(G, order.size, dtype=np.int64)
             cols = np.arange(G)
+            # the extremes first: most couplings are decided by them (all below, or all above)
+            q = order[-1]
+            best = self.events(np.full(G, q), g) >= self.n_up[q]
+            lo[~best] = order.size
+            k = cols[best]
+            q = order[0]
+            worst = self.events(np.full(k.size, q), g[k]) >= self.n_up[q]
+            hi[k[worst]] = 0
+            lo[k[~worst]], hi[k[~worst]] = 1, order.size - 1
             while True:
                 live = lo < hi
                 if not live.any():
@@ -386,8 +394,6 @@ class YieldSet:
                 ok = self.events(q, g[k]) >= self.n_up[q]
                 hi[k[ok]] = mid[ok]
                 lo[k[~ok]] = mid[~ok] + 1
-            ranks = np.empty(order.size, dtype=np.int64)
-            ranks[np.arange(order.size)] = np.arange(order.size)
             out[order] = np.arange(order.size)[:, None] >= lo[None, :]
         return out
 
