@@ -251,11 +251,17 @@ class YieldSet:
             key = (float(zs[i]), float(es[i]))
             hit = node_cache.get(key) if node_cache is not None else None
             if hit is None:
-                e = np.exp(-np.outer(lam, pw[i])) * w[i]
+                # only the grid points this node can be looked up at (one more on each side)
+                k0 = int(np.clip(np.floor((np.log(self.lam_series[i]) - v0) / h) - 1, 0, nv - 1))
+                k1 = int(np.clip(np.ceil((np.log(self.lam_drop[i]) - v0) / h) + 2, k0 + 1, nv))
+                e = np.exp(-np.outer(lam[k0:k1], pw[i])) * w[i]
                 F = e.sum(axis=1)
                 dF = -(e * pw[i]).sum(axis=1)
+                g_row, d_row = np.zeros(nv), np.zeros(nv)
                 with np.errstate(divide="ignore", invalid="ignore"):
-                    hit = (np.nan_to_num(np.log(F), neginf=-745.0), np.nan_to_num(lam * dF / F))
+                    g_row[k0:k1] = np.nan_to_num(np.log(F), neginf=-745.0)
+                    d_row[k0:k1] = np.nan_to_num(lam[k0:k1] * dF / F)
+                hit = (g_row, d_row)
                 if node_cache is not None:
                     node_cache[key] = hit
             G[i], dG[i] = hit
