@@ -107,7 +107,7 @@ def reach_many(
         tables.update(depth_tables(missing, mdl, masses, method, form_factor))
     exits: dict[tuple, float] = {}
     for j, m in enumerate(masses):
-        truncated: dict[tuple[str, float], object] = {}
+        truncated: dict[tuple, object] = {}
         sets: dict[tuple, list[int]] = {}  # (production key, end, D, signature) -> points
         grids: dict[str, tuple] = {}
         for i in live:
@@ -119,14 +119,15 @@ def reach_many(
                 ek = (e.target.material, e.beam.energy_GeV, e.target.length_m)
                 if ek not in exits:
                     exits[ek] = exit_kinetic(*ek)
-                u_end = dt.end_u(e.target.length_m, e.target.min_muon_energy_GeV, exits[ek]) if dt.n_panels else 0.0
-                tk = (keys[i], u_end)
+                u_end, at_exit = dt.end(e.target.length_m, e.target.min_muon_energy_GeV, exits[ek]) if dt.n_panels \
+                    else (0.0, True)
+                tk = (keys[i], u_end, at_exit)
                 if tk not in truncated:
                     if dt.n_panels and not dt.covers(u_end):  # a target beyond the table: extend it
                         dt = depth_table(float(m), e.target.material, e.beam.energy_GeV, e.target.length_m, method,
                                          e.beam.lepton, e.signature.e_cut_GeV, form_factor, mdl.kind)
                         tables[(keys[i], float(m))] = dt
-                    truncated[tk] = dt.truncate(u_end)
+                    truncated[tk] = dt.truncate(u_end, at_exit)
                     if keys[i] not in grids:
                         grids[keys[i]] = (laplace_grid(dt, float(m)), {})
                 before = e.target.length_m + e.downstream.shield_length_m
