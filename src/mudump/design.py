@@ -267,7 +267,10 @@ class YieldSet:
                     node_cache[key] = hit
             G[i], dG[i] = hit
         self.G, self.dG = G, dG
-        self._Gf, self._dGf = self.G.ravel(), self.dG.ravel()
+        # cubic Hermite on each interval as a polynomial in t in [0, 1]: c0 + t (c1 + t (c2 + t c3))
+        g0, g1, d0, d1 = G[:, :-1], G[:, 1:], h * dG[:, :-1], h * dG[:, 1:]
+        C = np.stack([g0, d0, 3.0 * (g1 - g0) - 2.0 * d0 - d1, -2.0 * (g1 - g0) + d0 + d1], axis=-1)
+        self._C = np.concatenate([C, np.zeros((self.n, 1, 4))], axis=1).reshape(-1, 4)  # (n * nv, 4)
 
     def _F(self, lam):
         """F_i(lam) for lam of shape (n_nodes, m) (row i: depth node i)."""
@@ -279,14 +282,10 @@ class YieldSet:
             ser = ser * neg / k + M[:, k - 1, None]
         u = (np.log(np.maximum(lam, 1e-300)) - self.v0) / self.h  # lam >= 0: finite
         nv = self.G.shape[1]
-        k = np.clip(np.floor(u), 0, nv - 2).astype(np.int64)
+        k = np.clip(np.floor(u), 0, nv - 2)
         t = np.clip(u - k, 0.0, 1.0)
-        idx = k + (np.arange(self.n) * nv)[:, None]
-        g0, g1 = np.take(self._Gf, idx), np.take(self._Gf, idx + 1)
-        d0, d1 = np.take(self._dGf, idx), np.take(self._dGf, idx + 1)
-        t2 = t * t
-        t3 = t2 * t
-        g = g0 + t2 * (3.0 - 2.0 * t) * (g1 - g0) + self.h * ((t3 - 2.0 * t2 + t) * d0 + (t3 - t2) * d1)
+        c = np.take(self._C, k.astype(np.int64) + (np.arange(self.n) * nv)[:, None], axis=0)
+        g = c[..., 0] + t * (c[..., 1] + t * (c[..., 2] + t * c[..., 3]))
         with np.errstate(over="ignore", under="ignore"):
             herm = np.exp(g)
         out = np.where(lam < self.lam_series[:, None], ser, np.where(lam < self.lam_drop[:, None], herm, 0.0))
