@@ -78,6 +78,7 @@ def main():
         n = max(args.sizes)
         from distributed import LocalCluster
 
+        os.environ["PYTHONPATH"] = new_src  # the workers import this tree's mudump
         with LocalCluster(n_workers=2, threads_per_worker=1, processes=True) as cluster:
             t = statistics.median(_run(n, new_src, ["--scheduler", cluster.scheduler_address])[0]
                                   for _ in range(args.repeat))
