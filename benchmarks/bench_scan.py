@@ -61,18 +61,24 @@ def main():
     print(f"mudump scan fnal-mu --model A, default reach grid, {os.cpu_count()} cores, "
           f"1-min load average {os.getloadavg()[0]:.1f} at start")
     for n in args.sizes:
-        for name, src in (("new", new_src), ("old", args.old)):
-            if src is None:
-                continue
-            runs = [_run(n, src) for _ in range(args.repeat)]
-            t = statistics.median(r[0] for r in runs)
-            mem = max(r[1] for r in runs)
-            print(f"  {n * n:5d} points, {name}: median {t:7.1f} s over {len(runs)} runs "
-                  f"({t / (n * n) * 1e3:.1f} ms per point), peak RSS of the main process {mem:.0f} MB")
+        codes = [("new", new_src)] + ([("old", args.old)] if args.old else [])
+        runs = {name: [] for name, _ in codes}
+        for _ in range(args.repeat):  # interleaved, so that both see the same load
+            for name, src in codes:
+                runs[name].append(_run(n, src))
+        med = {}
+        for name, _ in codes:
+            med[name] = statistics.median(r[0] for r in runs[name])
+            mem = max(r[1] for r in runs[name])
+            print(f"  {n * n:5d} points, {name}: median {med[name]:7.1f} s over {len(runs[name])} runs "
+                  f"({med[name] / (n * n) * 1e3:.1f} ms per point), peak RSS of the main process {mem:.0f} MB", flush=True)
+        if args.old:
+            print(f"  {n * n:5d} points: old / new = {med['old'] / med['new']:.2f}", flush=True)
     if args.dask:
         n = max(args.sizes)
         from distributed import LocalCluster
 
+        os.environ["PYTHONPATH"] = new_src  # the workers import this tree's mudump
         with LocalCluster(n_workers=2, threads_per_worker=1, processes=True) as cluster:
             t = statistics.median(_run(n, new_src, ["--scheduler", cluster.scheduler_address])[0]
                                   for _ in range(args.repeat))

@@ -164,3 +164,33 @@ def test_energy_floor_lowers_the_signal_and_spectrum_agrees():
     sp = signal.experiment_spectrum(floored, "A", 0.05, 1e-4, edges)
     assert sp.sum() == pytest.approx(float(signal.experiment_events(floored, "A", 0.05, [1e-4])[0]), rel=1e-3)
     assert sp[0] > 0  # muons above the floor still make soft S
+
+
+def test_long_spectrum_reports_progress_and_adds_up():
+    """A spectrum of many bins reports its progress (mudump.progress) up to its total, and its
+    bins still add up to the yield (to the 1e-3 of the comparison above: the table's x rule)."""
+    from mudump import progress
+
+    class Recorder:
+        def __init__(self):
+            self.started, self.updates = [], []
+
+        def start(self, description, total):
+            self.started.append((description, total))
+            return self
+
+        def update(self, done, total=None):
+            self.updates.append((done, total))
+
+        def finish(self, task):
+            pass
+
+    e = load_experiment("fnal-mu")
+    rec = Recorder()
+    edges = np.linspace(0.0, 3.0, 3001)
+    with progress.reporting(rec):
+        sp = signal.experiment_spectrum(e, "A", 0.05, 1e-4, edges)
+    mine = [total for description, total in rec.started if description.startswith("spectrum")]
+    assert len(mine) == 1 and mine[0] > 0
+    assert rec.updates and rec.updates[-1][0] == rec.updates[-1][1] == mine[0]
+    assert sp.sum() == pytest.approx(float(signal.experiment_events(e, "A", 0.05, [1e-4])[0]), rel=1e-3)

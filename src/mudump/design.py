@@ -107,7 +107,7 @@ def reach_many(
         tables.update(depth_tables(missing, mdl, masses, method, form_factor))
     exits: dict[tuple, float] = {}
     for j, m in enumerate(masses):
-        truncated: dict[tuple[str, float], object] = {}
+        truncated: dict[tuple, object] = {}
         sets: dict[tuple, list[int]] = {}  # (production key, end, D, signature) -> points
         grids: dict[str, tuple] = {}
         for i in live:
@@ -119,14 +119,15 @@ def reach_many(
                 ek = (e.target.material, e.beam.energy_GeV, e.target.length_m)
                 if ek not in exits:
                     exits[ek] = exit_kinetic(*ek)
-                u_end = dt.end_u(e.target.length_m, e.target.min_muon_energy_GeV, exits[ek]) if dt.n_panels else 0.0
-                tk = (keys[i], u_end)
+                u_end, at_exit = dt.end(e.target.length_m, e.target.min_muon_energy_GeV, exits[ek]) if dt.n_panels \
+                    else (0.0, True)
+                tk = (keys[i], u_end, at_exit)
                 if tk not in truncated:
                     if dt.n_panels and not dt.covers(u_end):  # a target beyond the table: extend it
                         dt = depth_table(float(m), e.target.material, e.beam.energy_GeV, e.target.length_m, method,
                                          e.beam.lepton, e.signature.e_cut_GeV, form_factor, mdl.kind)
                         tables[(keys[i], float(m))] = dt
-                    truncated[tk] = dt.truncate(u_end)
+                    truncated[tk] = dt.truncate(u_end, at_exit)
                     if keys[i] not in grids:
                         grids[keys[i]] = (laplace_grid(dt, float(m)), {})
                 before = e.target.length_m + e.downstream.shield_length_m
@@ -251,16 +252,25 @@ class YieldSet:
             key = (float(zs[i]), float(es[i]))
             hit = node_cache.get(key) if node_cache is not None else None
             if hit is None:
-                e = np.exp(-np.outer(lam, pw[i])) * w[i]
+                # only the grid points this node can be looked up at (one more on each side)
+                k0 = int(np.clip(np.floor((np.log(self.lam_series[i]) - v0) / h) - 1, 0, nv - 1))
+                k1 = int(np.clip(np.ceil((np.log(self.lam_drop[i]) - v0) / h) + 2, k0 + 1, nv))
+                e = np.exp(-np.outer(lam[k0:k1], pw[i])) * w[i]
                 F = e.sum(axis=1)
                 dF = -(e * pw[i]).sum(axis=1)
+                g_row, d_row = np.zeros(nv), np.zeros(nv)
                 with np.errstate(divide="ignore", invalid="ignore"):
-                    hit = (np.nan_to_num(np.log(F), neginf=-745.0), np.nan_to_num(lam * dF / F))
+                    g_row[k0:k1] = np.nan_to_num(np.log(F), neginf=-745.0)
+                    d_row[k0:k1] = np.nan_to_num(lam[k0:k1] * dF / F)
+                hit = (g_row, d_row)
                 if node_cache is not None:
                     node_cache[key] = hit
             G[i], dG[i] = hit
         self.G, self.dG = G, dG
-        self._Gf, self._dGf = self.G.ravel(), self.dG.ravel()
+        # cubic Hermite on each interval as a polynomial in t in [0, 1]: c0 + t (c1 + t (c2 + t c3))
+        g0, g1, d0, d1 = G[:, :-1], G[:, 1:], h * dG[:, :-1], h * dG[:, 1:]
+        C = np.stack([g0, d0, 3.0 * (g1 - g0) - 2.0 * d0 - d1, -2.0 * (g1 - g0) + d0 + d1], axis=-1)
+        self._C = np.concatenate([C, np.zeros((self.n, 1, 4))], axis=1).reshape(-1, 4)  # (n * nv, 4)
 
     def _F(self, lam):
         """F_i(lam) for lam of shape (n_nodes, m) (row i: depth node i)."""
@@ -270,17 +280,12 @@ class YieldSet:
         ser = M[:, K, None] * 1.0
         for k in range(K, 0, -1):  # Horner: sum_k M_k (-lam)^k / k!
             ser = ser * neg / k + M[:, k - 1, None]
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            u = (np.log(lam) - self.v0) / self.h
+        u = (np.log(np.maximum(lam, 1e-300)) - self.v0) / self.h  # lam >= 0: finite
         nv = self.G.shape[1]
-        k = np.clip(np.floor(np.nan_to_num(u, nan=0.0, neginf=0.0, posinf=0.0)), 0, nv - 2).astype(np.int64)
+        k = np.clip(np.floor(u), 0, nv - 2)
         t = np.clip(u - k, 0.0, 1.0)
-        idx = k + (np.arange(self.n) * nv)[:, None]
-        g0, g1 = np.take(self._Gf, idx), np.take(self._Gf, idx + 1)
-        d0, d1 = np.take(self._dGf, idx), np.take(self._dGf, idx + 1)
-        t2 = t * t
-        t3 = t2 * t
-        g = g0 + t2 * (3.0 - 2.0 * t) * (g1 - g0) + self.h * ((t3 - 2.0 * t2 + t) * d0 + (t3 - t2) * d1)
+        c = np.take(self._C, k.astype(np.int64) + (np.arange(self.n) * nv)[:, None], axis=0)
+        g = c[..., 0] + t * (c[..., 1] + t * (c[..., 2] + t * c[..., 3]))
         with np.errstate(over="ignore", under="ignore"):
             herm = np.exp(g)
         out = np.where(lam < self.lam_series[:, None], ser, np.where(lam < self.lam_drop[:, None], herm, 0.0))
@@ -376,6 +381,15 @@ class YieldSet:
             lo = np.zeros(G, dtype=np.int64)  # first favourable-enough index is in [lo, hi]
             hi = np.full(G, order.size, dtype=np.int64)
             cols = np.arange(G)
+            # the extremes first: most couplings are decided by them (all below, or all above)
+            q = order[-1]
+            best = self.events(np.full(G, q), g) >= self.n_up[q]
+            lo[~best] = order.size
+            k = cols[best]
+            q = order[0]
+            worst = self.events(np.full(k.size, q), g[k]) >= self.n_up[q]
+            hi[k[worst]] = 0
+            lo[k[~worst]], hi[k[~worst]] = 1, order.size - 1
             while True:
                 live = lo < hi
                 if not live.any():
@@ -386,8 +400,6 @@ class YieldSet:
                 ok = self.events(q, g[k]) >= self.n_up[q]
                 hi[k[ok]] = mid[ok]
                 lo[k[~ok]] = mid[~ok] + 1
-            ranks = np.empty(order.size, dtype=np.int64)
-            ranks[np.arange(order.size)] = np.arange(order.size)
             out[order] = np.arange(order.size)[:, None] >= lo[None, :]
         return out
 

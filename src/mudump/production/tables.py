@@ -21,8 +21,10 @@ per unit u = ln(T) (T the muon's kinetic energy), rho_j(u) = n_A dsigma/dx(E, x_
 holds the panels computed so far (from the entry of the target down to some depth).
 
 Reading a geometry (:meth:`DepthTable.truncate`): the full panels before the end z_end are
-taken as they are; the panel that z_end cuts contributes by a :data:`PARTIAL_NODES`-point
-rule on [u(z_end), u_start] (graded towards the end, :data:`GRADES`) whose densities are interpolated (Lagrange, through
+taken as they are; the panel that z_end cuts contributes by a rule on [u(z_end), u_start]
+(where z_end is the target's exit: :data:`PARTIAL_NODES` points graded towards it,
+:data:`GRADES`, since X made there with decay lengths far below the panel's still leave the
+target; else the panel's own rule) whose densities are interpolated (Lagrange, through
 the panel's nodes and edges: a polynomial of degree PANEL_NODES + 1) and whose depths, muon and
 S energies are exact. No cross section is evaluated: a target length or energy floor costs an
 interpolation, and a table computed to depth Z serves every z_end <= Z identically (the same
@@ -162,31 +164,46 @@ class DepthTable:
             ends.append(np.log(e_floor - M_MU))
         return max(ends)
 
+    def end(self, length: float, e_floor: float = 0.0, t_exit: "float | None" = None) -> tuple[float, bool]:
+        """(ln T at the end of production, whether that end is the target's exit) for a target of
+        ``length`` m and a muon-energy floor ``e_floor``: the arguments of :meth:`truncate`."""
+        if t_exit is None:
+            t_exit = exit_kinetic(self.material, self.energy, length)
+        u = self.end_u(length, e_floor, t_exit)
+        return u, bool(t_exit > 0 and np.log(t_exit) >= u)
+
     def covers(self, u_end: float) -> bool:
         return self.complete or (self.n_panels > 0 and u_end >= self.u_edges[-1])
 
-    def truncate(self, u_end: float) -> ProductionTable:
+    def truncate(self, u_end: float, at_exit: bool = True) -> ProductionTable:
         """The :class:`ProductionTable` of production down to ln T = ``u_end`` (which the table
-        must cover: :meth:`covers`); see the module docstring. Its arrays are read-only."""
+        must cover: :meth:`covers`); see the module docstring. ``at_exit``: production ends at
+        the target's exit (then the last panel gets the graded rule; where it ends at the floor or
+        the threshold, the X still has target to cross and the panel's own rule is used). Its
+        arrays are read-only."""
         u_top = self.u_edges[0] if self.n_panels else -np.inf
         if self.n_panels == 0 or u_end >= u_top:
             return _empty(self.m_S)
         if not self.covers(u_end):
             raise ValueError(f"depth table covers ln T >= {self.u_edges[-1]:g}, asked for {u_end:g}")
         u_end = max(u_end, float(self.u_edges[-1]))
-        # full panels: those that end above u_end; the panel in which production ends (even at its
-        # lower edge) gets the graded rule
+        # full panels: those that end above u_end (or at it, unless production ends at the exit:
+        # then the panel in which it ends, even at its lower edge, gets the graded rule)
         tol = 1e-12 * max(1.0, abs(u_end))
-        n_full = int(np.count_nonzero(self.u_edges[1:] > u_end + tol))
+        if at_exit:
+            n_full = int(np.count_nonzero(self.u_edges[1:] > u_end + tol))
+        else:
+            n_full = int(np.count_nonzero(self.u_edges[1:] >= u_end - tol))
         k = n_full * PANEL_NODES
         parts = [(self.z[:k], self.e_mu[:k], self.e_s[:k], self.weight[:k], self.dz[:k])]
         if n_full < self.n_panels:
-            parts.append(self._partial(n_full, max(u_end, float(self.u_edges[n_full + 1]))))
+            parts.append(self._partial(n_full, max(u_end, float(self.u_edges[n_full + 1])), at_exit))
         z, e_mu, e_s, w, dz = (np.concatenate(a) for a in zip(*parts))
         return ProductionTable(self.m_S, *_readonly(z, e_mu, e_s, w, dz))
 
-    def _partial(self, k: int, u_end: float):
-        """Nodes of panel ``k`` from its start down to ``u_end`` (interpolated densities)."""
+    def _partial(self, k: int, u_end: float, graded: bool = True):
+        """Nodes of panel ``k`` from its start down to ``u_end`` (interpolated densities), by the
+        graded rule or by the panel's own Gauss-Legendre rule."""
         hi, lo = float(self.u_edges[k]), float(self.u_edges[k + 1])
         rows = slice(k * PANEL_NODES, (k + 1) * PANEL_NODES)
         span = hi - lo
@@ -194,7 +211,7 @@ class DepthTable:
         s_nodes = np.r_[0.0, _GL_X, 1.0]
         rho_nodes = np.concatenate([self.rho[k][None], self.weight[rows] / (span * _GL_W[:, None]), self.rho[k + 1][None]])
         s_c = (hi - u_end) / span
-        s_new, s_w = s_c * _GP_X, s_c * _GP_W
+        s_new, s_w = (s_c * _GP_X, s_c * _GP_W) if graded else (s_c * _GL_X, s_c * _GL_W)
         # Lagrange basis at the new points: L[m, n] = prod_{q != n} (s_m - s_q) / (s_n - s_q)
         diff = s_new[:, None] - s_nodes[None, :]
         den = s_nodes[:, None] - s_nodes[None, :]
@@ -381,7 +398,7 @@ def compute_table(
     (the experiment's floor, :func:`mudump.transport.production_threshold`); ``kind`` the kind of
     X (:data:`.kinds.KINDS`)."""
     dt = compute_depth_table(m_S, material, energy, length, method, lepton, e_cut, form_factor, kind)
-    return dt.truncate(dt.end_u(length, e_floor)) if dt.n_panels else _empty(m_S)
+    return dt.truncate(*dt.end(length, e_floor)) if dt.n_panels else _empty(m_S)
 
 
 @lru_cache(maxsize=4096)
@@ -393,7 +410,7 @@ def production_table(
     computed and stored: :func:`depth_table`). Arguments as :func:`compute_table` (material by
     name). Its arrays are read-only."""
     dt = depth_table(m_S, material, energy, length, method, lepton, e_cut, form_factor, kind)
-    return dt.truncate(dt.end_u(length, e_floor)) if dt.n_panels else _empty(m_S)
+    return dt.truncate(*dt.end(length, e_floor)) if dt.n_panels else _empty(m_S)
 
 
 def _clear():
