@@ -4,7 +4,7 @@
     python scripts/make_doc_figures.py --list   # print the commands only
 
 The commands are those of docs/cpz2017.md (the paper's Fig. 4 with its choices and with mudump's
-defaults). The first run computes the production tables (minutes); later runs use the cache.
+defaults) and docs/constraints.md. The first run computes the production tables (minutes); later runs use the cache.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ COMMANDS = {
     "cpz2017-fig4b-paper.png": "reach cpz2017-na64 cpz2017-fnal --model B --method iww --method etl --preset cpz2017",
     "cpz2017-fig4a-default.png": "reach cpz2017-na64 cpz2017-fnal --model A --preset cpz2017 --compare iww",
     "cpz2017-fig4b-default.png": "reach cpz2017-na64 cpz2017-fnal --model B --preset cpz2017 --compare iww",
+    # docs/constraints.md: the L_mu - L_tau recast of NA64-mu 2022 with the published constraints
+    "lmutau-na64mu-2022.png": "reach na64mu-2022 --model lmu-ltau --preset fnal2021",
 }
 
 

@@ -94,7 +94,7 @@ def test_default_pool_matches_serial(serial_rows):
 
 def test_dask_local_cluster_matches_serial(serial_rows):
     distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0") as cluster:
         with distributed.Client(cluster) as client:
             rows = S.run_scan(plan(), client.get_executor(), task_seconds=1e-6)
     assert rows == serial_rows
@@ -260,7 +260,7 @@ def test_cli_refused_value_is_per_point(capsys, tmp_path):
 def test_cli_scheduler_runs_on_dask(capsys, tmp_path):
     """`--scheduler ADDRESS` runs the scan on that Dask cluster: the rows are those of a serial run."""
     distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as c:
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0") as c:
         code, o, err = run(capsys, "scan", "fnal-mu", "--model", "B", "--grid", "downstream.length_m=1,3",
                            "--output", str(tmp_path / "d.parquet"), "--json", "--scheduler", c.scheduler_address,
                            *CLI_GRID[:-2])
