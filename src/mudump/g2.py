@@ -178,7 +178,7 @@ def get_preset(name: str | None = None) -> G2Preset:
 
 def band(m_S, preset: str | G2Preset | None = None, g_ratio_mu: float = 1.0, model=None) -> dict:
     """The g_mu values that reproduce a Delta a_mu preset, per mass (GeV), for a model (default:
-    a scalar coupled to the muon with g_mu; 
+    a scalar coupled to the muon with g_mu;
     whose kind and muon coupling set Delta a_mu(g_mu); a :class:`mudump.models.Model`, never a
     name: this module sits below the models).
 

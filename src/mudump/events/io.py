@@ -901,7 +901,7 @@ def _stream_hepmc3(chunks, path: Path):
                     out = open(tmp, "wb")
                     out.write(head[: head.rindex(end)].encode("utf-8"))
                 masses, pdg, first = _record_masses(batch), _record_pdg(batch), summary["written"]
-                _write_blocks(out, lambda sl: _hepmc_events(batch, sl, masses[sl], pdg[sl], first), n)
+                _write_blocks(out, lambda sl, b=batch, m=masses, p=pdg, f=first: _hepmc_events(b, sl, m[sl], p[sl], f), n)
                 w = np.asarray(batch.weight, dtype=np.float64)
                 summary["written"] += n
                 summary["sum_weights"] += float(w.sum())
@@ -927,8 +927,8 @@ def _stream_lhe(chunks, path: Path):
                 n = _check_batch(batch)
                 first = batch if first is None else first
                 masses, life = _record_masses(batch), _proper_decay_length_mm(batch)
-                _write_blocks(out, lambda sl: _lhe_events(batch, sl, masses, life, scale=float(batch.mass_s_GeV),
-                                                           aqed=_alpha()), n)
+                _write_blocks(out, lambda sl, b=batch, m=masses, lf=life: _lhe_events(
+                    b, sl, m, lf, scale=float(b.mass_s_GeV), aqed=_alpha()), n)
                 w = np.asarray(batch.weight, dtype=np.float64)
                 summary["written"] += n
                 summary["sum_weights"] += float(w.sum())
