@@ -1,5 +1,5 @@
 """Benchmark: a new user's first exact-tree-level cross section for an element without a
-shipped ETL/WW table (issue 13). Each run is a fresh process with an empty cache directory.
+shipped ETL/WW table. Each run is a fresh process with an empty cache directory.
 
 1. ``mudump xsec --material Ti --energy 10 --mass 0.1`` end to end (wall time, peak RSS of the
    process from resource.getrusage(RUSAGE_CHILDREN)); it computes the 4 mass slices of the

@@ -1,6 +1,6 @@
 """Benchmark: 1e6 signal events (FNAL-mu, model A, m_S = 100 MeV, g_mu = 1e-5).
 
-1. End to end as a user runs it (issue 13): ``mudump events fnal-mu --model A --mass 0.1
+1. End to end as a user runs it: ``mudump events fnal-mu --model A --mass 0.1
    --coupling 1e-5 -n 1000000 --output ev.parquet`` as a subprocess with warm tables
    (wall time, CPU time of the child, file size). Wall times on a shared machine follow its
    load (printed); CPU times much less so.

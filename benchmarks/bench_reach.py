@@ -1,5 +1,5 @@
 """Benchmark: a full reach map for FNAL-mu (100 masses x 200 couplings, model A) with an empty
-cache and with a warm one, a warm map for a model of every kind (issue 10: under 1 s each), and a
+cache and with a warm one, a warm map for a model of every kind (target: under 1 s each), and a
 warm `mudump reach fnal-mu --model A --json` as a whole process.
 
 Run:  python benchmarks/bench_reach.py

@@ -1,4 +1,4 @@
-"""Benchmark: start-up time of the command line (issue 13), as a user sees it: each command
+"""Benchmark: start-up time of the command line, as a user sees it: each command
 run as a subprocess, median (and min) of several runs.
 
 Run:  python benchmarks/bench_startup.py [--runs 7]

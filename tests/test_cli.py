@@ -83,7 +83,7 @@ def test_material_json(capsys):
         (["material", "W", "--energy", "0.01"], "energy_GeV"),
         (["g2", "--mass", "0.1"], "--coupling"),
         (["g2", "--band", "--preset", "nope", "--mass", "0.1"], "preset"),
-        # one validity range (1 MeV - 1 GeV) for every command (issue 9)
+        # one validity range (1 MeV - 1 GeV) for every command
         (["g2", "--mass", "5", "--coupling", "1e-3"], "mass_GeV"),
         (["g2", "--band", "--mass", "1e-5"], "mass_GeV"),
         (["xsec", "--material", "Pb", "--energy", "10", "--mass", "2"], "mass_GeV"),
@@ -173,7 +173,7 @@ def test_no_signal_is_said_in_words_alike(tmp_path, capsys):
 
 @pytest.mark.parametrize("where", ["missing-dir", "is-dir", "special", "under-a-file"])
 def test_unwritable_output_fails_before_computing(tmp_path, capsys, where):
-    """An output path that cannot be written is refused in one line before any work (issue 9).
+    """An output path that cannot be written is refused in one line before any work.
     As root, permission bits do not stop a write, so the cases are ones that fail for anyone."""
     target = {
         "missing-dir": tmp_path / "nowhere" / "r.png",

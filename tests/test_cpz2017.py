@@ -60,7 +60,7 @@ def test_fermilab_with_the_papers_choices(model):
 
 def test_default_method_reaches_less_than_the_paper_at_na64():
     """mudump's default (exact tree level) against the paper's IWW at 160 GeV with E_S > E/3:
-    IWW overstates production (physics.md section 4), so the true reach is weaker: the lower
+    IWW overstates production (docs/physics.md#production), so the true reach is weaker: the lower
     edge rises by 25-45% in g_mu (measured), more at heavier S."""
     etl = lower_edge("cpz2017-na64", "B", "etl")
     iww = lower_edge("cpz2017-na64", "B", "iww")

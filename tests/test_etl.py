@@ -100,7 +100,7 @@ def test_same_code_with_photon_flux_recovers_iww(sym, E, m_S):
 @pytest.mark.parametrize("sym,E,m_S,tol", [("Pb", 160.0, 0.01, 0.01), ("Pb", 160.0, 0.2, 0.01), ("W", 15.0, 0.05, 0.03)])
 def test_etl_close_to_ww_away_from_the_end_point(sym, E, m_S, tol):
     """Phase-space WW follows exact tree level to a few percent for muon beams away from x -> 1
-    (physics.md section 4; Voronchikhin and Kirpichnikov, arXiv:2409.12748)."""
+    (docs/physics.md#production; Voronchikhin and Kirpichnikov, arXiv:2409.12748)."""
     nuc = nucleus(sym)
     x = np.linspace(0.2, 0.8, 4)
     r = etl.dsigma_dx(E, x, m_S, nuc, M_MU) / ww.dsigma_dx(E, x, m_S, photon_flux(nuc), M_MU)
@@ -132,7 +132,7 @@ def test_integration_settings_do_not_matter(monkeypatch):
 
 def _check_table_against_direct(nuc, tab, m_S, E, form_factor="tsai", rel=1e-3):
     """WW x (tabulated ETL/WW) against direct ETL on 200 x values: integrated over x to 0.1%
-    (issue 13's accuracy for E > 4.5 (m_S + m_mu); measured: below 2e-4), and returns the
+    (the required accuracy for E > 4.5 (m_S + m_mu); measured: below 2e-4), and returns the
     point-by-point errors where the spectrum is above 1% of its peak, away from the very ends of
     the v range (v in 0.01..0.99), where R changes fastest."""
     v = np.linspace(0.0025, 0.9975, 200)

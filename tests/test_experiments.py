@@ -25,7 +25,7 @@ kind = "displaced-decay"
 
 
 def test_presets_match_the_seed_study():
-    """Numbers of the seed talk (physics.md section 1)."""
+    """Numbers of the seed talk (docs/physics.md#study)."""
     assert set(preset_names()) >= {"na64mu", "fnal-mu"}
     na = load_experiment("na64mu")
     assert (na.beam.energy_GeV, na.target.material, na.target.length_m) == (160.0, "Pb", 0.2)
@@ -77,7 +77,7 @@ def test_user_file(tmp_path):
         (lambda s: s.replace("length_m = 2.0", "length_m = 'two'"), "downstream.length_m"),
         (lambda s: s.replace("[target]", "[target"), "not valid TOML"),
         (lambda s: s.replace("length_m = 0.5", "length_m = 0.5\nmin_muon_energy_GeV = -0.5"), "target.min_muon_energy_GeV"),
-        # strict types (issue 9): no booleans or strings for numbers, no unused fields
+        # strict types: no booleans or strings for numbers, no unused fields
         (lambda s: s.replace("muons_on_target = 1e10", "muons_on_target = true"), "beam.muons_on_target: must be a number"),
         (lambda s: s.replace("length_m = 0.5", 'length_m = "0.5"'), "target.length_m: must be a number"),
         (lambda s: s.replace("shield_length_m = 1.0", 'shield_length_m = 1.0\nshield_material = "Fe"'), "downstream.shield_material"),

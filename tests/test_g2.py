@@ -1,9 +1,9 @@
 """Tests of the one-loop scalar contribution to (g-2)_l and the Delta a_mu presets (mudump.g2).
 
-Reference: physics.md section 3,
+Reference: docs/physics.md#g2,
     Delta a_l = g^2/(8 pi^2) I(r),  I(r) = int_0^1 dz (1-z)^2 (1+z) / [(1-z)^2 + z r^2],  r = m_S/m_l
 (Leveille, Nucl. Phys. B137 (1978) 63; Jegerlehner and Nyffeler, Phys. Rept. 477 (2009) 1),
-and the Delta a_mu table of physics.md section 3 (data file mudump/data/g2_presets.toml).
+and the Delta a_mu table of docs/physics.md#g2 (data file mudump/data/g2_presets.toml).
 """
 
 from __future__ import annotations
@@ -192,7 +192,7 @@ def test_delta_a_lepton_errors():
 # presets
 # --------------------------------------------------------------------------------------------
 
-# physics.md section 3 table (Delta a_mu and its 1-sigma error, in 1e-11):
+# docs/physics.md#g2 table (Delta a_mu and its 1-sigma error, in 1e-11):
 # the band of Chen, Pospelov, Zhong (arXiv:1701.07437, Fig. 4) 276 +- 80, FNAL 2021 + BNL vs WP20 251 +- 59 (PRL 126, 141801),
 # FNAL 2023 + BNL vs WP20 249 +- 48 (PRL 131, 161802), FNAL final 2025 vs WP25 38 +- 63
 # (arXiv:2505.21476).
@@ -274,7 +274,7 @@ def test_band_wp25_lower_edges_are_zero():
 
 
 def test_band_fnal2021_reference_coupling():
-    # physics.md section 7: a muon-philic scalar explaining the 2021 anomaly has g_mu ~ 4e-4 at
+    # docs/physics.md#reference-values: a muon-philic scalar explaining the 2021 anomaly has g_mu ~ 4e-4 at
     # small m_S. Light limit: 3 g^2/(16 pi^2) = 251e-11 -> g = sqrt(251e-11 * 16 pi^2 / 3)
     # = 3.635e-4. At m_S = 1 MeV, r = 9.46e-3 and I = 3/2 - pi r = 1.4703 (-1.98%), so
     # g = 3.635e-4 * sqrt(1.5 / 1.4703) = 3.670e-4 (code: 3.6699e-4).
@@ -317,7 +317,7 @@ def test_cpz2017_band_reproduces_the_papers_band(edge, key):
     np.testing.assert_allclose(b[key], g[keep], rtol=5e-3)
 
 
-# --- issue 11: (g-2)_e for models that couple to electrons --------------------------------------
+# --- (g-2)_e for models that couple to electrons --------------------------------------
 
 
 def test_electron_presets_and_limits():

@@ -1,4 +1,4 @@
-"""Mediators beyond the CP-even scalar (issue 10): models as data, widths and (g-2) for every
+"""Mediators beyond the CP-even scalar: models as data, widths and (g-2) for every
 kind, invisible decays in the signatures, model files and their errors."""
 
 import math

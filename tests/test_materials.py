@@ -77,7 +77,7 @@ def test_energy_loss_against_muon_tables(name, rows):
 
 
 def test_orientation_numbers_of_physics_md():
-    """physics.md section 5: a 3 GeV muon stops in about 1.1-1.2 m of W; a 160 GeV muon loses
+    """docs/physics.md#energy-loss: a 3 GeV muon stops in about 1.1-1.2 m of W; a 160 GeV muon loses
     under 1 GeV in 0.2 m of Pb."""
     assert 1.1 <= float(energy_loss("W").csda_range(3.0)) <= 1.2
     lost = 160.0 - float(energy_loss("Pb").energy_after(160.0, 0.2))

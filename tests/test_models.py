@@ -1,6 +1,6 @@
 """Tests of the dark-scalar models and their width kernels (mudump.models, mudump.models.scalar).
 
-Reference formulas: physics.md section 2 (widths, loop function, decay length), which follow the
+Reference formulas: docs/physics.md#models (widths, loop function, decay length), which follow the
 Higgs formulas of Spira, Djouadi, Graudenz, Zerwas, Nucl. Phys. B453 (1995) 17 and
 Djouadi, Phys. Rept. 457 (2008) 1, with m_f/v -> g_l and N_c Q^2 = 1.
 Reference numbers typed in this file (hbar c, alpha) are the values quoted in physics.md
@@ -36,7 +36,7 @@ models = st.sampled_from(["B", "A"])
 
 
 def beta3(m_S, m_l):
-    """P-wave threshold factor (1 - 4 m_l^2/m_S^2)^(3/2) (physics.md section 2)."""
+    """P-wave threshold factor (1 - 4 m_l^2/m_S^2)^(3/2) (docs/physics.md#models)."""
     return (1.0 - 4.0 * m_l**2 / m_S**2) ** 1.5
 
 
@@ -55,7 +55,7 @@ def test_width_to_leptons_zero_at_and_below_threshold(m_l, frac):
 @FAST
 @given(m_l=st.sampled_from([M_E, M_MU]), x=st.floats(1.0001, 1e3), g=couplings)
 def test_width_to_leptons_formula(m_l, x, g):
-    # physics.md section 2: Gamma = g^2 m_S / (8 pi) * beta^3 above threshold (m_S = 2 m_l x).
+    # docs/physics.md#models: Gamma = g^2 m_S / (8 pi) * beta^3 above threshold (m_S = 2 m_l x).
     m_S = 2.0 * m_l * x
     expected = g**2 * m_S / (8.0 * math.pi) * beta3(m_S, m_l)
     assert scalar.width_to_leptons(m_S, g, m_l) == pytest.approx(expected, rel=1e-12)
@@ -93,7 +93,7 @@ def test_width_to_leptons_large_mass_limit():
 
 
 def test_loop_function_heavy_lepton_limit():
-    # tau -> infinity (heavy loop lepton): F -> 4/3 (physics.md section 2). With x = 1/tau,
+    # tau -> infinity (heavy loop lepton): F -> 4/3 (docs/physics.md#models). With x = 1/tau,
     # f = arcsin^2(sqrt x) = x + x^2/3 + 8x^3/45 + ..., so F = 2/x [1 + f - f/x]
     # = 4/3 + 14/(45 tau) + O(1/tau^2). At tau = 1e6 the offset is 3.1e-7 < 1e-5.
     F = scalar.loop_function(1e6)
@@ -169,7 +169,7 @@ def test_loop_function_above_threshold_real_and_bounded(tau):
 
 
 def _F_mpmath(tau):
-    """F(tau) of physics.md section 2 at 40 digits (mpmath), both branches."""
+    """F(tau) of docs/physics.md#models at 40 digits (mpmath), both branches."""
     import mpmath as mp
 
     with mp.workdps(40):
@@ -207,7 +207,7 @@ def test_loop_function_heavy_limit_far_out(tau):
 
 def test_width_to_photons_model_B_light_scalar():
     # m_S = 1 MeV << m_mu: tau_mu = 4 m_mu^2/m_S^2 ~ 4.5e4, F = 4/3 (1 + 7/(30 tau)) ~ 4/3 to 5e-6,
-    # so Gamma = alpha^2 m_S^3 / (256 pi^3) (g/m_mu)^2 (16/9) (physics.md section 2).
+    # so Gamma = alpha^2 m_S^3 / (256 pi^3) (g/m_mu)^2 (16/9) (docs/physics.md#models).
     m_S, g = 1e-3, 1e-3
     expected = ALPHA_REF**2 * m_S**3 / (256 * math.pi**3) * (g / M_MU) ** 2 * 16.0 / 9.0
     assert B.widths(m_S, g)["gamma gamma"] == pytest.approx(expected, rel=1e-3)
@@ -236,7 +236,7 @@ def test_width_to_photons_model_A_electron_loop_suppressed(m_S):
 
 
 def test_model_couplings():
-    # physics.md section 2: model B couples to muons only; model A has g_l = g_mu m_l / m_mu.
+    # docs/physics.md#models: model B couples to muons only; model A has g_l = g_mu m_l / m_mu.
     g = 2e-4
     assert set(B.couplings(g)) == {"mu"}
     assert B.couplings(g)["mu"] == g
@@ -366,7 +366,7 @@ def test_ctau_is_hbarc_over_width(name, m_S):
 
 @pytest.mark.parametrize("energy", [0.2, 1.0, 3.0])
 def test_decay_length_is_boost_times_ctau(energy):
-    # l = (p/m) c tau, p = sqrt(E^2 - m^2) (physics.md section 2).
+    # l = (p/m) c tau, p = sqrt(E^2 - m^2) (docs/physics.md#models).
     m_S, g = 0.1, 1e-4
     p = math.sqrt(energy**2 - m_S**2)
     for model in (B, A):
@@ -447,7 +447,7 @@ def test_unknown_lepton_in_model_raises():
         ScalarModel("X", "bad", {"nu": 1.0})
 
 
-# --- issue 8: the letters mean what the paper says ---------------------------------------------
+# --- the letters mean what the paper says ---------------------------------------------
 
 
 def test_letters_follow_the_paper():

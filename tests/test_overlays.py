@@ -1,4 +1,4 @@
-"""Constraints from other papers as user data (issue 11): overlay files, drawn under mudump's
+"""Constraints from other papers as user data: overlay files, drawn under mudump's
 contours, listed in the legend and the output; mudump's own contours as polylines in outputs."""
 
 import json

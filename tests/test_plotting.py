@@ -111,7 +111,7 @@ def test_reach_contours_follow_intervals(results_a, reach_fig):
     """One outline per experiment (one interval at every mass here), through the interval edges:
     its lowest point is the best reach, its vertices sit at the scanned masses. Segments on an
     edge of the scanned grid (first or last mass, lowest or highest coupling) are gaps (NaN):
-    the exclusion goes on beyond the grid there (issue 9)."""
+    the exclusion goes on beyond the grid there."""
     fig = reach_fig("A", "fnal2021")
     lines = _exclusion_lines(fig)
     assert len(lines) == len(results_a)
@@ -215,7 +215,7 @@ def test_spectrum_figure(tmp_path):
     assert [t.get_text() for t in fig.legends[0].get_texts()] == ["model A", "model B"]
     _check_png(plotting.save(fig, tmp_path / "spectrum.png"))
 
-    # unequal bins: divided by their widths, per GeV; always a log axis (issue 9: no switching)
+    # unequal bins: divided by their widths, per GeV; always a log axis (no switching)
     uneven = plotting.spectrum_figure([("uneven", [0.0, 1.0, 3.0], [5.0, 10.0])])
     assert uneven.axes[0].get_yscale() == "log" and uneven.axes[0].get_ylabel() == "events / GeV"
     assert np.array_equal(uneven.axes[0].patches[0].get_data().values, [5.0, 5.0])

@@ -25,7 +25,7 @@ from .helpers import chi_quad, ww_brute
 def test_iww_closed_form_against_u_integral(E, x, m_S):
     """IWW = the WW double differential with chi frozen at t_min = (m_S^2/2E)^2, integrated over
     u numerically: dsigma/dx = 2 (g^2/4pi) alpha^2 |k| E (1-x) chi / (2 x E^2) int dU A/U^2
-    (dcos theta = dU / (2 x E^2) in the small-angle variable; physics.md section 4)."""
+    (dcos theta = dU / (2 x E^2) in the small-angle variable; docs/physics.md#production)."""
     nuc = nucleus("W")
     m_l = M_MU
     chi = chi_quad((m_S**2 / (2 * E)) ** 2, m_S**2 + m_l**2, nuc)
@@ -75,7 +75,7 @@ def test_double_differential_integrates_to_dsigma_dx():
 @pytest.mark.parametrize("m_S", [0.001, 0.01, 0.1])
 def test_ww_tends_to_iww_only_at_very_high_energy(m_S):
     """IWW/WW -> 1 as E grows (the lepton-mass term of t_min becomes negligible); within 1% at
-    1e5 GeV (physics.md section 4), and the excess shrinks monotonically with energy."""
+    1e5 GeV (docs/physics.md#production), and the excess shrinks monotonically with energy."""
     ratios = [float(P.sigma(E, m_S, "Pb", method="iww") / P.sigma(E, m_S, "Pb")) for E in (160.0, 1e3, 1e4, 1e5)]
     assert all(r > 1.0 for r in ratios)
     assert all(a > b for a, b in zip(ratios, ratios[1:]))
@@ -83,7 +83,7 @@ def test_ww_tends_to_iww_only_at_very_high_energy(m_S):
 
 
 def test_iww_overstates_muon_production_at_low_energy():
-    """physics.md section 4: IWW overestimates by factors of several at a few GeV and by tens
+    """docs/physics.md#production: IWW overestimates by factors of several at a few GeV and by tens
     of percent at 160 GeV. Guard against anyone swapping the default back to IWW."""
     r3 = float(P.sigma(3.0, 0.1, "W", method="iww") / P.sigma(3.0, 0.1, "W", method="ww"))
     assert r3 > 3.0

@@ -48,7 +48,7 @@ def test_two_boundaries_and_physics_of_the_map():
     assert r.method == "etl"
     assert all(len(iv) == 1 and iv[0][0] < iv[0][1] < 1.0 for iv in r.intervals[:2])
     assert r.intervals[-1] == []
-    # the grid gains the point just below 2 m_mu, where the contour must end (issue 9)
+    # the grid gains the point just below 2 m_mu, where the contour must end
     assert r.masses.size == 4 and r.masses[2] == pytest.approx(2 * M_MU, rel=2e-6) and r.masses[2] < 2 * M_MU
     assert r.intervals[2] and r.intervals[2][0][1] > r.intervals[2][0][0]
     d = r.to_dict()
@@ -153,7 +153,7 @@ def test_mc_acceptance_folds_the_geometry(narrow_experiment):
 
 
 def test_intervals_open_at_the_grid_edge(tmp_path, capsys):
-    """An exclusion that reaches the end of the coupling grid is reported as open there (issue 9):
+    """An exclusion that reaches the end of the coupling grid is reported as open there:
     FNAL-mu, model A at 10 MeV excludes g from about 2e-5 to about 1e-2 (tests above): a grid
     from 1e-4 to 1e-3 lies inside it, so both ends are open; a grid from 1e-6 to 1e-3 only the
     upper one."""

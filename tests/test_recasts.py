@@ -1,4 +1,4 @@
-"""Recasts and projections of real experiments (issue 11; docs/recasts.md)."""
+"""Recasts and projections of real experiments (docs/recasts.md)."""
 
 import numpy as np
 import pytest

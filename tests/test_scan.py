@@ -103,7 +103,7 @@ def test_dask_local_cluster_matches_serial(serial_rows):
 def test_longer_decay_region_and_more_muons_never_reach_less():
     """Displaced decays: P = e^{-a g^2}(1 - e^{-b g^2}) grows with the region length (b), and
     the events scale with the muons on target, so the excluded set can only grow: the best
-    coupling does not rise and the excluded fraction does not fall (physics.md section 6)."""
+    coupling does not rise and the excluded fraction does not fall (docs/physics.md#signals)."""
     grid = {"beam.muons_on_target": [1e12, 1e14], "downstream.length_m": [0.5, 2.0, 8.0]}
     rows = S.run_scan(plan(grid=grid), S.serial_executor())
     for model in ("A", "B"):

@@ -129,7 +129,7 @@ def test_table_rule_is_converged(monkeypatch):
     assert tables_mod.compute_table(0.1, "W", 3.0, 1.5, "ww").total == pytest.approx(a, rel=1e-6)
 
 
-# --- issue 8: the muon energy floor of an experiment (target.min_muon_energy_GeV) ---------------
+# --- the muon energy floor of an experiment (target.min_muon_energy_GeV) ---------------
 
 
 @pytest.mark.parametrize("method,m_S", [("etl", 0.1), ("ww", 0.01), ("iww", 0.2)])
@@ -142,7 +142,7 @@ def test_energy_floor_is_a_target_cut_where_the_muon_reaches_it(method, m_S):
     from mudump.materials import energy_loss
 
     depth = float(energy_loss("W").path_length(3.0, 0.5))
-    assert 0.5 < depth < 1.2  # 3 GeV stops in about 1.13 m of W (physics.md section 5)
+    assert 0.5 < depth < 1.2  # 3 GeV stops in about 1.13 m of W (docs/physics.md#energy-loss)
     floor = tables_mod.compute_table(m_S, "W", 3.0, 1.5, method, e_floor=0.5)
     cut = tables_mod.compute_table(m_S, "W", 3.0, depth, method)
     full = tables_mod.compute_table(m_S, "W", 3.0, 1.5, method)

@@ -1,4 +1,4 @@
-"""Event limits (issue 11): classical Poisson without uncertainties, CLs with them, expected
+"""Event limits: classical Poisson without uncertainties, CLs with them, expected
 limits for projections, and the experiment file's statistics fields."""
 
 import math

@@ -76,7 +76,7 @@ def delta_a(m_S, g_l, m_l):
 
     Delta a_l = g_l^2 / (8 pi^2) * int_0^1 dz (1-z)^2 (1+z) / [(1-z)^2 + z (m_S/m_l)^2]
     (Leveille, Nucl. Phys. B137 (1978) 63; Jegerlehner and Nyffeler, Phys. Rept. 477 (2009) 1;
-    physics.md section 3). Limits: 3 g^2 / (16 pi^2) for m_S << m_l and
+    docs/physics.md#g2). Limits: 3 g^2 / (16 pi^2) for m_S << m_l and
     g^2 m_l^2 / (8 pi^2 m_S^2) [ln(m_S^2/m_l^2) - 7/6] for m_S >> m_l.
 
     m_S, m_l in GeV (arrays broadcast); g_l dimensionless.

@@ -27,7 +27,7 @@ from .production.formfactors import DEFAULT_FORM_FACTOR, check_form_factor
 from .signal import experiment_yield
 from .statistics import Limit, poisson_upper_limit  # noqa: F401 (poisson_upper_limit: the 0.1 name)
 
-#: Default grids of `mudump reach`: masses 1 MeV - 1 GeV, couplings 1e-8 - 1 (issue 3).
+#: Default grids of `mudump reach`: masses 1 MeV - 1 GeV, couplings 1e-8 - 1.
 DEFAULT_MASSES = (1e-3, 1.0, 100)
 DEFAULT_COUPLINGS = (1e-8, 1.0, 200)
 

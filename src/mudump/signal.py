@@ -9,8 +9,7 @@ production going as g^2. The total width is Gamma(g) = g^2 Gamma_1 + Gamma_dark,
 Gamma_1 (visible: charged leptons, photons; invisible: neutrinos) scales with g^2 and
 Gamma_dark (X -> chi chi-bar) goes with alpha_D instead (:meth:`mudump.models.Model.width_parts`);
 the lab decay length is l(g) = (p/m) hbar c / Gamma(g), and BR_vis(g) = g^2 Gamma_vis / Gamma(g).
-With L_T the target length, L_sh the shield and L_R the region after it (physics.md section 6;
-issue 10 for the invisible channels):
+With L_T the target length, L_sh the shield and L_R the region after it (docs/physics.md#signals):
 
 * displaced decay: X decays visibly inside the region,
   P = BR_vis exp(-(L_T - z + L_sh)/l) (1 - exp(-L_R/l));
@@ -65,7 +64,7 @@ def probability(kind: str, distance_before, region_length, decay_length, br_visi
     * ``missing-energy``: it decays invisibly (anywhere), or it survives both and decays
       visibly beyond the detector.
 
-    Pure function of arrays (physics.md section 6)."""
+    Pure function of arrays (docs/physics.md#signals)."""
     with np.errstate(divide="ignore", over="ignore"):
         inv = 1.0 / np.asarray(decay_length, dtype=float)
         survive = np.exp(-np.asarray(distance_before) * inv)

@@ -2,8 +2,8 @@
 
 The muon loses energy continuously, dE/dz = -|dE/dz|(E) from PUMAS (:mod:`mudump.materials`),
 so the depth at which it has energy E is z(E) = R(E_0) - R(E) with R the CSDA range
-(physics.md section 5). A yield integral over depth becomes an integral over the muon energy,
-dz = dE / |dE/dz| (physics.md section 5: "with dz = dE_mu/|dE/dz| this becomes an integral over
+(docs/physics.md#energy-loss). A yield integral over depth becomes an integral over the muon energy,
+dz = dE / |dE/dz| (docs/physics.md#energy-loss: "with dz = dE_mu/|dE/dz| this becomes an integral over
 the muon energy from E_0 down to threshold"), which is smooth even where the muon stops.
 
 Units: energies (total) in GeV, depths in metres.
@@ -43,7 +43,7 @@ def production_threshold(m_S: float, m_l: float, e_cut: float = 0.0, e_floor: fl
     """Lowest muon total energy (GeV) at which the muon can still make a signal S.
 
     Three conditions, all needed: the reaction mu N -> mu N S is open, E > m_S + m_l (the
-    outgoing muon at rest, nuclear recoil neglected: physics.md section 4, x < 1 - m_l/E with
+    outgoing muon at rest, nuclear recoil neglected: docs/physics.md#production, x < 1 - m_l/E with
     x > m_S/E); the S can pass the signature's energy cut, E - m_l > e_cut (S takes at most
     E - m_l); and the experiment's own floor on the beam muon's energy along the target,
     E >= e_floor (Chen, Pospelov, Zhong, arXiv:1701.07437, section III.A.2: only muons above

@@ -265,7 +265,7 @@ def _atomic_path(path: Path):
 #: rebuilds them in float64.
 PARQUET_FLOAT64 = ("weight", "nucleus_in_E_GeV", "nucleus_out_E_GeV")
 
-#: The columns the Parquet writer leaves out when they follow from the stored ones (issue 13:
+#: The columns the Parquet writer leaves out when they follow from the stored ones (
 #: 118 MB -> under 100 MB per 1e6 FNAL-mu events), and how :func:`read_parquet` rebuilds them.
 #: ``m(P)`` is the mass recorded in the metadata: ``mass_nucleus_GeV``, ``mass_s_GeV`` and
 #: ``masses_GeV`` (PDG ID -> mass for the muon and the decay products). Each is dropped only if
@@ -524,7 +524,7 @@ def write_hepmc3(batch: EventBatch, path) -> Path:
     The header (version line and run info) is written by pyhepmc; the events are formatted
     column-wise (:func:`_text_columns`: shortest round-trip decimals, i.e. exact, joined by pyarrow
     in C++) in the Asciiv3 layout HepMC3's own writer produces -- about 10x faster than building a
-    GenEvent per event (issue 13); tests/test_event_files.py reads the files back with pyhepmc.
+    GenEvent per event; tests/test_event_files.py reads the files back with pyhepmc.
     """
     import pyhepmc
 

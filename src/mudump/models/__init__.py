@@ -29,7 +29,7 @@ from ..errors import ConfigError, DomainError, MudumpWarning, UnknownNameError
 from . import scalar, widths
 from .widths import KINDS
 
-#: Range of mediator masses (GeV) over which the models are validated: 1 MeV to 1 GeV (issue 2).
+#: Range of mediator masses (GeV) over which the models are validated: 1 MeV to 1 GeV.
 #: Below 1 MeV the e+e- channel closes and a scalar of model A decays only to photons; above
 #: 1 GeV hadronic physics (absent here) would matter for a realistic model.
 MASS_RANGE_GEV: tuple[float, float] = (1e-3, 1.0)

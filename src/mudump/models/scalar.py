@@ -1,7 +1,7 @@
 """Decay widths of a CP-even scalar S with Yukawa couplings to the charged leptons: the scalar
 case of :mod:`mudump.models.widths`, kept under its 0.1 names.
 
-Lagrangian (physics.md section 2; Chen, Pospelov, Zhong, arXiv:1701.07437, eq. 1):
+Lagrangian (docs/physics.md#models; Chen, Pospelov, Zhong, arXiv:1701.07437, eq. 1):
 
     L = - sum_l g_l S lbar l,     l = e, mu, tau.
 
@@ -23,7 +23,7 @@ def width_to_leptons(m_S, g_l, m_l):
 
 def width_to_photons(m_S, couplings, lepton_masses):
     """Gamma(S -> gamma gamma) = alpha^2 m_S^3 / (256 pi^3) |sum_l (g_l/m_l) F(tau_l)|^2 in GeV
-    (physics.md section 2; :func:`mudump.models.widths.width_to_photons` with kind "scalar")."""
+    (docs/physics.md#models; :func:`mudump.models.widths.width_to_photons` with kind "scalar")."""
     return _to_photons("scalar", m_S, couplings, lepton_masses)
 
 

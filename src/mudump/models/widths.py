@@ -34,7 +34,7 @@ def width_to_fermions(kind: str, m_X, g, m_f):
 
     The spin-0 widths are the Higgs and CP-odd Higgs widths to fermions of Djouadi, Phys. Rept.
     457 (2008) 1 (section 2.1) and Phys. Rept. 459 (2008) 1 (section 2.1), with the Yukawa
-    m_f/v -> g, N_c = 1 (physics.md section 2 for the scalar). The vector width is the dark-photon width
+    m_f/v -> g, N_c = 1 (docs/physics.md#models for the scalar). The vector width is the dark-photon width
     Gamma = alpha eps^2 m/3 (1 + 2 m_f^2/m^2) beta of Batell, Pospelov, Ritz, PRD 80 (2009)
     095024, with e eps -> g. Derivation check (both spin-1 kinds): with the
     polarisation sum -g + k k/m_X^2, sum |M|^2 = 4 g^2 m_X^2 (1 + 2 r) for the vector (the
@@ -68,7 +68,7 @@ def width_to_neutrinos(m_X, g_nu):
 
 
 def _f(tau):
-    """f(tau) of the fermion loop (physics.md section 2), complex; tau = 4 m_l^2 / m_X^2."""
+    """f(tau) of the fermion loop (docs/physics.md#models), complex; tau = 4 m_l^2 / m_X^2."""
     tau = np.asarray(tau, dtype=float)
     above = tau >= 1.0
     t_hi = np.where(above, tau, 1.0)
@@ -85,7 +85,7 @@ def loop_function(tau):
     f(tau) = arcsin^2(1/sqrt(tau)) for tau >= 1 and
     f(tau) = -1/4 [ln((1 + sqrt(1 - tau)) / (1 - sqrt(1 - tau))) - i pi]^2 for tau < 1.
     This is the Higgs fermion-loop amplitude A_1/2 of Spira, Djouadi, Graudenz, Zerwas,
-    Nucl. Phys. B453 (1995) 17, written with tau -> 1/tau (physics.md section 2):
+    Nucl. Phys. B453 (1995) 17, written with tau -> 1/tau (docs/physics.md#models):
     F -> 4/3 for a heavy loop lepton (tau -> infinity) and F -> 0 for a light one (tau -> 0).
     """
     tau = np.asarray(tau, dtype=float)
@@ -115,7 +115,7 @@ def width_to_photons(kind: str, m_X, couplings, lepton_masses):
     """Gamma(X -> gamma gamma) in GeV through charged-lepton loops.
 
     Spin 0: Gamma = alpha^2 m_X^3 / (256 pi^3) | sum_l (g_l / m_l) F(tau_l) |^2, with F the
-    scalar loop function (physics.md section 2; Spira et al., Nucl. Phys. B453 (1995) 17) or,
+    scalar loop function (docs/physics.md#models; Spira et al., Nucl. Phys. B453 (1995) 17) or,
     for a pseudoscalar, F_P (:func:`loop_function_pseudoscalar`; the same reference: the CP-odd
     width has the same prefactor). Spin 1: zero, by the Landau-Yang theorem (Landau, Dokl. Akad.
     Nauk SSSR 60 (1948) 207; Yang, Phys. Rev. 77 (1950) 242).
@@ -170,7 +170,7 @@ def proper_decay_length(total_width):
 def lab_decay_length(energy, m_X, total_width):
     """Mean decay length in the lab, l = (p / m_X) * hbar c / Gamma, in metres.
 
-    energy: total energy of X in GeV (>= m_X); p = sqrt(E^2 - m_X^2) (physics.md section 2).
+    energy: total energy of X in GeV (>= m_X); p = sqrt(E^2 - m_X^2) (docs/physics.md#models).
     """
     energy = np.asarray(energy, dtype=float)
     m_X = np.asarray(m_X, dtype=float)

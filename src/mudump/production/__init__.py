@@ -10,7 +10,7 @@ Methods (``method=``):
   and close to threshold).
 * ``"iww"`` -- improved WW with an x-independent t_min (:mod:`.iww`); kept only to compare with
   papers that used it. It overstates muon-beam production by tens of percent at 160 GeV and by
-  factors of several at a few GeV (physics.md section 4).
+  factors of several at a few GeV (docs/physics.md#production).
 
 Units at this API: energies (total, of the beam lepton) and masses in GeV; cross sections in
 **m^2 per atom** (for a compound, per atom averaged over its composition, so that

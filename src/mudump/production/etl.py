@@ -57,7 +57,7 @@ T_CUT_GEV2 = 4.0
 #: Quadrature nodes. Measured against (12, 6) t panels x nodes and 16 phi nodes at random
 #: points (m_S 5e-4..5 GeV, E up to 1e3 GeV; Ti, W-helm, Al): (6, 6) and 8 change dsigma/dx
 #: by at most 5e-5 (heavy S at a few GeV; typically 1e-6), against 1e-6 for the former
-#: (10, 6) and 10, at half the cost (issue 13: cold ratio tables). The theta rule is the
+#: (10, 6) and 10, at half the cost (cold ratio tables). The theta rule is the
 #: sensitive one (16 nodes: 3e-3), so it stays at 24.
 NODES_THETA = 24
 NODES_T = (6, 6)  # panels x nodes in w = ln(t/t_-)
@@ -155,7 +155,7 @@ def d2sigma_dx_dcos(
 
     ``approx="iww-flux"`` runs the same integration code (prefactor, t and phi rules) with the
     trace replaced by its equivalent-photon form, T = 32 M^2 |p| |V| (1-x) A (t - t0)/u^2 with
-    the 2->2 amplitude A and u of physics.md section 4, over t0 = (m_S^2/2E)^2 < t < m_S^2 + m_l^2:
+    the 2->2 amplitude A and u of docs/physics.md#production, over t0 = (m_S^2/2E)^2 < t < m_S^2 + m_l^2:
     the t and phi integrals then give chi(t0) and the result must be the IWW double differential
     (the check of this code's normalisation in tests/test_etl.py)."""
     kind = check_kind(kind)

@@ -2,7 +2,7 @@
 
 The phase-space WW (:mod:`.ww`) is fast and exact for what it is; the exact tree-level result
 (:mod:`.etl`) differs from it by a smooth factor, a few percent at high energy and up to ~20%
-at a few GeV (physics.md section 4). So mudump tabulates R(m_S, E, x) = ETL/WW on a grid and
+at a few GeV (docs/physics.md#production). So mudump tabulates R(m_S, E, x) = ETL/WW on a grid and
 evaluates ETL as WW x R, R interpolated in the grid variables
 
     ln m_S,   eps = ln(E / (m_S + m_l)),   v in (0, 1),
@@ -21,7 +21,7 @@ within 2 (m_S + m_l) of threshold, where the cross section is tiny and R itself 
 factors of a few, up to several percent. Outside the grid the nearest grid value is used
 (R is flat there: R -> 1 at high energy).
 
-What R depends on (issue 13). The charge enters G2_el as Z^2 and cancels in R; what is left
+What R depends on. The charge enters G2_el as Z^2 and cancels in R; what is left
 depends on the nucleus through the screening and nuclear-size scales of the form factor, the
 recoil mass and the inelastic/elastic weight (~1/Z). That is not universal at the accuracy
 wanted: near the ends of the x range, where WW's photon flux is least accurate, the shipped

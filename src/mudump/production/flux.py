@@ -2,7 +2,7 @@
 
 chi(t_min, t_max) = int_{t_min}^{t_max} dt (t - t_min) / t^2 G2(t)
 (Bjorken, Essig, Schuster, Toro, arXiv:0906.0580, eq. A17; Kim and Tsai, Phys. Rev. D 8 (1973)
-3109; physics.md section 4), with G2 = G2_el + G2_inel of :mod:`.formfactors`.
+3109; docs/physics.md#production), with G2 = G2_el + G2_inel of :mod:`.formfactors`.
 
 Method: chi = [K1(t_max) - K1(t_min)] - t_min [K2(t_max) - K2(t_min)] with the cumulative
 integrals K1(t) = int_0^t G2/s ds and K2(t) = int_0^t G2/s^2 ds. Both are tabulated once per

@@ -22,7 +22,7 @@ def g2_elastic(t, nuc: Nucleus):
     """Coherent (elastic) form factor with atomic screening and nuclear size:
 
     G2_el(t) = Z^2 [a^2 t / (1 + a^2 t)]^2 [1 / (1 + t/d)]^2
-    (Bjorken, Essig, Schuster, Toro, arXiv:0906.0580, eq. A18; Tsai 1974; physics.md section 4).
+    (Bjorken, Essig, Schuster, Toro, arXiv:0906.0580, eq. A18; Tsai 1974; docs/physics.md#production).
     """
     t = np.asarray(t, dtype=float)
     a2t = nuc.a_el**2 * t
@@ -34,7 +34,7 @@ def g2_inelastic(t, nuc: Nucleus):
 
     G2_inel(t) = Z [a'^2 t / (1 + a'^2 t)]^2
                  [(1 + t (mu_p^2 - 1) / (4 m_p^2)) / (1 + t / 0.71 GeV^2)^4]^2
-    (Bjorken, Essig, Schuster, Toro, arXiv:0906.0580, eq. A19; physics.md section 4).
+    (Bjorken, Essig, Schuster, Toro, arXiv:0906.0580, eq. A19; docs/physics.md#production).
     """
     t = np.asarray(t, dtype=float)
     a2t = nuc.a_inel**2 * t
@@ -74,7 +74,7 @@ def g2_elastic_helm(t, nuc: Nucleus):
 
 
 #: Form-factor parametrisations by name: (elastic, inelastic) G2 functions. "tsai" is the
-#: default (physics.md section 4); "helm" swaps the nuclear part of the elastic one.
+#: default (docs/physics.md#production); "helm" swaps the nuclear part of the elastic one.
 FORM_FACTORS = {"tsai": (g2_elastic, g2_inelastic), "helm": (g2_elastic_helm, g2_inelastic)}
 from ..choices import DEFAULT_FORM_FACTOR, FORM_FACTOR_NAMES  # noqa: E402
 

@@ -3,7 +3,7 @@
 KEPT ONLY TO COMPARE WITH PAPERS THAT USED IT. Its x-independent t_min = (m_S^2 / 2E)^2 drops the
 lepton mass from the minimum momentum transfer; for muon beams the true t_min lies above the
 atomic screening scale and IWW overstates production by tens of percent at 160 GeV and by
-factors of several at a few GeV (physics.md section 4). mudump's default is the phase-space WW
+factors of several at a few GeV (docs/physics.md#production). mudump's default is the phase-space WW
 (:mod:`.ww`).
 
 Units: energies and masses in GeV; cross sections returned in GeV^-2 (natural units); the

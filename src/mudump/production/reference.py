@@ -1,6 +1,6 @@
 """Slow reference implementations by adaptive quadrature, for validation and benchmarks only.
 
-They integrate the definitions of physics.md section 4 directly with QUADPACK (scipy.quad),
+They integrate the definitions of docs/physics.md#production directly with QUADPACK (scipy.quad),
 sharing nothing with the fast kernels but the form factor G2(t) and, for kinds other than the
 scalar, the derived amplitudes (2->2: :data:`.ww.AMPLITUDES`; 2->3: :data:`._etl_amplitude.TRACES`,
 both checked by scripts/derive_etl_amplitude.py): no tables, no fixed rules, no closed-form

@@ -6,7 +6,7 @@ that, for any function f of the production depth and the S energy,
 
     sum_ij w_ij f(z_i, E_S,ij) = int_0^{z_end} dz n_A int dE_S dsigma/dE_S(E_mu(z), E_S) f(z, E_S)
 
-per muon on target and for g = 1 (physics.md section 5: dN/dz dE_S = n_A dsigma/dE_S(E_mu(z))),
+per muon on target and for g = 1 (docs/physics.md#energy-loss: dN/dz dE_S = n_A dsigma/dE_S(E_mu(z))),
 where z_end is the end of the target or the depth at which the muon falls below threshold
 (kinematics, the E_S cut, the experiment's muon-energy floor), whichever comes first.
 

@@ -3,7 +3,7 @@
 level (:mod:`.etl_table`) multiplies by a tabulated ratio.
 
 The photon flux is evaluated at the exact, angle-dependent minimum momentum transfer
-t_min(x, theta) instead of IWW's x-independent (m_S^2/2E)^2 (physics.md section 4; Liu, McKeen,
+t_min(x, theta) instead of IWW's x-independent (m_S^2/2E)^2 (docs/physics.md#production; Liu, McKeen,
 Miller, arXiv:1609.06781): it follows exact tree level to a few percent for muon beams.
 
 Units: energies and masses in GeV; cross sections in GeV^-2 (natural units); the public
@@ -25,7 +25,7 @@ _GL_X, _GL_W = np.polynomial.legendre.leggauss(ANGLE_NODES)
 
 
 def amplitude(x, U, m_S, m_l):
-    """2->2 amplitude at t_min for a scalar (physics.md section 4; Liu, McKeen, Miller,
+    """2->2 amplitude at t_min for a scalar (docs/physics.md#production; Liu, McKeen, Miller,
     arXiv:1609.06781):
 
     A = x^2/(1-x) + 2 (m_S^2 - 4 m_l^2)/u^2 [u x + m_S^2 (1-x) + m_l^2 x^2],  with U = -u > 0.
@@ -91,7 +91,7 @@ AMPLITUDES = {
 
 
 def t_min_of(U, energy, x):
-    """t_min(x, theta) = (u / (2 E (1-x)))^2 in GeV^2 (physics.md section 4)."""
+    """t_min(x, theta) = (u / (2 E (1-x)))^2 in GeV^2 (docs/physics.md#production)."""
     return (U / (2.0 * energy * (1.0 - x))) ** 2
 
 
@@ -101,7 +101,7 @@ def d2sigma_dx_dcos(energy, x, cos_theta, m_S, flux: PhotonFlux, m_l, g=1.0, t_m
     dsigma/(dx dcos theta) = 2 (g^2/4pi) alpha^2 |k| E (1-x) chi(t_min(theta)) A / u^2,
     u = -m_S^2 (1-x)/x - (m_l^2 + theta^2 E^2) x,  |k| = sqrt(x^2 E^2 - m_S^2),
     t_min(theta) = (u / (2E(1-x)))^2, t_max = m_S^2 + m_l^2 unless given
-    (Liu, McKeen, Miller, arXiv:1609.06781; physics.md section 4), with A the 2->2 amplitude of
+    (Liu, McKeen, Miller, arXiv:1609.06781; docs/physics.md#production), with A the 2->2 amplitude of
     ``kind`` (:data:`AMPLITUDES`; Liu and Miller, arXiv:1705.01633, for the other kinds).
     theta is the S angle to the beam in the lab. Zero outside m_S/E < x < 1 - m_l/E.
     Broadcasts over every array argument.
