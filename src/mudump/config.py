@@ -40,11 +40,11 @@ def read_toml(source: "str | Path | bytes", where: str) -> dict:
         raise ConfigError(f"{where}: not valid TOML: {exc}") from None
 
 
-def format_validation(where: str, exc) -> str:
-    """One line for a pydantic ValidationError: the file, the first field and what is wrong with
-    it (the same words in the CLI and the explorer); a user's value is echoed bounded
-    (:func:`mudump._checks.echo`), a bound with the digits that show the violation."""
-    e = exc.errors()[0]
+def error_message(e: dict) -> tuple[str, str]:
+    """(field, what is wrong) for one pydantic error (an item of ``ValidationError.errors()``):
+    the words every door uses (the CLI's line, the explorer's per-field messages); a user's value
+    is echoed bounded (:func:`mudump._checks.echo`), a bound with the digits that show the
+    violation. ``what`` starts with ``field = value`` where it names the value."""
     loc = ".".join(str(p) for p in e["loc"])
     msg = e["msg"].removeprefix("Value error, ")
     if e["type"] == "missing":
@@ -52,19 +52,26 @@ def format_validation(where: str, exc) -> str:
     elif e["type"] == "extra_forbidden":
         msg = "is not a known field"
     elif e["type"] == "int_type":
-        msg = f"must be a whole number, not {echo(e['input'])}"
+        msg = f"must be a whole number, not {echo(e.get('input'))}"
     elif e["type"] == "float_type":
-        msg = f"must be a number, not {echo(e['input'])}"
+        msg = f"must be a number, not {echo(e.get('input'))}"
     elif e["type"] == "finite_number":
-        msg = f"must be a finite number, not {echo(e['input'])}"
+        msg = f"must be a finite number, not {echo(e.get('input'))}"
     elif e["type"] == "string_type":
-        msg = f"must be a string, not {echo(e['input'])}"
+        msg = f"must be a string, not {echo(e.get('input'))}"
     elif e["type"] == "literal_error" and loc == "schema_version":
-        msg = f"is {echo(e['input'])}: this mudump reads schema_version = {SCHEMA_VERSION}"
-    more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
-    if e["type"] in _BOUNDS and isinstance(e.get("input"), (int, float)):
+        msg = f"is {echo(e.get('input'))}: this mudump reads schema_version = {SCHEMA_VERSION}"
+    elif e["type"] in _BOUNDS and isinstance(e.get("input"), (int, float)) and loc:
         op, key = _BOUNDS[e["type"]]
-        return f"{where}: {loc} = {fmt_number(e['input'])} is not allowed: need {loc} {op} {fmt_number(e['ctx'][key])}{more}"
+        msg = f"{loc} = {fmt_number(e['input'])} is not allowed: need {loc} {op} {fmt_number(e['ctx'][key])}"
+    return loc, msg
+
+
+def format_validation(where: str, exc) -> str:
+    """One line for a pydantic ValidationError: the file, the first field and what is wrong with
+    it (:func:`error_message`; the same words in the CLI and the explorer)."""
+    loc, msg = error_message(exc.errors()[0])
+    more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
     if not loc or msg.startswith(f"{loc} = ") or msg.startswith(f"{loc}: "):  # the message names the field itself
         return f"{where}: {msg}{more}"
     return f"{where}: {loc}: {msg}{more}"
@@ -80,4 +87,4 @@ def validate(schema, doc: dict, where: str):
         raise ConfigError(format_validation(where, exc)) from None
 
 
-__all__ = ["SCHEMA_VERSION", "read_toml", "format_validation", "validate"]
+__all__ = ["SCHEMA_VERSION", "read_toml", "error_message", "format_validation", "validate"]

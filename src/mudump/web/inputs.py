@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from ..errors import ConfigError, MudumpError
 from .._checks import check_mathtext, echo
-from ..config import format_validation, read_toml
+from ..config import error_message, format_validation, read_toml
 from ..experiments import Experiment, load_experiment, preset_names
 from ..models import Model, get_model, model_names, parse_model
 from .schemas import ExperimentSpec, ModelSpec, UploadedFile
@@ -55,19 +55,7 @@ def _experiment_errors(exc: ValidationError, field: str) -> list[dict]:
     out = []
     for e in exc.errors():
         loc = [str(p) for p in e["loc"]]
-        msg = e["msg"].removeprefix("Value error, ")
-        if e["type"] == "missing":
-            msg = "is required"
-        elif e["type"] == "extra_forbidden":
-            msg = "is not a known field"
-        elif e["type"] == "int_type":
-            msg = f"must be a whole number, not {echo(e.get('input'))}"
-        elif e["type"] == "float_type":
-            msg = f"must be a number, not {echo(e.get('input'))}"
-        elif e["type"] == "string_type":
-            msg = f"must be a string, not {echo(e.get('input'))}"
-        elif e["type"] == "finite_number":
-            msg = f"must be a finite number, not {echo(e.get('input'))}"
+        msg = error_message(e)[1]
         m = _LEADING_NAME.match(msg)
         if m and len(loc) <= 1:
             named = m.group(1)
