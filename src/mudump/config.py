@@ -23,6 +23,17 @@ _BOUNDS = {"greater_than": (">", "gt"), "greater_than_equal": (">=", "ge"), "les
            "less_than_equal": ("<=", "le")}
 
 
+def checked_name(v: str) -> str:
+    """A name field's validator (experiment, model): :func:`mudump._checks.name_problem` as a
+    pydantic error, so the message names the field."""
+    from ._checks import name_problem
+
+    problem = name_problem(v)
+    if problem:
+        raise ValueError(problem)
+    return v
+
+
 def read_toml(source: "str | Path | bytes", where: str) -> dict:
     """The document of a TOML file (a path) or of its bytes; a missing or unreadable file, or
     text that is not TOML, raises ConfigError naming ``where``."""
@@ -87,4 +98,4 @@ def validate(schema, doc: dict, where: str):
         raise ConfigError(format_validation(where, exc)) from None
 
 
-__all__ = ["SCHEMA_VERSION", "read_toml", "error_message", "format_validation", "validate"]
+__all__ = ["SCHEMA_VERSION", "checked_name", "read_toml", "error_message", "format_validation", "validate"]

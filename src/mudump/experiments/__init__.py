@@ -14,7 +14,7 @@ from typing import Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from ..config import SCHEMA_VERSION, format_validation, read_toml, validate
+from ..config import SCHEMA_VERSION, checked_name, format_validation, read_toml, validate
 from ..constants import E_MAX_GEV, M_MU
 from ..errors import ConfigError, MudumpError, UnknownNameError
 
@@ -120,15 +120,7 @@ class Experiment(_Strict):
     signature: Signature
     statistics: Statistics = Statistics()
 
-    @field_validator("name")
-    @classmethod
-    def _name(cls, v: str) -> str:
-        from .._checks import name_problem
-
-        problem = name_problem(v)
-        if problem:
-            raise ValueError(problem)
-        return v
+    _name = field_validator("name")(checked_name)
 
     @model_validator(mode="after")
     def _label_draws(self):

@@ -319,7 +319,8 @@ ScalarModel = Model
 def _schema():
     from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-    from .._checks import check_mathtext, name_problem
+    from .._checks import check_mathtext
+    from ..config import checked_name
 
     class _S(BaseModel):
         model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
@@ -374,13 +375,7 @@ def _schema():
         kinetic_mixing: Optional[KineticMixing] = None
         dark_sector: Optional[Dark] = None
 
-        @field_validator("name")
-        @classmethod
-        def _name(cls, v: str) -> str:
-            problem = name_problem(v)
-            if problem:
-                raise ValueError(problem)
-            return v
+        _name = field_validator("name")(checked_name)
 
         @field_validator("coupling_label")
         @classmethod
