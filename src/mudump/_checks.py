@@ -156,8 +156,8 @@ def check_mathtext(field: str, text: str) -> str:
 _SAFE_COMMANDS = frozenset(
     "alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu xi pi "
     "rho sigma tau upsilon phi varphi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi "
-    "Omega ell hbar times cdot pm mp to rightarrow leftarrow leq geq approx sim prime infty partial".split())
-_PLAIN = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+-=,.()/|'*<>!:;[]")
+    "Omega ell hbar times cdot pm mp to rightarrow leftarrow leq geq approx sim infty partial".split())  # no primes: matplotlib 3.10 fails on some
+_PLAIN = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+-=,.()/|*<>!:;[]")
 
 
 def _simple_math(s: str) -> bool:
@@ -243,7 +243,10 @@ def _mathtext_problem(text: str) -> str:
     with _MATHTEXT_LOCK:
         try:
             MathTextParser("path").parse(text, dpi=72)
-        except (ValueError, RuntimeError) as exc:
+        except Exception as exc:  # noqa: BLE001 - ValueError for a mistake; older matplotlib
+            # (3.10) also fails with AttributeError on some primes and scripts: not drawable either
+            if not isinstance(exc, (ValueError, RuntimeError)):
+                return f"matplotlib {type(exc).__name__} while parsing it"
             lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
             reason = next((ln.split(": ", 1)[1] for ln in lines if "Exception: " in ln), lines[-1] if lines else "")
             return reason.split("  (at char")[0] or "cannot be parsed"
