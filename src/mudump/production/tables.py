@@ -233,6 +233,7 @@ class DepthTable:
         return z, E, x * E[:, None], w, dz
 
 
+@lru_cache(maxsize=4096)
 def exit_kinetic(material, energy: float, length: float) -> float:
     """Kinetic energy (GeV) of a muon of total energy ``energy`` after ``length`` m of
     ``material`` (continuous slowing down; 0 once stopped)."""
