@@ -128,7 +128,7 @@ def test_explorer_in_chromium(server, browser, tmp_path):
     page.fill("#f-target-length_m", "-1")
     msg = page.locator('.msg[data-for="experiment.target.length_m"]')
     msg.wait_for(state="visible", timeout=10_000)
-    assert "greater than 0" in msg.inner_text()
+    assert "need target.length_m > 0" in msg.inner_text()
     assert _revision(page) == rev and _contour_edges(page, model) == (lo_after, hi_after)
     page.screenshot(path=str(tmp_path / "explorer.png"), full_page=True)
 
