@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
+from typing import Any, Mapping
 
 from ._checks import echo, fmt_number
 from .errors import ConfigError
@@ -51,7 +52,7 @@ def read_toml(source: "str | Path | bytes", where: str) -> dict:
         raise ConfigError(f"{where}: not valid TOML: {exc}") from None
 
 
-def error_message(e: dict) -> tuple[str, str]:
+def error_message(e: "Mapping[str, Any]") -> tuple[str, str]:
     """(field, what is wrong) for one pydantic error (an item of ``ValidationError.errors()``):
     the words every door uses (the CLI's line, the explorer's per-field messages); a user's value
     is echoed bounded (:func:`mudump._checks.echo`), a bound with the digits that show the
