@@ -29,6 +29,8 @@ Units: masses and energies in GeV, lengths in metres, couplings dimensionless.
 
 from __future__ import annotations
 
+import threading
+
 import tomllib
 from dataclasses import dataclass
 from functools import cache
@@ -245,9 +247,20 @@ def couples_to_electrons(model) -> bool:
     return float(mdl.couplings(1.0, 0.01).get("e", 0.0)) != 0.0
 
 
+#: One region computed or read at a time (the explorer asks from several threads): concurrent
+#: readers and writers of one entry once saw it damaged and rebuilt it.
+_REGION_LOCK = threading.Lock()
+
+
 def cached_region(dump: ElectronDump, model) -> tuple[np.ndarray, np.ndarray]:
     """:func:`region` on the standard grid, kept in the user cache (an entry per dump, model
-    fingerprint and parameters), with a progress task (about 0.1 s per mass)."""
+    fingerprint and parameters), with a progress task (about 0.1 s per mass); one thread at a
+    time."""
+    with _REGION_LOCK:
+        return _cached_region(dump, model)
+
+
+def _cached_region(dump: ElectronDump, model) -> tuple[np.ndarray, np.ndarray]:
     from dataclasses import asdict
 
     from .. import cache, progress
