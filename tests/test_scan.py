@@ -283,3 +283,22 @@ def test_cli_extended_grid_reuses_rows(capsys, tmp_path):
     d = json.loads(o)
     assert d["resumed_rows"] == 2 and [r["downstream.length_m"] for r in d["rows"]] == [1.0, 2.0, 3.0]
     assert d["rows"][0] == first[0] and d["rows"][2] == first[1]
+
+
+def test_reference_region_is_each_models_own_g2_region():
+    """The excluded fraction is measured against each model's own (g-2)_mu region (mudump.g2.band
+    with the model, as the plots draw it): the favoured band of the muon-only scalar, the vector's
+    band for L_mu - L_tau (about 25% higher in coupling), and for a pseudoscalar, which lowers
+    a_mu and explains no anomaly, the couplings it still allows."""
+    from mudump import g2
+    from mudump.models import get_model
+
+    p = S.plan_scan("fnal-mu", {"target.length_m": [1.5]}, ["B", "lmu-ltau", "muonphilic-ps"], masses=MASSES,
+                    couplings=COUPLINGS, preset="fnal2021")
+    b, v, ps = (get_model(m) for m in ("B", "lmu-ltau", "muonphilic-ps"))
+    assert p.region_of(b).kind == p.region_of(v).kind == "g2-band" and p.region_of(ps).kind == "g2-allowed"
+    want = g2.band(p.masses, "fnal2021", model=v)
+    g_min, g_max = COUPLINGS.min(), COUPLINGS.max()
+    assert np.allclose(p.region_of(v).lo, np.clip(want["lo2"], g_min, g_max), rtol=1e-12)
+    assert np.all(p.region_of(v).hi > p.region_of(b).hi)
+    assert len({p.key(p.points[0][0], m) for m in (b, v, ps)}) == 3

@@ -158,9 +158,13 @@ class ReferenceRegion:
     hi: np.ndarray  # (n_masses,)
 
 
-def reference_region(masses, couplings, preset: Optional[str] = None, strip: Optional[Sequence[float]] = None) -> ReferenceRegion:
+def reference_region(masses, couplings, preset: Optional[str] = None, strip: Optional[Sequence[float]] = None,
+                     model=None) -> ReferenceRegion:
     """The reference region for ``excluded_fraction`` (see the module docstring), clipped to
-    the coupling grid [couplings.min(), couplings.max()]."""
+    the coupling grid [couplings.min(), couplings.max()]. The (g-2)_mu region is the ``model``'s
+    (:func:`mudump.g2.band` with its kind and muon coupling; None: a scalar coupled to the muon):
+    its favoured band where it explains an anomaly, else the couplings it still allows (a model
+    that lowers a_mu explains none)."""
     masses = np.asarray(masses, dtype=float)
     g_min, g_max = float(np.min(couplings)), float(np.max(couplings))
     if strip is not None:
@@ -172,13 +176,15 @@ def reference_region(masses, couplings, preset: Optional[str] = None, strip: Opt
         lo_a, hi_a = np.full(masses.shape, lo), np.full(masses.shape, hi)
         kind, desc = "couplings", f"{lo:g} < g_mu < {hi:g}"
     else:
-        b = g2mod.band(masses, preset)
-        if b["anomalous"]:
+        b = g2mod.band(masses, preset, model=model)
+        of = f" of model {model.name}" if model is not None else ""
+        if b["favoured"]:
             lo_a, hi_a = b["lo2"], b["hi2"]
-            kind, desc = "g2-band", f"(g-2)_mu 2-sigma band, preset {b['preset']}"
+            kind, desc = "g2-band", f"(g-2)_mu 2-sigma band{of}, preset {b['preset']}"
         else:
             lo_a, hi_a = np.full(masses.shape, g_min), b["upper_limit"]
-            kind, desc = "g2-allowed", f"below the (g-2)_mu upper limit of preset {b['preset']}, down to g_mu = {g_min:g}"
+            kind, desc = "g2-allowed", (f"below the (g-2)_mu upper limit{of} of preset {b['preset']}, "
+                                        f"down to g_mu = {g_min:g}")
     lo_a = np.clip(lo_a, g_min, g_max)
     hi_a = np.clip(hi_a, g_min, g_max)
     return ReferenceRegion(kind, desc + f", {masses.min():g} - {masses.max():g} GeV", lo_a, np.maximum(hi_a, lo_a))
@@ -197,6 +203,11 @@ class ScanPlan:
     form_factor: str
     region: ReferenceRegion
     points: list = field(default_factory=list)  # per point: (values tuple, Experiment or error str)
+    regions: dict = field(default_factory=dict)  # per Model: its reference region (its own (g-2) band)
+
+    def region_of(self, model) -> "ReferenceRegion":
+        """The reference region of ``model``'s rows (``region`` when no model has its own)."""
+        return self.regions.get(model, self.region)
 
     @property
     def fields(self) -> list[str]:
@@ -214,7 +225,7 @@ class ScanPlan:
             "form_factor": self.form_factor,
             "masses": [repr(float(m)) for m in self.masses],
             "couplings": [repr(float(g)) for g in self.couplings],
-            "region": [self.region.kind, self.region.description],
+            "region": [self.region_of(model).kind, self.region_of(model).description],
         }
         return hashlib.sha256(_canonical(doc).encode()).hexdigest()[:24]
 
@@ -238,6 +249,7 @@ class ScanPlan:
             "masses_GeV": self.masses.tolist(),
             "couplings": self.couplings.tolist(),
             "reference_region": {"kind": self.region.kind, "description": self.region.description},
+            "reference_regions": {m.name: {"kind": r.kind, "description": r.description} for m, r in self.regions.items()},
         }
 
 
@@ -275,9 +287,9 @@ def plan_scan(
     # the points just below the two-lepton thresholds that `mudump reach` adds for each model
     masses = np.unique(np.concatenate([with_thresholds(masses, m) for m in letters]))
     couplings = np.sort(couplings)
-    region = reference_region(masses, couplings, preset, reference)
+    regions = {m: reference_region(masses, couplings, preset, reference, model=m) for m in letters}
     base = exp.model_dump(mode="json")
-    plan = ScanPlan(base, grid, letters, masses, couplings, method, form_factor, region)
+    plan = ScanPlan(base, grid, letters, masses, couplings, method, form_factor, regions[letters[0]], regions=regions)
     for values in itertools.product(*grid.values()):
         doc = json.loads(json.dumps(base))
         for f, v in zip(grid, values):
@@ -504,7 +516,7 @@ def _row(plan: ScanPlan, i: int, model: str, result) -> dict:
     if isinstance(result, str):
         row.update(dict.fromkeys(FIGURES_OF_MERIT), mass_GeV=[], g_low=[], g_high=[], error=result)
     else:
-        row.update(figures_of_merit(plan.masses, result, plan.region), error=None)
+        row.update(figures_of_merit(plan.masses, result, plan.region_of(model)), error=None)
     return row
 
 
