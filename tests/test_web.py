@@ -11,6 +11,7 @@ expected to be identical.
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 import socket
 import threading
 import time
@@ -258,14 +259,11 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.mark.slow
-def test_twenty_concurrent_reach_requests_over_http():
-    """20 requests at once on a real server (4 distinct setups, 5 times each): every answer is
-    the library's for its setup, and each setup is computed once (the cache's in-flight sharing)."""
-    import httpx
+@contextmanager
+def _served(app):
+    """The app on a uvicorn server in a thread on a free loopback port (yielded), stopped after."""
     import uvicorn
 
-    app = create_app()
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -275,6 +273,20 @@ def test_twenty_concurrent_reach_requests_over_http():
             if server.started:
                 break
             time.sleep(0.05)
+        yield port
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.mark.slow
+def test_twenty_concurrent_reach_requests_over_http():
+    """20 requests at once on a real server (4 distinct setups, 5 times each): every answer is
+    the library's for its setup, and each setup is computed once (the cache's in-flight sharing)."""
+    import httpx
+
+    app = create_app()
+    with _served(app) as port:
         setups = []
         for mot, cl, bkg in ((1e12, 0.9, 0.0), (2e12, 0.9, 0.0), (1e12, 0.95, 2.5), (5e11, 0.68, 0.0)):
             doc = _doc()
@@ -303,9 +315,6 @@ def test_twenty_concurrent_reach_requests_over_http():
         cache = app.state.reach_cache
         assert len(cache) == 4 and cache.misses == 4 and cache.hits == 16
         assert cache.rescaled == 3  # one scan, the three other setups derived from it (muons, CL, background)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -653,19 +662,10 @@ def test_a_stream_whose_client_leaves_stops_and_is_not_kept(monkeypatch, tmp_pat
     nothing in the cache; asked again, the setup gives the library's answer. (An empty cache
     directory: the tables are computed, not read, so the computation outlasts the first line.)"""
     import httpx
-    import uvicorn
 
     monkeypatch.setenv("MUDUMP_CACHE_DIR", str(tmp_path))
     app = create_app()
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        for _ in range(200):
-            if server.started:
-                break
-            time.sleep(0.05)
+    with _served(app) as port:
         doc = _doc("fnal-mu")
         doc["target"]["length_m"] = 0.6123  # new production tables at every mass: seconds of work
         body = {"experiment": doc, "models": ["A"], **GRID, "n_masses": 30}
@@ -687,9 +687,6 @@ def test_a_stream_whose_client_leaves_stops_and_is_not_kept(monkeypatch, tmp_pat
         masses = np.geomspace(GRID["mass_min_GeV"], GRID["mass_max_GeV"], 30)
         lib = reachmod.reach(parse_experiment(doc), "A", masses, _grid()[1])
         _same_intervals(again.json()["results"][0]["intervals"], lib.intervals)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 @pytest.mark.parametrize("body, field", [

@@ -302,27 +302,6 @@ def plan_scan(
     return plan
 
 
-#: Fields that do not enter the production tables (:func:`mudump.signal.table_for` takes only
-#: beam, target and the E_S cut): design points that differ only in these share every table.
-DOWNSTREAM_OF_TARGET = ("name", "label", "description", "source", "downstream", "statistics",
-                        "beam.muons_on_target", "signature.kind")
-
-
-def target_key(exp: Experiment, method: str, form_factor: str) -> str:
-    """A key equal for experiments whose production tables are equal: the whole experiment
-    except the fields of DOWNSTREAM_OF_TARGET, with the method and form factor. Conservative by
-    construction (a new target-side field of the schema splits groups without being listed
-    here); grouping only decides which points share a task, never a result."""
-    doc = exp.model_dump(mode="json")
-    for path in DOWNSTREAM_OF_TARGET:
-        *parents, leaf = path.split(".")
-        d = doc
-        for p in parents:
-            d = d.get(p, {})
-        d.pop(leaf, None)
-    return _canonical([doc, method, form_factor])
-
-
 # ----------------------------------------------------------------------------------------------
 # the work
 
@@ -635,5 +614,4 @@ def scan(experiment, grid, models, executor: Optional[Executor] = None, **option
 __all__ = [
     "FIGURES_OF_MERIT", "ReferenceRegion", "ScanPlan", "check_grid", "default_executor", "figures_of_merit",
     "numeric_fields", "plan_scan", "reference_region", "region_fraction", "run_scan", "scan", "serial_executor", "stop_executor",
-    "target_key",
 ]

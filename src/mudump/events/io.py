@@ -835,7 +835,7 @@ def _stream_parquet(chunks, path: Path):
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    summary = {"written": 0, "sum_weights": 0.0, "sum_weights2": 0.0}
+    summary = _new_summary()
     masses: dict[int, float] = {}
     writer = dropped = meta = first = None
     with _atomic_path(path) as tmp:
@@ -866,10 +866,7 @@ def _stream_parquet(chunks, path: Path):
                         tmp, table.schema, compression="zstd", use_dictionary=["d1_pdgid", "d2_pdgid"],
                         column_encoding={"event": "DELTA_BINARY_PACKED", **{k: "BYTE_STREAM_SPLIT" for k in reals}})
                 writer.write_table(table)
-                w = np.asarray(batch.weight, dtype=np.float64)
-                summary["written"] += len(batch)
-                summary["sum_weights"] += float(w.sum())
-                summary["sum_weights2"] += float((w * w).sum())
+                _tally(summary, batch)
             if writer is None:  # no event at all: the one-batch writer makes the empty file
                 if first is None:
                     raise ValueError("no chunk to write")
@@ -884,10 +881,23 @@ def _stream_parquet(chunks, path: Path):
     return path, summary
 
 
+def _new_summary() -> dict:
+    """What a streamed writer reports: events written, the sum of weights and of their squares."""
+    return {"written": 0, "sum_weights": 0.0, "sum_weights2": 0.0}
+
+
+def _tally(summary: dict, batch) -> None:
+    """Add a written chunk to ``summary`` (:func:`_new_summary`)."""
+    w = np.asarray(batch.weight, dtype=np.float64)
+    summary["written"] += len(w)
+    summary["sum_weights"] += float(w.sum())
+    summary["sum_weights2"] += float((w * w).sum())
+
+
 def _stream_hepmc3(chunks, path: Path):
     import pyhepmc
 
-    summary = {"written": 0, "sum_weights": 0.0, "sum_weights2": 0.0}
+    summary = _new_summary()
     end = "HepMC::Asciiv3-END_EVENT_LISTING"
     with _atomic_path(path) as tmp:
         out = None
@@ -902,10 +912,7 @@ def _stream_hepmc3(chunks, path: Path):
                     out.write(head[: head.rindex(end)].encode("utf-8"))
                 masses, pdg, first = _record_masses(batch), _record_pdg(batch), summary["written"]
                 _write_blocks(out, lambda sl, b=batch, m=masses, p=pdg, f=first: _hepmc_events(b, sl, m[sl], p[sl], f), n)
-                w = np.asarray(batch.weight, dtype=np.float64)
-                summary["written"] += n
-                summary["sum_weights"] += float(w.sum())
-                summary["sum_weights2"] += float((w * w).sum())
+                _tally(summary, batch)
             if out is None:
                 raise ValueError("no chunk to write")
             out.write((end + "\n\n").encode("utf-8"))
@@ -918,7 +925,7 @@ def _stream_hepmc3(chunks, path: Path):
 def _stream_lhe(chunks, path: Path):
     import shutil
 
-    summary = {"written": 0, "sum_weights": 0.0, "sum_weights2": 0.0}
+    summary = _new_summary()
     max_w, negative, e_max, first = 0.0, False, 0.0, None
     body = path.with_name(f".tmp-{os.getpid()}-body-{path.name}.part")
     try:
@@ -929,10 +936,8 @@ def _stream_lhe(chunks, path: Path):
                 masses, life = _record_masses(batch), _proper_decay_length_mm(batch)
                 _write_blocks(out, lambda sl, b=batch, m=masses, lf=life: _lhe_events(
                     b, sl, m, lf, scale=float(b.mass_s_GeV), aqed=_alpha()), n)
+                _tally(summary, batch)
                 w = np.asarray(batch.weight, dtype=np.float64)
-                summary["written"] += n
-                summary["sum_weights"] += float(w.sum())
-                summary["sum_weights2"] += float((w * w).sum())
                 if n:
                     max_w = max(max_w, float(np.max(np.abs(w))))
                     negative = negative or bool(np.any(w < 0))
@@ -1000,7 +1005,7 @@ def _stream_root(chunks, path: Path):
     except ImportError:
         raise ConfigError("writing .root files needs uproot: pip install 'mudump[root]'") from None
 
-    summary = {"written": 0, "sum_weights": 0.0, "sum_weights2": 0.0}
+    summary = _new_summary()
     masses: dict[int, float] = {}
     tree = dropped = meta = first = None
     with _atomic_path(path) as tmp:
@@ -1021,10 +1026,7 @@ def _stream_root(chunks, path: Path):
                     tree = f.mktree(ROOT_TREE, {k: v.dtype for k, v in cols.items()},
                                     title="mudump signal events (GeV, m, expected events)")
                 tree.extend(cols)
-                w = np.asarray(batch.weight, dtype=np.float64)
-                summary["written"] += len(batch)
-                summary["sum_weights"] += float(w.sum())
-                summary["sum_weights2"] += float((w * w).sum())
+                _tally(summary, batch)
             if first is None:
                 raise ValueError("no chunk to write")
             if tree is None:  # no event: an empty tree with every column

@@ -12,9 +12,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ..config import SCHEMA_VERSION, checked_name, format_validation, read_toml, validate
+from ..config import SCHEMA_VERSION, checked_name, read_toml, validate
 from ..constants import E_MAX_GEV, M_MU
 from ..errors import ConfigError, MudumpError, UnknownNameError
 
@@ -159,11 +159,6 @@ class Experiment(_Strict):
 def preset_names() -> list[str]:
     """Names of the shipped experiment presets."""
     return sorted(p.name[:-5] for p in resources.files(__package__).joinpath("presets").iterdir() if p.name.endswith(".toml"))
-
-
-def _format_validation(where: str, exc: ValidationError) -> str:
-    """Kept for callers of 0.2 development versions: :func:`mudump.config.format_validation`."""
-    return format_validation(where, exc)
 
 
 def parse_experiment(data: dict, where: str = "experiment") -> Experiment:
