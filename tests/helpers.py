@@ -42,3 +42,10 @@ def lab_vectors(E, x, th, t, phi, m, m_S, M):
     qv = qn * (ca * vh + sa * (np.cos(phi) * e1 + np.sin(phi) * np.array([0, 1, 0])))
     q = np.array([q0, *qv])
     return p, V + q, k, np.array([2 * M, 0, 0, 0]) - q, q
+
+
+def reach_csv_lines(text: str) -> tuple[list[str], list[str]]:
+    """(comment lines, table lines) of a reach CSV (:mod:`mudump.reachio`: the constraints drawn
+    come first as ``#:`` lines, then the header and the rows)."""
+    lines = text.splitlines()
+    return [ln for ln in lines if ln.startswith("#")], [ln for ln in lines if not ln.startswith("#")]

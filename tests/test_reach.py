@@ -12,6 +12,8 @@ from mudump import signal
 from mudump.cli import main
 from mudump.experiments import load_experiment
 
+from .helpers import reach_csv_lines
+
 
 def test_poisson_limits():
     """Classical upper limits (PDG Review, 'Statistics', table of Poisson upper limits):
@@ -72,7 +74,10 @@ def test_cli_reach_json_and_outputs(tmp_path, capsys):
     # 5 grid masses and the points just below 2 m_e and 2 m_mu (model A couples to e and mu)
     assert d["experiment"] == "fnal-mu" and d["method"] == "etl" and len(d["masses_GeV"]) == len(d["intervals"]) == 7
     assert len(d["intervals_open"]) == 7
-    lines = csv.read_text().splitlines()
+    comments, lines = reach_csv_lines(csv.read_text())
+    # the published constraints drawn for model A, each with its citation and BibTeX keys
+    assert comments and all(c.startswith("#: constraint drawn: ") and "bibtex: " in c for c in comments)
+    assert any("BaBar" in c for c in comments) and any("computed by mudump" in c for c in comments)
     assert lines[0] == "experiment,model,method,cl,limit_method,signal_events_limit,m_S_GeV,interval,g_mu_low,g_mu_high,g_mu_low_open,g_mu_high_open"
     assert len(lines) > 1
     with pytest.raises(SystemExit) as ex:
@@ -168,6 +173,6 @@ def test_intervals_open_at_the_grid_edge(tmp_path, capsys):
         main(["reach", "fnal-mu", "--model", "A", "--mass-min", "0.01", "--mass-max", "0.02", "--n-masses", "2",
               "--coupling-min", "1e-6", "--coupling-max", "1e-3", "--n-couplings", "20", "--output", str(csv)])
     out = capsys.readouterr().out
-    rows = csv.read_text().splitlines()[1:]
+    rows = reach_csv_lines(csv.read_text())[1][1:]
     assert rows and all(r.endswith(",False,True") for r in rows)
     assert "open" in out  # the table says that the reach continues beyond the grid

@@ -19,9 +19,31 @@ CSV_COLUMNS = ("experiment", "model", "method", "cl", "limit_method", "signal_ev
                "g_mu_low_open", "g_mu_high_open")
 
 
-def write_reach_csv(fh: IO[str], results: Iterable) -> None:
-    """Write reach results to an open text stream as CSV (header, then one row per excluded
-    interval; masses to 8 significant digits, couplings to 6). Open files with ``newline=""``."""
+#: Start of the comment lines before the header, one per constraint drawn beside the results
+#: (the HEPData CSV convention; ``pandas.read_csv(..., comment="#")`` skips them).
+COMMENT = "#: "
+
+
+def constraint_lines(constraints: Iterable) -> list[str]:
+    """One comment line per constraint drawn (:class:`mudump.constraints.Constraint`): its
+    name, label, whether mudump computed it, its CL, citation and BibTeX keys (``mudump cite``
+    prints the entries)."""
+    out = []
+    for c in constraints:
+        origin = "computed by mudump" if c.computed else "published"
+        cl = f"CL {c.confidence_level:g}" if c.confidence_level else "CL not stated"
+        text = (f"constraint drawn: {c.name} | {c.label} | {origin} | {cl} | {c.citation} | "
+                f"bibtex: {', '.join(c.bibtex)}")
+        out.append(COMMENT + " ".join(text.split()))  # one line, whatever the catalogue's line breaks
+    return out
+
+
+def write_reach_csv(fh: IO[str], results: Iterable, constraints: Iterable = ()) -> None:
+    """Write reach results to an open text stream as CSV: a comment line per constraint drawn
+    beside them (:func:`constraint_lines`), the header, then one row per excluded interval
+    (masses to 8 significant digits, couplings to 6). Open files with ``newline=""``."""
+    for line in constraint_lines(constraints):
+        fh.write(line + "\r\n")
     w = csv.writer(fh)
     w.writerow(CSV_COLUMNS)
     for r in results:
@@ -32,13 +54,13 @@ def write_reach_csv(fh: IO[str], results: Iterable) -> None:
                             lo_open, hi_open])
 
 
-def reach_csv(results: Iterable) -> str:
+def reach_csv(results: Iterable, constraints: Iterable = ()) -> str:
     """The CSV text of :func:`write_reach_csv`."""
     import io
 
     buf = io.StringIO(newline="")
-    write_reach_csv(buf, results)
+    write_reach_csv(buf, results, constraints)
     return buf.getvalue()
 
 
-__all__ = ["CSV_COLUMNS", "write_reach_csv", "reach_csv"]
+__all__ = ["CSV_COLUMNS", "COMMENT", "constraint_lines", "write_reach_csv", "reach_csv"]

@@ -213,6 +213,6 @@ def write_reach_output(path: str, reach_set) -> None:
         from ..reachio import write_reach_csv
 
         with p.open("w", newline="") as fh:
-            write_reach_csv(fh, reach_set.results)
+            write_reach_csv(fh, reach_set.results, reach_set.constraints)
     else:
         raise MudumpError(f"--output = {path!r}: the file name must end in .csv or .json")

@@ -111,7 +111,7 @@ def reach_csv_endpoint(req: ReachRequest, request: Request):
     block of rows per experiment and model)."""
     plan, results, _, _ = _run(request, req)
     main, _, _ = plan.grouped(results)  # one list over the models' ReachSets
-    return Response(reach_csv(main), media_type="text/csv",
+    return Response(reach_csv(main, plan.constraints), media_type="text/csv",
                     headers=attachment(f"{_file_stem(plan)}-reach.csv"))
 
 
