@@ -110,7 +110,9 @@ def reach(
         return
     t = Table(title=f"Projected reach, model {mdl.label}: {mdl.description}")
     g_name = mdl.coupling_label
-    for col in ("experiment", "muons", "CL", f"best {g_name}", "at [GeV]", "excluded up to", "masses [GeV]"):
+    beams = {r.experiment.beam.lepton for r in results}
+    on_target = {"mu": "muons", "e": "electrons"}[beams.pop()] if len(beams) == 1 else "leptons"
+    for col in ("experiment", on_target, "CL", f"best {g_name}", "at [GeV]", "excluded up to", "masses [GeV]"):
         t.add_column(col, justify="right" if col != "experiment" else "left", no_wrap=col == "experiment")
     any_open = False
     for r in results:

@@ -38,13 +38,15 @@ import numpy as np
 class ElectronDump:
     """A computed electron beam dump: its experiment preset (``preset``, an
     :class:`mudump.experiments.Experiment`), the citation of the experiment and its BibTeX keys,
-    and the shipped dark-photon limit it is calibrated on (``benchmark``, a constraint name)."""
+    the shipped dark-photon limit it is calibrated on (``benchmark``, a constraint name), and
+    whether it is drawn by default (``default``; else when named)."""
 
     name: str
     experiment: str
     bibtex: tuple[str, ...]
     benchmark: str
     preset: object
+    default: bool = True
 
     @property
     def label(self) -> str:
@@ -72,7 +74,8 @@ def dumps() -> dict[str, ElectronDump]:
     doc = tomllib.loads((resources.files(__package__) / "electron_dumps.toml").read_text(encoding="utf-8"))
     doc.pop("schema_version", None)
     return {name: ElectronDump(name=name, experiment=d["experiment"], bibtex=tuple(d["bibtex"]),
-                               benchmark=d["benchmark"], preset=load_experiment(d.get("preset", name)))
+                               benchmark=d["benchmark"], preset=load_experiment(d.get("preset", name)),
+                               default=bool(d.get("default", True)))
             for name, d in doc.items()}
 
 
@@ -202,8 +205,8 @@ def computed_constraint(name: str, model):
         bibtex=dump.bibtex, confidence_level=dump.confidence_level,
         cl_note=dump.status.get("statistics.confidence_level", ""),
         digitised="computed by mudump.constraints.electron_dumps", shape="region", mass_GeV=m, coupling=g,
-        kind=mdl.kind, couplings=dict(mdl.ratios), dark_sector_allowed=True, conversion="identity", default=True,
-        computed=True)
+        kind=mdl.kind, couplings=dict(mdl.ratios), dark_sector_allowed=True, conversion="identity",
+        default=dump.default, computed=True)
 
 
 __all__ = ["ElectronDump", "dumps", "events", "excluded_interval", "region", "couples_to_electrons", "cached_region",

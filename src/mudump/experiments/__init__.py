@@ -39,12 +39,12 @@ class Beam(_Strict):
     def _one_count_that_matches(self):
         want, other = _COUNT_FIELD[self.lepton], _COUNT_FIELD["e" if self.lepton == "mu" else "mu"]
         if getattr(self, other) is not None:
-            raise ValueError(f"beam.{other} does not fit beam.lepton = {self.lepton!r}: give beam.{want} instead")
+            raise ValueError(f"{other} does not fit lepton = {self.lepton!r}: give {want} instead")
         if getattr(self, want) is None:
-            raise ValueError(f"beam.{want} is required (beam.lepton = {self.lepton!r})")
+            raise ValueError(f"{want} is required (lepton = {self.lepton!r})")
         m_l = LEPTONS[self.lepton]
         if self.energy_GeV <= m_l:
-            raise ValueError(f"beam.energy_GeV = {self.energy_GeV:g} is not allowed: need beam.energy_GeV > {m_l:g} "
+            raise ValueError(f"energy_GeV = {self.energy_GeV:g} is not allowed: need energy_GeV > {m_l:.6g} "
                              f"(the {_LEPTON_WORD[self.lepton]} mass)")
         return self
 
