@@ -76,10 +76,10 @@ def test_schema_counts_and_cone():
     # an electron beam just above the electron mass is a beam; a muon beam there is not
     low = {**base, "beam": {"lepton": "e", "energy_GeV": 0.01, "electrons_on_target": 1.0}}
     assert parse_experiment(low).beam.energy_GeV == 0.01
-    with pytest.raises(ConfigError, match="need energy_GeV > 0.105658"):
+    with pytest.raises(ConfigError, match="need beam.energy_GeV > 0.105658"):
         parse_experiment({**base, "beam": {"energy_GeV": 0.01, "muons_on_target": 1.0},
                           "signature": {"kind": "displaced-decay"}})
-    with pytest.raises(ConfigError, match="electrons_on_target is required"):
+    with pytest.raises(ConfigError, match="beam.electrons_on_target is required"):
         parse_experiment({**base, "beam": {"lepton": "e", "energy_GeV": 10.0}})
 
 

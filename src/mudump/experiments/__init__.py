@@ -35,19 +35,6 @@ class Beam(_Strict):
     muons_on_target: Optional[float] = Field(None, gt=0, allow_inf_nan=False)
     electrons_on_target: Optional[float] = Field(None, gt=0, allow_inf_nan=False)
 
-    @model_validator(mode="after")
-    def _one_count_that_matches(self):
-        want, other = _COUNT_FIELD[self.lepton], _COUNT_FIELD["e" if self.lepton == "mu" else "mu"]
-        if getattr(self, other) is not None:
-            raise ValueError(f"{other} does not fit lepton = {self.lepton!r}: give {want} instead")
-        if getattr(self, want) is None:
-            raise ValueError(f"{want} is required (lepton = {self.lepton!r})")
-        m_l = LEPTONS[self.lepton]
-        if self.energy_GeV <= m_l:
-            raise ValueError(f"energy_GeV = {self.energy_GeV:g} is not allowed: need energy_GeV > {m_l:.6g} "
-                             f"(the {_LEPTON_WORD[self.lepton]} mass)")
-        return self
-
     @property
     def leptons_on_target(self) -> float:
         """The number of beam leptons on target (muons or electrons, as the lepton)."""
@@ -159,6 +146,21 @@ class Experiment(_Strict):
     provenance: dict[str, str] = Field(default_factory=dict)
 
     _name = field_validator("name")(checked_name)
+
+    @model_validator(mode="after")
+    def _beam_count_and_energy(self):
+        # first of the validators: the legend below reads the count
+        b = self.beam
+        want, other = _COUNT_FIELD[b.lepton], _COUNT_FIELD["e" if b.lepton == "mu" else "mu"]
+        if getattr(b, other) is not None:
+            raise ValueError(f"beam.{other} does not fit beam.lepton = {b.lepton!r}: give beam.{want} instead")
+        if getattr(b, want) is None:
+            raise ValueError(f"beam.{want} is required (beam.lepton = {b.lepton!r})")
+        m_l = LEPTONS[b.lepton]
+        if b.energy_GeV <= m_l:
+            raise ValueError(f"beam.energy_GeV = {b.energy_GeV:g} is not allowed: need beam.energy_GeV > {m_l:.6g} "
+                             f"(the {_LEPTON_WORD[b.lepton]} mass)")
+        return self
 
     def __hash__(self) -> int:
         # every field but the provenance (a dict, unhashable; equal experiments have equal
