@@ -154,3 +154,21 @@ def test_design_scan_of_an_electron_experiment_is_the_reach():
     got = reach_many(["orsay"], "A", masses, GRID, "ww")[0]
     want = reach("orsay", "A", masses=masses, couplings=GRID, refine_thresholds=False).intervals
     assert got == want
+
+
+def test_scan_over_an_electron_experiment():
+    """A design scan of an electron preset (the target length: a thinner target makes fewer X,
+    so its best coupling is higher) runs, with the beam's method (ww) by default, and each row's
+    contour is the plain reach of that design point."""
+    from mudump import scan as S
+
+    plan = S.plan_scan("orsay", {"target.length_m": [0.0035, 0.035]}, ["A"], masses=[0.003, 0.01, 0.03],
+                       couplings=GRID)
+    assert plan.method == "ww"
+    rows = S.run_scan(plan, S.serial_executor())
+    assert [r["error"] for r in rows] == [None, None] and {r["method"] for r in rows} == {"ww"}
+    thin, thick = sorted(rows, key=lambda r: r["target.length_m"])
+    assert thin["best_g_mu"] > thick["best_g_mu"]
+    exp = plan.points[1][1]
+    want = reach(exp, "A", masses=plan.masses, couplings=plan.couplings, refine_thresholds=False)
+    assert thick["best_g_mu"] == pytest.approx(min(iv[0][0] for iv in want.intervals if iv), rel=1e-9)

@@ -568,7 +568,8 @@ def run_scan(
             for gkey, idx in groups.items():
                 exps = [plan.points[i][1] for i in idx]
                 for ms, ps in _chunks(plan.masses.size, len(idx), 1, task_seconds):
-                    sub = {(gkey, float(m)): tables[(gkey, float(m))] for m in plan.masses[ms]}
+                    # (no depth tables for an electron beam: reach_many computes each point's own)
+                    sub = {k: tables[k] for m in plan.masses[ms] if (k := (gkey, float(m))) in tables}
                     fut = ex.submit(_run_task, exps[ps], model, plan.masses[ms], plan.couplings, plan.method,
                                     plan.form_factor, sub)
                     futures[fut] = (tuple(idx[ps]), model, ms)
