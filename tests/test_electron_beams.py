@@ -172,3 +172,35 @@ def test_scan_over_an_electron_experiment():
     exp = plan.points[1][1]
     want = reach(exp, "A", masses=plan.masses, couplings=plan.couplings, refine_thresholds=False)
     assert thick["best_g_mu"] == pytest.approx(min(iv[0][0] for iv in want.intervals if iv), rel=1e-9)
+
+
+@pytest.mark.parametrize("preset, model, m, couplings", [
+    ("e137", "dark-photon", 0.003, np.geomspace(1e-8, 1e-4, 9)),
+    ("e137", "A", 0.1, np.geomspace(1e-6, 1e-2, 9)),
+    ("orsay", "A", 0.05, np.geomspace(1e-5, 1e-2, 9)),  # the acceptance cone
+    ("na64e", "A", 0.01, np.geomspace(1e-6, 1e-2, 9)),  # missing energy
+    ("e774", "dark-photon", 0.005, np.geomspace(1e-6, 1e-2, 9)),
+])
+def test_electron_table_rules_are_converged(monkeypatch, preset, model, m, couplings):
+    """The electron table's quadrature (mudump.production.electron_beam: E_PANELS, X_PANELS)
+    against a rule 4 times finer in the electron energy and in x: the events where they are
+    above 1e-3 agree to 0.5% (measured: under 0.3%; an event count 0.5% off moves a limit edge
+    by about 0.1% in coupling, as N goes as g^2 to g^4)."""
+    import mudump.production.electron_beam as EB
+    from mudump.models import get_model
+    from mudump.signal import Yield, geometry
+
+    e, mdl = load_experiment(preset), get_model(model)
+
+    def events():
+        t = EB.compute_electron_table(m, e.target.material, e.beam.energy_GeV, e.target.length_m,
+                                      e.signature.e_cut_GeV, 0.0, mdl.kind, "tsai", e.signature.theta_max_rad)
+        return Yield(t, mdl, **geometry(e))(couplings)
+
+    coarse = events()
+    monkeypatch.setattr(EB, "E_PANELS", 4 * EB.E_PANELS)
+    monkeypatch.setattr(EB, "X_PANELS", tuple(4 * p for p in EB.X_PANELS))
+    fine = events()
+    ok = fine > 1e-3
+    assert ok.sum() >= 3
+    assert coarse[ok] == pytest.approx(fine[ok], rel=5e-3)

@@ -171,7 +171,10 @@ def _cached_region(dump: ElectronDump, model) -> tuple[np.ndarray, np.ndarray]:
 
     mdl = get_model(model)
     preset = dump.preset.model_dump(mode="json", exclude={"provenance", "label", "description", "source"})
-    key = cache.key_text({"version": _VERSION, "preset": preset, "model": _fingerprint(mdl),
+    from ..production import electron_beam
+
+    key = cache.key_text({"version": _VERSION, "production": electron_beam.VERSION, "preset": preset,
+                          "model": _fingerprint(mdl),
                           "couplings": [COUPLINGS.size, float(COUPLINGS[0]), float(COUPLINGS[-1])]})
     path = cache.subdir("electron-dumps") / f"{dump.name}-{hashlib.sha256(key.encode()).hexdigest()[:24]}.npz"
     got = cache.load(path, key, {"mass_GeV": ("n",), "coupling": ("n",)})
