@@ -88,6 +88,8 @@ def test_default_method_comes_from_the_beam():
     explicit etl or iww for the electron beam is refused."""
     r = reach("orsay", "A", masses=[0.01], couplings=GRID)
     assert r.method == "ww"
+    d = r.to_dict()
+    assert d["electrons_on_target"] == 4.6e17 and "muons_on_target" not in d
     rs = reach_set(["orsay", "na64mu"], "A", masses=[0.01], couplings=np.geomspace(1e-6, 1e-2, 5))
     assert [x.method for x in rs.results] == ["ww", "etl"]
     for m in ("etl", "iww"):

@@ -150,6 +150,8 @@ CASES: list[tuple[str, tuple[str, ...], dict[str, str], str]] = [
      "provenance.beam.energy_GeV must start with one of cited:, calibrated:, assumed:"),
     ("reach-electron-beam-etl", ("reach", "e137", "--model", "A", "--method", "etl"), {},
      "method = 'etl' is not available for an electron beam (beam.lepton = 'e'): use ww"),
+    ("reach-electron-beam-muon-only-model", ("reach", "orsay", "--model", "B"), {},
+     "model B has no coupling to electrons: the electron beam of experiment orsay produces nothing for it"),
     ("spectrum-electron-beam", ("spectrum", "e137", "--model", "A", "--mass", "0.01", "--coupling", "1e-5"), {},
      "spectra and events are computed for muon beams only"),
     ("events-electron-beam", ("events", "orsay", "--model", "A", "--mass", "0.01", "--coupling", "1e-5", "-n", "10",

@@ -239,6 +239,11 @@ def reach(
         from .production.electron_beam import check_electron_method
 
         check_electron_method(method)
+        if float(np.asarray(mdl.couplings(1.0, 0.01).get("e", 0.0))) == 0.0:
+            from .errors import ConfigError
+
+            raise ConfigError(f"model {mdl.name} has no coupling to electrons: the electron beam of experiment "
+                              f"{exp.name} produces nothing for it")
     check_form_factor(form_factor)
     if acceptance not in ("none", "mc"):
         from .errors import UnknownNameError
