@@ -206,3 +206,22 @@ def test_electron_table_rules_are_converged(monkeypatch, preset, model, m, coupl
     ok = fine > 1e-3
     assert ok.sum() >= 3
     assert coarse[ok] == pytest.approx(fine[ok], rel=5e-3)
+
+
+def test_cli_reach_of_an_electron_preset(tmp_path, capsys):
+    """`mudump reach orsay --model A --json --plot`: the beam's method, the electrons on target
+    in the JSON, the plot written (its legend is the experiment's: "... e")."""
+    import json
+
+    from mudump.cli import main
+
+    png = tmp_path / "orsay.png"
+    try:
+        main(["reach", "orsay", "--model", "A", "--n-masses", "3", "--n-couplings", "40", "--constraints", "none",
+              "--json", "--plot", str(png)])
+    except SystemExit as exc:
+        assert exc.code in (0, None)
+    res = json.loads(capsys.readouterr().out)  # one experiment: its result object
+    assert res["method"] == "ww" and res["electrons_on_target"] == 4.6e17
+    assert png.stat().st_size > 0
+    assert load_experiment("orsay").legend == "Orsay, $4.6\\times10^{17}$ e"
