@@ -5,7 +5,10 @@ For a production table (quadrature points z_i, E_X,ij with weights w_ij in X per
 
     N(g) = N_mu g^2 sum_ij w_ij P(z_i, E_X,ij; g),
 
-production going as g^2. The total width is Gamma(g) = g^2 Gamma_1 + Gamma_dark, where
+production going as g^2. For an electron beam the table is that of the beam electron's track
+length (:mod:`mudump.production.electron_beam`, weights per electron at unit electron
+coupling) and N_mu g^2 becomes N_e g_e^2, g_e = (g_e/g_mu) g the model's electron coupling
+(:meth:`mudump.models.Model.couplings`). The total width is Gamma(g) = g^2 Gamma_1 + Gamma_dark, where
 Gamma_1 (visible: charged leptons, photons; invisible: neutrinos) scales with g^2 and
 Gamma_dark (X -> chi chi-bar) goes with alpha_D instead (:meth:`mudump.models.Model.width_parts`);
 the lab decay length is l(g) = (p/m) hbar c / Gamma(g), and BR_vis(g) = g^2 Gamma_vis / Gamma(g).
