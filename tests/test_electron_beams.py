@@ -225,3 +225,14 @@ def test_cli_reach_of_an_electron_preset(tmp_path, capsys):
     assert res["method"] == "ww" and res["electrons_on_target"] == 4.6e17
     assert png.stat().st_size > 0
     assert load_experiment("orsay").legend == "Orsay, $4.6\\times10^{17}$ e"
+
+
+def test_theory_band_of_an_electron_beam():
+    """The band of an electron beam spans what it has: ww with the other form factor (helm),
+    also with an acceptance cone. The two form factors change Orsay's production by 0.2% at
+    10 MeV (measured), an edge (N ~ g^4 there) by about 0.05%: allowed 1%."""
+    rs = reach_set(["orsay"], "A", masses=[0.01], couplings=GRID, band=True)
+    (variant,) = rs.bands[0]
+    assert (variant.method, variant.form_factor) == ("ww", "helm")
+    lo, lo_helm = rs.results[0].intervals[0][0][0], variant.intervals[0][0][0]
+    assert lo_helm == pytest.approx(lo, rel=0.01)

@@ -126,7 +126,9 @@ def compute_electron_table(m_X, material, energy, length, e_cut=0.0, e_floor=0.0
     """The production table (no cache) of an electron beam of ``energy`` GeV on ``length`` m of
     ``material``: X of mass ``m_X`` above E_X > ``e_cut``, from beam electrons above ``e_floor``
     GeV, within ``theta_max`` rad of the beam (None: every angle). Module docstring."""
-    from . import d2sigma_dx_dcos, dsigma_dx_components, x_nodes
+    from . import dsigma_dx_components, ww, x_nodes
+    from ..constants import GEV2_TO_M2
+    from .flux import photon_flux
 
     kind = check_kind(kind)
     check_form_factor(form_factor)
@@ -150,14 +152,16 @@ def compute_electron_table(m_X, material, energy, length, e_cut=0.0, e_floor=0.0
                                     kind=kind)  # m^-1 per unit x
         w = dens * wx * dl[:, None]
     else:
-        if form_factor != DEFAULT_FORM_FACTOR:
-            raise ConfigError(f"form_factor = {form_factor!r} is not available with an acceptance cone "
-                              f"(signature.theta_max_rad): use {DEFAULT_FORM_FACTOR!r}")
         u, wu = panels(np.log(1.0 - x_lo)[:, None], np.log(1.0 - x_hi)[:, None], X_PANELS_CONE)
         x = 1.0 - np.exp(u)
         lt, wt = panels(np.log(1e-4 * M_E / E0), np.log(float(theta_max)), THETA_PANELS)
         theta = np.exp(lt)
-        d2 = d2sigma_dx_dcos(E[:, None, None], x[:, :, None], np.cos(theta), m_X, mat, lepton="e", kind=kind)
+        # phase-space WW d2sigma/(dx dcos theta) per atom, m^2 (as mudump.production.d2sigma_dx_dcos,
+        # with the form factor asked for)
+        d2 = GEV2_TO_M2 * sum(
+            frac * ww.d2sigma_dx_dcos(E[:, None, None], x[:, :, None], np.cos(theta), m_X, photon_flux(nuc, form_factor),
+                                      M_E, 1.0, kind=kind)
+            for nuc, frac in zip(mat.nuclei, mat.number_fractions))
         within = np.sum(d2 * np.sin(theta) * theta * wt, axis=-1)  # m^2 per atom per unit x, theta < theta_max
         w = mat.atom_density * within * np.abs(wu) * (1.0 - x) * dl[:, None]
     w = np.where(np.isfinite(w), np.maximum(w, 0.0), 0.0)
