@@ -39,6 +39,21 @@ def test_babar2016_4mu():
     assert np.isnan(C.get_constraint("babar2016-4mu").coupling).sum() == 3
 
 
+def test_darkcast_e141_e774_na64e():
+    """DarkCast's digitisations (limits/E141_Riordan1987aw.lmt, E774_Bross1989mp.lmt,
+    NA64_NA642019imj.lmt), eps times e = 0.302822: E141's first row (1.03 MeV: 1.2014e-5 to
+    1.8673e-2), E774's row at 2.49 MeV (1.4525e-4, its upper edge 8.4165e-3), NA64-e's limit
+    9.1937e-5 at 30.0 MeV (the files' digits; a row of each file, so exact to 1e-4)."""
+    e = 0.302822
+    c = C.get_constraint("darkcast-e141")
+    assert c.mass_GeV[0] == pytest.approx(1.03e-3) and c.coupling[0] == pytest.approx(1.2014e-5 * e, rel=1e-4)
+    assert np.max(c.coupling) == pytest.approx(1.8673e-2 * e, rel=1e-4)
+    c = C.get_constraint("darkcast-e774")
+    assert np.any(np.isclose(c.coupling, 1.4525e-4 * e, rtol=1e-4))
+    assert np.any(np.isclose(c.coupling, 8.4165e-3 * e, rtol=1e-4))
+    assert _at("darkcast-na64e-2019", 3.0028e-2) == pytest.approx(9.1937e-5 * e, rel=1e-4)
+
+
 def test_ccfr_trident():
     """The computed CCFR curve of the SNforMuTau repository: 7.2e-4 at 1 MeV and 1.09e-3 at
     100 MeV (its file, to the digits quoted; the grid has points at both masses)."""
@@ -125,11 +140,16 @@ EXPECTED = {
     "darkcast-e137-bjorken2009": {"dark-photon"},
     "darkcast-e137-andreas2012": {"dark-photon"},
     "darkcast-orsay": {"dark-photon"},
+    "darkcast-e141": {"dark-photon"},
+    "darkcast-e774": {"dark-photon"},
+    # an invisible dark photon's limit: it "fits" the visible dark photon's couplings, and is
+    # therefore not drawn by default (no shipped model decays invisibly with these couplings)
+    "darkcast-na64e-2019": {"dark-photon"},
 }
 
 
 def test_constraints_fit_only_their_models():
-    assert set(EXPECTED) == set(C.catalogue()) and set(C.names()) == set(EXPECTED) | {"e137", "orsay"}
+    assert set(EXPECTED) == set(C.catalogue()) and set(C.names()) == set(EXPECTED) | {"e137", "orsay", "na64e"}
     for name, fits in EXPECTED.items():
         c = C.get_constraint(name)
         got = {m for m in presets() if c.applies_to(m)}
@@ -146,7 +166,8 @@ def test_no_lmu_ltau_curve_on_a_scalar_plot():
     assert {c.name for c in C.select("default", "muonphilic-vector")[0]} == set()
     # the dark photon gets its benchmark curves and the computed E137 and Orsay
     assert {c.name for c in C.select("default", "dark-photon")[0]} == {
-        "darkcast-e137-bjorken2009", "darkcast-e137-andreas2012", "darkcast-orsay", "e137", "orsay"}
+        "darkcast-e137-bjorken2009", "darkcast-e137-andreas2012", "darkcast-orsay", "darkcast-e141", "darkcast-e774",
+        "e137", "orsay"}
 
 
 def test_user_model_with_the_same_couplings_fits(tmp_path):

@@ -102,6 +102,6 @@ def test_bad_files_name_the_field(tmp_path, capsys, edit, needle):
 
 def test_unknown_experiment_and_missing_file(tmp_path):
     with pytest.raises(UnknownNameError, match="experiment"):
-        load_experiment("na64e")
+        load_experiment("na64x")
     with pytest.raises(ConfigError, match="does not exist"):
         load_experiment(str(tmp_path / "nothing.toml"))

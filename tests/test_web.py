@@ -717,3 +717,27 @@ def test_published_constraints_are_the_clis_choice(client):
             assert c["mass_GeV"] == pytest.approx(lib.mass_GeV.tolist(), rel=1e-12)
     r = client.post("/api/reach", json={"experiment": "na64mu", "models": ["B"], "constraints": ["nope"], **GRID})
     assert r.status_code == 422 and r.json()["fields"][0]["field"] == "constraints"
+
+
+def test_electron_experiments_in_the_explorer(client):
+    """The explorer lists the electron-beam presets with their lepton and computes them with
+    their beam's method (ww) when none is asked for, as the library does; an explicit etl for
+    one is a 422 naming the method; the TOML download of an electron preset reads back."""
+    from mudump.config import read_toml
+    from mudump.experiments import parse_experiment
+
+    listed = {p["name"]: p["lepton"] for p in client.get("/api/experiments").json()["presets"]}
+    assert listed["e137"] == "e" and listed["na64mu"] == "mu"
+    body = {"experiment": "orsay", "models": ["A"], **GRID, "mass_min_GeV": 0.003, "mass_max_GeV": 0.03, "n_masses": 2}
+    r = client.post("/api/reach", json=body)
+    assert r.status_code == 200, r.text
+    res = r.json()["results"][0]
+    lib = reachmod.reach("orsay", "A", np.geomspace(0.003, 0.03, 2), _grid()[1])
+    assert res["method"] == lib.method == "ww"
+    _same_intervals(res["intervals"], lib.intervals)
+    bad = client.post("/api/reach", json={**body, "method": "etl"})
+    assert bad.status_code == 422 and "not available for the electron beam of experiment orsay" in bad.text
+    toml = client.post("/api/experiment.toml", json={"experiment": "e137"})
+    assert toml.status_code == 200
+    again = parse_experiment(read_toml(toml.content, "download"))
+    assert again.beam.electrons_on_target == 6.6e19 and again.provenance

@@ -16,6 +16,20 @@ METHODS: dict[str, str] = {
     "iww": "improved Weizsaecker-Williams (x-independent t_min; overstates muon-beam production)",
 }
 DEFAULT_METHOD = "etl"
+#: The default method per beam lepton: exact tree level for muon beams; phase-space WW for
+#: electron beams (exact tree level is tabulated for muons only: mudump.production.electron_beam).
+DEFAULT_METHODS: dict[str, str] = {"mu": "etl", "e": "ww"}
+
+
+def default_method(lepton: str = "mu") -> str:
+    """The default production method of a beam of ``lepton`` (:data:`DEFAULT_METHODS`)."""
+    return DEFAULT_METHODS[lepton]
+
+
+def method_for(experiment, method: "str | None") -> str:
+    """``method``, or the default of the experiment's beam when it is None."""
+    return default_method(experiment.beam.lepton) if method is None else method
+
 #: Short names of the methods for legends and tables (no jargon).
 METHOD_NAMES: dict[str, str] = {"etl": "exact tree level", "ww": "phase-space WW", "iww": "improved WW"}
 #: Nuclear form-factor parametrisations (:mod:`mudump.production.formfactors`).
@@ -48,5 +62,5 @@ def model_help() -> str:
     return f"A model preset ({names}) or a path to a model TOML file."
 
 
-__all__ = ["METHODS", "DEFAULT_METHOD", "METHOD_NAMES", "FORM_FACTOR_NAMES", "DEFAULT_FORM_FACTOR", "ACCEPTANCES",
+__all__ = ["METHODS", "DEFAULT_METHOD", "DEFAULT_METHODS", "default_method", "method_for", "METHOD_NAMES", "FORM_FACTOR_NAMES", "DEFAULT_FORM_FACTOR", "ACCEPTANCES",
            "FIGURES_OF_MERIT", "model_presets", "model_help"]

@@ -48,6 +48,8 @@ def depth_tables(experiments: Sequence, model, masses, method: str = DEFAULT_MET
     deepest: dict[str, tuple] = {}
     for exp in experiments:
         e = load_experiment(exp)
+        if e.beam.lepton != "mu":  # electron beams: a table per point (reach_many)
+            continue
         k = production_key(e, mdl, method, form_factor)
         d = deepest.get(k)
         if d is None or e.target.length_m > d[1]:
@@ -99,6 +101,18 @@ def reach_many(
             exps.append(None)
             limits.append(None)
             out.append(str(exc))
+    # electron beams have no depth table shared across points (their production table depends on
+    # the target length): each is the plain reach on its own table (mudump.production.electron_beam)
+    for i, e in enumerate(exps):
+        if e is not None and e.beam.lepton != "mu":
+            from .reach import reach
+
+            try:
+                out[i] = reach(e, mdl, masses, couplings, method, form_factor=form_factor,
+                               refine_thresholds=False).intervals
+            except MudumpError as exc:
+                out[i] = str(exc)
+            exps[i] = None
     live = [i for i, e in enumerate(exps) if e is not None]
     keys = {i: production_key(exps[i], mdl, method, form_factor) for i in live}
     tables = dict(tables or {})
@@ -138,7 +152,7 @@ def reach_many(
             grid, node_cache = grids[tk[0]]
             ys = YieldSet(truncated[tk], mdl, kind=kind, before=before,
                           regions=[exps[i].downstream.length_m for i in idx],
-                          muons=[exps[i].beam.muons_on_target for i in idx], n_up=[limits[i] for i in idx],
+                          muons=[exps[i].beam.leptons_on_target for i in idx], n_up=[limits[i] for i in idx],
                           grid=grid, node_cache=node_cache)
             for i, iv in zip(idx, intervals_of_set(ys, couplings)):
                 out[i].append(iv)

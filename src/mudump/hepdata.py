@@ -75,7 +75,7 @@ def _qualifiers(result) -> list[dict]:
         {"name": "limit method", "value": (limit.method if limit is not None else "poisson")
             + (" (expected)" if limit is not None and limit.expected else "")},
         {"name": "signal events limit", "value": _num(result.n_up)},
-        {"name": "muons on target", "value": _num(result.experiment.beam.muons_on_target)},
+        {"name": result.experiment.beam.count_field.replace("_", " "), "value": _num(result.experiment.beam.leptons_on_target)},
         {"name": "mudump version", "value": str(__version__)},
     ]
 

@@ -750,6 +750,7 @@ __all__ = ["reach_figure", "spectrum_figure", "decay_length_figure", "save"]
 _SCAN_FIELD_LABELS = {
     "beam.energy_GeV": "beam energy $E_\\mu$ [GeV]",
     "beam.muons_on_target": "muons on target",
+    "beam.electrons_on_target": "electrons on target",
     "target.length_m": "target length [m]",
     "downstream.shield_length_m": "shield length [m]",
     "downstream.length_m": "decay region / detector length [m]",

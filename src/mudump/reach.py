@@ -22,7 +22,7 @@ from ._checks import check_range
 from .experiments import Experiment, load_experiment
 from .models import COUPLING_MAX, MASS_RANGE_GEV, Model, get_model
 from .outlines import closed_outlines
-from .production import DEFAULT_METHOD, check_method
+from .production import check_method
 from .production.formfactors import DEFAULT_FORM_FACTOR, check_form_factor
 from .signal import experiment_yield
 from .statistics import Limit, poisson_upper_limit  # noqa: F401 (poisson_upper_limit: the 0.1 name)
@@ -98,7 +98,7 @@ class ReachResult:
             "form_factor": self.form_factor,
             "acceptance": self.acceptance,
             "cl": self.cl,
-            "muons_on_target": self.experiment.beam.muons_on_target,
+            self.experiment.beam.count_field: self.experiment.beam.leptons_on_target,
             "signal_events_limit": self.n_up,
             **({k: v for k, v in self.limit.to_dict().items() if k != "signal_events_limit"} if self.limit else {}),
             "masses_GeV": self.masses.tolist(),
@@ -211,7 +211,7 @@ def reach(
     model,
     masses=None,
     couplings=None,
-    method: str = DEFAULT_METHOD,
+    method: Optional[str] = None,
     progress: Optional[Callable[[int, int], None]] = None,
     form_factor: str = DEFAULT_FORM_FACTOR,
     acceptance: str = "none",
@@ -227,10 +227,23 @@ def reach(
     ``refine_thresholds`` adds to the masses a point just below each two-lepton decay threshold
     of the model inside the scanned range (:func:`with_thresholds`), so that contours reach
     the threshold (2 m_mu, where S -> mu mu opens and the reach collapses) instead of stopping
-    at the last grid mass before it."""
+    at the last grid mass before it. ``method`` None: the default of the experiment's beam
+    (:func:`mudump.choices.default_method`: exact tree level for muons, phase-space WW for
+    electrons)."""
+    from .choices import method_for
+
     exp = load_experiment(experiment)
     mdl = get_model(model)
-    method = check_method(method)
+    method = check_method(method_for(exp, method))
+    if exp.beam.lepton == "e":
+        from .production.electron_beam import check_electron_method
+
+        check_electron_method(method)
+        if float(np.asarray(mdl.couplings(1.0, 0.01).get("e", 0.0))) == 0.0:
+            from .errors import ConfigError
+
+            raise ConfigError(f"model {mdl.name} has no coupling to electrons: the electron beam of experiment "
+                              f"{exp.name} produces nothing for it")
     check_form_factor(form_factor)
     if acceptance not in ("none", "mc"):
         from .errors import UnknownNameError
@@ -363,12 +376,20 @@ def reach_set(
 
     exps = [load_experiment(e) for e in experiments]
     mdl = get_model(model)
-    methods = [check_method(m) for m in (methods or [DEFAULT_METHOD])]
+    from .choices import method_for
+
+    methods = [check_method(m) for m in methods] if methods else [None] * len(exps)
     if isinstance(methods, list) and len(methods) == 1:
         methods = methods * len(exps)
     elif len(methods) != len(exps):
         raise ConfigError(f"method (--method) is given {len(methods)} times for {len(exps)} experiments: give it once, "
                           "or once per experiment")
+    methods = [check_method(method_for(e, m)) for e, m in zip(exps, methods)]  # None: the beam's default
+    for e, m in zip(exps, methods):
+        if e.beam.lepton == "e":
+            from .production.electron_beam import check_electron_method
+
+            check_electron_method(m)
     check_form_factor(form_factor)
     if compare is not None:
         compare = check_method(compare)
@@ -390,7 +411,10 @@ def reach_set(
     for e, meth in zip(exps, methods):
         results.append(run(e, meth, form_factor, acceptance))
         if band:
-            bands.append([run(e, m, f, acceptance) for m, f in theory_variants(meth, form_factor)])
+            variants = theory_variants(meth, form_factor)
+            if e.beam.lepton == "e":  # an electron beam has one method (production.electron_beam)
+                variants = [(m, f) for m, f in variants if m == meth]
+            bands.append([run(e, m, f, acceptance) for m, f in variants])
         if compare:
             compared.append(run(e, compare, form_factor, acceptance))
     return ReachSet(results, bands if band else None, compared if compare else None, list(overlays),
@@ -399,7 +423,7 @@ def reach_set(
 
 #: Experiment fields that a reach can be rescaled across (:func:`rescaled`): the muons on target
 #: and every statistics field; names and descriptions do not enter the numbers at all.
-RESCALABLE_FIELDS = ("beam.muons_on_target", "statistics", "name", "label", "description", "source")
+RESCALABLE_FIELDS = ("beam.muons_on_target", "beam.electrons_on_target", "statistics", "name", "label", "description", "source")
 
 
 def rescale_key(experiment) -> dict:
@@ -409,7 +433,7 @@ def rescale_key(experiment) -> dict:
     doc = load_experiment(experiment).model_dump(mode="json")
     for f in ("statistics", "name", "label", "description", "source"):
         doc.pop(f, None)
-    doc["beam"] = {k: v for k, v in doc["beam"].items() if k != "muons_on_target"}
+    doc["beam"] = {k: v for k, v in doc["beam"].items() if k not in ("muons_on_target", "electrons_on_target")}
     return doc
 
 
@@ -435,7 +459,7 @@ def rescaled(base: ReachResult, experiment) -> ReachResult:
     if rescale_key(exp) != rescale_key(base.experiment):
         raise ValueError("rescaled: the experiments differ in more than the muons on target and the statistics")
     mdl = get_model(base.model)
-    scale = exp.beam.muons_on_target / base.experiment.beam.muons_on_target
+    scale = exp.beam.leptons_on_target / base.experiment.beam.leptons_on_target
     limit = exp.statistics.limit()
     n_up = limit.n_up
     band = {"minus_1sigma": [], "plus_1sigma": []} if limit.expected and limit.n_up_hi > limit.n_up_lo else None

@@ -62,7 +62,7 @@ from ._checks import check_range
 from .errors import ConfigError, MudumpError
 from .experiments import Experiment, load_experiment, parse_experiment
 from .models import COUPLING_MAX, MASS_RANGE_GEV, get_model
-from .production import DEFAULT_METHOD, check_method
+from .production import check_method
 from .production.formfactors import DEFAULT_FORM_FACTOR, check_form_factor
 from .design import depth_tables, production_key, reach_many
 from .reach import DEFAULT_COUPLINGS, DEFAULT_MASSES, with_thresholds
@@ -260,7 +260,7 @@ def plan_scan(
     *,
     masses=None,
     couplings=None,
-    method: str = DEFAULT_METHOD,
+    method: Optional[str] = None,
     form_factor: str = DEFAULT_FORM_FACTOR,
     preset: Optional[str] = None,
     reference: Optional[Sequence[float]] = None,
@@ -276,7 +276,13 @@ def plan_scan(
     if not models:
         raise ConfigError("a scan needs at least one model (A or B)")
     letters = list(dict.fromkeys(get_model(m) for m in models))  # Model objects, each once
-    method = check_method(method)
+    from .choices import method_for
+
+    method = check_method(method_for(exp, method))  # None: the default of the beam
+    if exp.beam.lepton == "e":
+        from .production.electron_beam import check_electron_method
+
+        check_electron_method(method)
     check_form_factor(form_factor)
     masses = np.geomspace(*DEFAULT_MASSES) if masses is None else np.atleast_1d(np.asarray(masses, dtype=float))
     couplings = np.geomspace(*DEFAULT_COUPLINGS) if couplings is None else np.atleast_1d(np.asarray(couplings, dtype=float))
@@ -562,7 +568,8 @@ def run_scan(
             for gkey, idx in groups.items():
                 exps = [plan.points[i][1] for i in idx]
                 for ms, ps in _chunks(plan.masses.size, len(idx), 1, task_seconds):
-                    sub = {(gkey, float(m)): tables[(gkey, float(m))] for m in plan.masses[ms]}
+                    # (no depth tables for an electron beam: reach_many computes each point's own)
+                    sub = {k: tables[k] for m in plan.masses[ms] if (k := (gkey, float(m))) in tables}
                     fut = ex.submit(_run_task, exps[ps], model, plan.masses[ms], plan.couplings, plan.method,
                                     plan.form_factor, sub)
                     futures[fut] = (tuple(idx[ps]), model, ms)

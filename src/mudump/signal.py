@@ -5,7 +5,10 @@ For a production table (quadrature points z_i, E_X,ij with weights w_ij in X per
 
     N(g) = N_mu g^2 sum_ij w_ij P(z_i, E_X,ij; g),
 
-production going as g^2. The total width is Gamma(g) = g^2 Gamma_1 + Gamma_dark, where
+production going as g^2. For an electron beam the table is that of the beam electron's track
+length (:mod:`mudump.production.electron_beam`, weights per electron at unit electron
+coupling) and N_mu g^2 becomes N_e g_e^2, g_e = (g_e/g_mu) g the model's electron coupling
+(:meth:`mudump.models.Model.couplings`). The total width is Gamma(g) = g^2 Gamma_1 + Gamma_dark, where
 Gamma_1 (visible: charged leptons, photons; invisible: neutrinos) scales with g^2 and
 Gamma_dark (X -> chi chi-bar) goes with alpha_D instead (:meth:`mudump.models.Model.width_parts`);
 the lab decay length is l(g) = (p/m) hbar c / Gamma(g), and BR_vis(g) = g^2 Gamma_vis / Gamma(g).
@@ -41,11 +44,16 @@ def check_signal_possible(experiment, m_S: float) -> None:
     """Raise :class:`mudump.errors.DomainError` ("no signal: ...") when the beam muon can make no
     signal S of mass ``m_S`` (GeV) anywhere in the target: its energy at entry is already at or
     below :func:`mudump.transport.production_threshold` (kinematics, the E_S cut, the floor).
-    The commands that need a signal (spectrum, events) say it in these words."""
+    The commands that need a signal (spectrum, events) say it in these words. They follow the
+    muon along the target, so an electron beam raises ConfigError in one line (its reach, from
+    the electron's track length, works)."""
     from .constants import LEPTONS
-    from .errors import DomainError
+    from .errors import ConfigError, DomainError
 
     e = experiment
+    if e.beam.lepton != "mu":
+        raise ConfigError(f"spectra and events are computed for muon beams only: experiment {e.name} has an "
+                          f"electron beam (beam.lepton = 'e'); use reach for it")
     e_min = transport.production_threshold(m_S, LEPTONS[e.beam.lepton], e.signature.e_cut_GeV,
                                            e.target.min_muon_energy_GeV)
     if e_min >= e.beam.energy_GeV:
@@ -94,16 +102,22 @@ class Yield:
     UNDERFLOW = 745.0
 
     def __init__(self, table: ProductionTable, model, *, muons: float, kind: str, target_length: float,
-                 shield_length: float, region_length: float):
+                 shield_length: float, region_length: float, beam_lepton: str = "mu"):
         if kind not in (DISPLACED, MISSING):
             raise ValueError(f"signature kind {kind!r}")
         self.kind, self.muons = kind, muons
+        model = get_model(model)
+        if beam_lepton != "mu":
+            # the table is at unit coupling to the beam lepton: production goes as (g_l/g_mu)^2
+            # at the model's scanned g_mu (mudump.models.Model.couplings, which holds the mixing)
+            ratio = float(np.asarray(model.couplings(1.0, table.m_S).get(beam_lepton, 0.0)))
+            self.muons = muons * ratio**2
         w = table.weight.ravel()
         keep = w > 0
         self.w = w[keep]
-        if self.w.size == 0:
+        if self.w.size == 0 or self.muons == 0:
+            self.w = np.zeros(0)
             return
-        model = get_model(model)
         vis, inv, dark = (float(v) for v in model.width_parts(table.m_S))
         self.g_vis, self.g_1, self.g_dark = vis, vis + inv, dark
         self.f_vis = vis / (vis + inv) if vis + inv > 0 else 0.0
@@ -190,11 +204,25 @@ def events(table: ProductionTable, model, couplings, **geometry) -> np.ndarray:
     return Yield(table, model, **geometry)(couplings)
 
 
-def table_for(experiment, m_S: float, method: str, form_factor: str = DEFAULT_FORM_FACTOR,
+def table_for(experiment, m_S: float, method: "str | None", form_factor: str = DEFAULT_FORM_FACTOR,
               kind: str = "scalar") -> ProductionTable:
     """The (cached) production table of an experiment's target and beam at mass m_S, for a
-    mediator of ``kind`` (its production depends on the muon-side current)."""
+    mediator of ``kind`` (its production depends on the lepton-side current): the muon's slowing
+    down (:mod:`mudump.production.tables`) or the electron's track length
+    (:mod:`mudump.production.electron_beam`, method ``ww`` only). ``method`` None: the beam's
+    default (:func:`mudump.choices.default_method`)."""
+    from .choices import method_for
+
     e = experiment
+    method = method_for(e, method)
+    if e.beam.lepton == "e":
+        from .production import check_method
+        from .production.electron_beam import check_electron_method, electron_table
+
+        check_electron_method(check_method(method))
+        return electron_table(float(m_S), e.target.material, e.beam.energy_GeV, e.target.length_m,
+                              e.signature.e_cut_GeV, e.target.min_muon_energy_GeV, kind, form_factor,
+                              e.signature.theta_max_rad)
     return production_table(
         float(m_S), e.target.material, e.beam.energy_GeV, e.target.length_m, method, e.beam.lepton,
         e.signature.e_cut_GeV, form_factor, e.target.min_muon_energy_GeV, kind,
@@ -206,16 +234,17 @@ def geometry(experiment) -> dict:
     signature, target, shield and region lengths)."""
     e = experiment
     return dict(
-        muons=e.beam.muons_on_target,
+        muons=e.beam.leptons_on_target,
         kind=e.signature.kind,
         target_length=e.target.length_m,
         shield_length=e.downstream.shield_length_m,
         region_length=e.downstream.length_m,
+        beam_lepton=e.beam.lepton,
     )
 
 
 def experiment_yield(
-    experiment, model, m_S: float, method: str = DEFAULT_METHOD, form_factor: str = DEFAULT_FORM_FACTOR
+    experiment, model, m_S: float, method: "str | None" = None, form_factor: str = DEFAULT_FORM_FACTOR
 ) -> Yield:
     """The event function N(g_mu) of an experiment at mass m_S (GeV) for a model."""
     model = get_model(model)
@@ -223,7 +252,7 @@ def experiment_yield(
 
 
 def experiment_events(
-    experiment, model, m_S: float, couplings, method: str = DEFAULT_METHOD, form_factor: str = DEFAULT_FORM_FACTOR
+    experiment, model, m_S: float, couplings, method: "str | None" = None, form_factor: str = DEFAULT_FORM_FACTOR
 ) -> np.ndarray:
     """Expected signal events of an experiment for each coupling g_mu (model, mass in GeV)."""
     return experiment_yield(experiment, model, m_S, method, form_factor)(couplings)
@@ -283,7 +312,7 @@ def experiment_spectrum(
             p = probability(e.signature.kind, before, e.downstream.length_m, lab_decay_length(es, m_S, width), br)
             out += np.bincount(bb, weights=(w * p).sum(axis=1), minlength=out.size)
             bar.update(min(a + chunk, i_node.size), i_node.size)
-    return e.beam.muons_on_target * coupling**2 * out
+    return e.beam.leptons_on_target * coupling**2 * out
 
 
 class Spectrum:

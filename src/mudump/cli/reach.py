@@ -17,7 +17,7 @@ from ._common import Acceptance, FormFactor, Method, app, out, JsonOpt, Experime
 def reach(
     experiments: Annotated[list[str], typer.Argument(help="Experiment presets (na64mu, fnal-mu) or paths to TOML files.")],
     model: ModelOpt,
-    method: Annotated[Optional[list[Method]], typer.Option("--method", help="Production method (etl: exact tree level, the default; ww; iww: comparison only); once for all experiments, or once per experiment in their order.")] = None,
+    method: Annotated[Optional[list[Method]], typer.Option("--method", help="Production method (etl: exact tree level, the default for muon beams; ww, the default and only method for electron beams; iww: comparison only); once for all experiments, or once per experiment in their order.")] = None,
     preset: Annotated[Optional[str], typer.Option("--preset", help="Delta a_mu preset for the (g-2) band of the plot.")] = None,
     preset_e: Annotated[Optional[str], typer.Option("--preset-e", help="Delta a_e preset (cs2018 or rb2020, the default) for models that couple to electrons.")] = None,
     band: Annotated[bool, typer.Option("--band", help="Also scan the other theory choices (etl/ww x tsai/helm form factors) and shade their spread.")] = False,
@@ -110,11 +110,13 @@ def reach(
         return
     t = Table(title=f"Projected reach, model {mdl.label}: {mdl.description}")
     g_name = mdl.coupling_label
-    for col in ("experiment", "muons", "CL", f"best {g_name}", "at [GeV]", "excluded up to", "masses [GeV]"):
+    beams = {r.experiment.beam.lepton for r in results}
+    on_target = {"mu": "muons", "e": "electrons"}[beams.pop()] if len(beams) == 1 else "leptons"
+    for col in ("experiment", on_target, "CL", f"best {g_name}", "at [GeV]", "excluded up to", "masses [GeV]"):
         t.add_column(col, justify="right" if col != "experiment" else "left", no_wrap=col == "experiment")
     any_open = False
     for r in results:
-        row = [r.experiment.name, f"{r.experiment.beam.muons_on_target:.3g}", f"{r.cl:g}"]
+        row = [r.experiment.name, f"{r.experiment.beam.leptons_on_target:.3g}", f"{r.cl:g}"]
         cands = [(iv[0][0], i) for i, iv in enumerate(r.intervals) if iv]
         if not cands:
             t.add_row(*row, "none", "", "", "")

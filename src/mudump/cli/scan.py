@@ -271,7 +271,7 @@ def register(app: typer.Typer) -> None:
         file: Annotated[Optional[str], typer.Option("--file", help="TOML scan file (experiment, models, grid, masses, ...); options given here win.")] = None,
         output: Annotated[str, typer.Option("--output", help="Parquet file of the rows (a CSV copy is written beside it); rerunning skips the rows already in it.")] = "scan.parquet",
         no_csv: Annotated[bool, typer.Option("--no-csv", help="Do not write the CSV copy.")] = False,
-        method: Annotated[Optional[Method], typer.Option("--method", help="Production method (default etl: exact tree level).")] = None,
+        method: Annotated[Optional[Method], typer.Option("--method", help="Production method (default: etl, exact tree level, for a muon beam; ww for an electron beam).")] = None,
         form_factor: Annotated[Optional[FormFactor], typer.Option("--form-factor", help="Nuclear form factor (default tsai).")] = None,
         preset: Annotated[Optional[str], typer.Option("--preset", help="Delta a_mu preset of the reference region (default: see `mudump g2 --band`).")] = None,
         reference: Annotated[Optional[tuple[float, float]], typer.Option("--reference", help="Reference region G_LOW G_HIGH (a g_mu strip) instead of the (g-2) one.")] = None,
@@ -336,7 +336,7 @@ def register(app: typer.Typer) -> None:
         plan = scanmod.plan_scan(
             exp_name, grid_d, models,
             masses=np.geomspace(m_lo, m_hi, int(m_n)), couplings=np.geomspace(g_lo, g_hi, int(g_n)),
-            method=method.value if method else opts.get("method", "etl"),
+            method=method.value if method else opts.get("method"),
             form_factor=form_factor.value if form_factor else opts.get("form_factor", "tsai"),
             preset=preset or opts.get("preset"), reference=ref,
         )

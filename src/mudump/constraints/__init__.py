@@ -249,7 +249,9 @@ def select(spec: "str | Iterable[str] | None", models) -> tuple[list[Constraint]
             if len(models) == 1:  # computed regions: for one model at a time
                 from .electron_dumps import dumps
 
-                for name in dumps():
+                for name, d in dumps().items():
+                    if not d.default:
+                        continue
                     c, why = _computed(name, models[0])
                     if c is not None and all(c.name != d.name for d in chosen):
                         chosen.append(c)

@@ -542,7 +542,7 @@ def _sample_chunk(S: Setup, rng, k: int, out: dict) -> None:
     nmu, vprod = _scatter_muon(rng, p, k)
     _production_record(S, rng, p, t, phi, nmu, out)
     dec = _decay(S, rng, out["s"], vprod)
-    weight = S.exp.beam.muons_on_target * S.coupling**2 * f / S.n * dec["P"]
+    weight = S.exp.beam.leptons_on_target * S.coupling**2 * f / S.n * dec["P"]
     keep = dec["fwd"] & (weight > 0) & ok_t
     if S.acceptance:
         keep &= _accepted(S, dec, vprod, out["mu_out"])
@@ -721,7 +721,7 @@ def generate_chunks(
         "model_name": mdl.alias, "model_spec": model_spec(mdl),
         "mass_GeV": m_S, "coupling": coupling, "seed": int(seed), "method": method,
         "form_factor": form_factor, "signature": exp.signature.kind, "acceptance": bool(acceptance), "n_generated": n,
-        "muons_on_target": exp.beam.muons_on_target, "beam_energy_GeV": exp.beam.energy_GeV,
+        "muons_on_target": exp.beam.leptons_on_target, "beam_energy_GeV": exp.beam.energy_GeV,
         "target": f"{exp.target.material} {exp.target.length_m:g} m", "s_pdgid": int(s_pdgid),
         "chi_pdgid": int(chi_pdgid), "kind": mdl.kind, "units": "GeV, m",
         "straggling": ("ionisation energy-loss straggling (delta rays sampled, radiative losses at their mean)"

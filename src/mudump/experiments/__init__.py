@@ -15,7 +15,7 @@ from typing import Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..config import SCHEMA_VERSION, checked_name, read_toml, validate
-from ..constants import E_MAX_GEV, M_MU
+from ..constants import E_MAX_GEV, LEPTONS
 from ..errors import ConfigError, MudumpError, UnknownNameError
 
 
@@ -24,12 +24,34 @@ class _Strict(BaseModel):
 
 
 class Beam(_Strict):
-    """The muon beam: total energy per muon, number of muons on target."""
+    """The beam: its lepton (``mu``, or ``e`` for an electron beam), total energy per lepton
+    (above the lepton's mass), and the number of beam leptons on target, written as
+    ``muons_on_target`` for a muon beam and ``electrons_on_target`` for an electron beam
+    (exactly one of them, the one that matches the lepton): :attr:`leptons_on_target`."""
 
-    lepton: Literal["mu"] = "mu"
+    lepton: Literal["mu", "e"] = "mu"
     charge: Literal["+", "-"] = "+"
-    energy_GeV: float = Field(gt=M_MU, le=E_MAX_GEV, allow_inf_nan=False, description="muon total energy in GeV")
-    muons_on_target: float = Field(gt=0, allow_inf_nan=False)
+    energy_GeV: float = Field(gt=0, le=E_MAX_GEV, allow_inf_nan=False, description="lepton total energy in GeV")
+    muons_on_target: Optional[float] = Field(None, gt=0, allow_inf_nan=False)
+    electrons_on_target: Optional[float] = Field(None, gt=0, allow_inf_nan=False)
+
+    @property
+    def leptons_on_target(self) -> float:
+        """The number of beam leptons on target (muons or electrons, as the lepton)."""
+        return float(getattr(self, _COUNT_FIELD[self.lepton]))
+
+    @property
+    def count_field(self) -> str:
+        """The name of the field that holds the number on target: ``muons_on_target`` or
+        ``electrons_on_target``."""
+        return _COUNT_FIELD[self.lepton]
+
+
+#: The beam field that counts the leptons on target, and the lepton's name, per beam lepton.
+_COUNT_FIELD = {"mu": "muons_on_target", "e": "electrons_on_target"}
+_LEPTON_WORD = {"mu": "muon", "e": "electron"}
+#: The words a provenance entry starts with.
+PROVENANCE_WORDS = ("cited:", "calibrated:", "assumed:")
 
 
 class Target(_Strict):
@@ -82,6 +104,8 @@ class Signature(_Strict):
 
     kind: Literal["missing-energy", "displaced-decay"]
     e_cut_GeV: float = Field(0.0, ge=0, allow_inf_nan=False)
+    theta_max_rad: Optional[float] = Field(None, gt=0, le=1.5707963267948966, allow_inf_nan=False,
+                                           description="largest angle of X to the beam the detector accepts")
 
 
 class Statistics(_Strict):
@@ -119,8 +143,49 @@ class Experiment(_Strict):
     downstream: Downstream
     signature: Signature
     statistics: Statistics = Statistics()
+    provenance: dict[str, str] = Field(default_factory=dict)
 
     _name = field_validator("name")(checked_name)
+
+    @model_validator(mode="after")
+    def _beam_count_and_energy(self):
+        # first of the validators: the legend below reads the count
+        b = self.beam
+        want, other = _COUNT_FIELD[b.lepton], _COUNT_FIELD["e" if b.lepton == "mu" else "mu"]
+        if getattr(b, other) is not None:
+            raise ValueError(f"beam.{other} does not fit beam.lepton = {b.lepton!r}: give beam.{want} instead")
+        if getattr(b, want) is None:
+            raise ValueError(f"beam.{want} is required (beam.lepton = {b.lepton!r})")
+        m_l = LEPTONS[b.lepton]
+        if b.energy_GeV <= m_l:
+            raise ValueError(f"beam.energy_GeV = {b.energy_GeV:g} is not allowed: need beam.energy_GeV > {m_l:.6g} "
+                             f"(the {_LEPTON_WORD[b.lepton]} mass)")
+        return self
+
+    def __hash__(self) -> int:
+        # every field but the provenance (a dict, unhashable; equal experiments have equal
+        # numbers, so hashing the numbers keeps hash and equality consistent)
+        return hash((self.schema_version, self.name, self.label, self.description, self.source, self.beam,
+                     self.target, self.downstream, self.signature, self.statistics))
+
+    @model_validator(mode="after")
+    def _provenance_fields(self):
+        for path, text in self.provenance.items():
+            node = self
+            for part in path.split("."):
+                if not isinstance(node, BaseModel) or part not in type(node).model_fields or part == "provenance":
+                    raise ValueError(f"provenance: {path!r} is not a field of the experiment (write e.g. 'beam.energy_GeV')")
+                node = getattr(node, part)
+            if not text.startswith(PROVENANCE_WORDS):
+                raise ValueError(f"provenance.{path} must start with one of {', '.join(PROVENANCE_WORDS)}")
+        return self
+
+    @model_validator(mode="after")
+    def _acceptance_cone(self):
+        if self.signature.theta_max_rad is not None and self.beam.lepton != "e":
+            raise ValueError("signature.theta_max_rad (an acceptance cone) is supported for electron beams only "
+                             "(beam.lepton = 'e'): remove it for a muon beam")
+        return self
 
     @model_validator(mode="after")
     def _label_draws(self):
@@ -139,7 +204,7 @@ class Experiment(_Strict):
             raise ValueError(
                 f"signature.e_cut_GeV = {self.signature.e_cut_GeV:g} must be below beam.energy_GeV = {self.beam.energy_GeV:g}"
             )
-        if self.target.min_muon_energy_GeV >= self.beam.energy_GeV:
+        if self.target.min_muon_energy_GeV >= self.beam.energy_GeV:  # the beam lepton's floor
             raise ValueError(
                 f"target.min_muon_energy_GeV = {self.target.min_muon_energy_GeV:g} must be below "
                 f"beam.energy_GeV = {self.beam.energy_GeV:g}"
@@ -148,12 +213,13 @@ class Experiment(_Strict):
 
     @property
     def legend(self) -> str:
-        """Legend text: the label with the muons on target."""
-        n = self.beam.muons_on_target
+        """Legend text: the label with the beam leptons on target (``$\\mu$`` or ``e``)."""
+        n = self.beam.leptons_on_target
         exp = int(f"{n:e}".split("e")[1])
         mant = n / 10**exp
         mot = f"10^{{{exp}}}" if abs(mant - 1) < 1e-9 else f"{mant:g}\\times10^{{{exp}}}"
-        return f"{self.label or self.name}, ${mot}$ $\\mu$"
+        particle = "$\\mu$" if self.beam.lepton == "mu" else "e"
+        return f"{self.label or self.name}, ${mot}$ {particle}"
 
 
 def preset_names() -> list[str]:

@@ -149,11 +149,21 @@ class ReachPlan:
             key, mdl, warns = resolve_model(spec, f"models.{i}")
             self.models.setdefault(key, mdl)
             self.warnings += warns
-        self.method = check_method(req.method)
+        from ..choices import method_for
+
+        # the method of each experiment: the request's, or (none given) the default of its beam;
+        # an electron beam has phase-space WW only (mudump.production.electron_beam)
+        self.method = check_method(req.method) if req.method is not None else None
+        self.methods = [check_method(method_for(e, self.method)) for e in self.experiments]
+        for e, m in zip(self.experiments, self.methods):
+            if e.beam.lepton == "e" and m != "ww":
+                msg = (f"method = {m!r} is not available for the electron beam of experiment {e.name}: use ww "
+                       "(mudump's exact tree level is tabulated for muon beams only)")
+                raise RequestError(msg, [{"field": "method", "message": "use ww for an electron beam"}])
         self.form_factor = check_form_factor(req.form_factor)
         self.compare = check_method(req.compare) if req.compare else None
         self.acceptance = req.acceptance
-        if self.acceptance == "mc" and "iww" in (self.method, self.compare):  # as mudump.reach.reach_set
+        if self.acceptance == "mc" and "iww" in (*self.methods, self.compare):  # as mudump.reach.reach_set
             raise RequestError("acceptance = 'mc' needs a method with an angular distribution (etl or ww), not iww",
                                [{"field": "acceptance", "message": "needs method etl or ww"}])
         self.preset = g2mod.get_preset(req.preset).name if req.preset else g2mod.default_preset_name()
@@ -171,12 +181,15 @@ class ReachPlan:
                                                              req.coupling_min, req.coupling_max, req.n_couplings)
         except MudumpError as exc:
             raise RequestError(str(exc), field_of_message(str(exc))) from None
-        self.variants = reachmod.theory_variants(self.method, self.form_factor) if req.theory_band else []
+        self.variants = [reachmod.theory_variants(m, self.form_factor) if req.theory_band else [] for m in self.methods]
+        for i, e in enumerate(self.experiments):  # an electron beam has one method: its band is the form factor
+            if e.beam.lepton == "e":
+                self.variants[i] = [(m, f) for m, f in self.variants[i] if m == self.methods[i]]
         scans = []
         for e in range(len(self.experiments)):
             for key in self.models:
-                scans.append(self._scan(e, key, self.method, self.form_factor))
-                scans += [self._scan(e, key, m, f) for m, f in self.variants]
+                scans.append(self._scan(e, key, self.methods[e], self.form_factor))
+                scans += [self._scan(e, key, m, f) for m, f in self.variants[e]]
                 if self.compare:
                     scans.append(self._scan(e, key, self.compare, self.form_factor))
         self.scans = list(dict.fromkeys(scans))
@@ -237,8 +250,8 @@ class ReachPlan:
                 progress(min((k + 1) * n, total), total)
             return r
 
-        return [reachmod.reach_set(self.experiments, mdl, [self.method], masses=self.masses, couplings=self.couplings,
-                                   form_factor=self.form_factor, band=bool(self.variants), compare=self.compare,
+        return [reachmod.reach_set(self.experiments, mdl, self.methods, masses=self.masses, couplings=self.couplings,
+                                   form_factor=self.form_factor, band=bool(self.req.theory_band), compare=self.compare,
                                    acceptance=self.acceptance, mc_events=self.req.mc_events,
                                    overlays=[ov for ov in self.overlays if ov.applies_to(mdl)],
                                    constraints=self.constraints, preset=self.preset,
@@ -391,7 +404,7 @@ def reach_png(plan: ReachPlan, sets: list) -> bytes:
     """The reach plot of ``mudump reach ... --plot x.png`` for the plan's results."""
     main, bands, compared = plan.grouped(sets)
     with figure_lock:
-        fig = plotting.reach_figure(main, preset=plan.preset, bands=bands if plan.variants else None,
+        fig = plotting.reach_figure(main, preset=plan.preset, bands=bands if plan.req.theory_band else None,
                                     compare=compared if plan.compare else None, overlays=plan.overlays_drawn(),
                                     preset_e=plan.preset_e, constraints=plan.constraints)
         return png_bytes(fig)

@@ -108,7 +108,8 @@ def mark_edited(exp: Experiment) -> Experiment:
         return exp
     preset = load_experiment(exp.name)
     new, old = _flat(exp.model_dump(mode="json")), _flat(preset.model_dump(mode="json"))
-    edits = [k for k in sorted(set(new) | set(old)) if k not in ABOUT_FIELDS and new.get(k) != old.get(k)]
+    edits = [k for k in sorted(set(new) | set(old))
+             if k not in ABOUT_FIELDS and not k.startswith("provenance") and new.get(k) != old.get(k)]
     if not edits:
         return exp
     listed = [f"{k} = {new.get(k)} (preset: {old.get(k)})" for k in edits[:EDITS_LISTED]]

@@ -37,7 +37,8 @@ def experiments():
     out = []
     for name in preset_names():
         e = load_experiment(name)
-        out.append({"name": name, "label": e.label, "description": e.description, "source": e.source})
+        out.append({"name": name, "label": e.label, "description": e.description, "source": e.source,
+                    "lepton": e.beam.lepton})
     return {"presets": out}
 
 

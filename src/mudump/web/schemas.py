@@ -75,7 +75,7 @@ class ReachRequest(GridRequest):
     experiment: ExperimentSpec = "fnal-mu"
     experiments: list[ExperimentSpec] = Field(default_factory=list, max_length=LIMITS["experiments"] - 1)
     models: list[ModelSpec] = Field(default_factory=lambda: ["A"], min_length=1, max_length=LIMITS["models"])
-    method: str = Field(DEFAULT_METHOD, max_length=LIMITS["string_chars"])
+    method: Optional[str] = Field(None, max_length=LIMITS["string_chars"])  # None: the default of each beam
     form_factor: str = Field(DEFAULT_FORM_FACTOR, max_length=LIMITS["string_chars"])
     compare: Optional[str] = Field(None, max_length=LIMITS["string_chars"])
     theory_band: bool = False

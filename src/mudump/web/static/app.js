@@ -163,6 +163,7 @@ function buildExperimentForm(doc) {
   const about = el("details", {}, [el("summary", { text: "name and label" })]);
   for (const [key, prop] of Object.entries(s.properties)) {
     const [p, nullable] = resolve(s, prop);
+    if ((p.type === "object" || p.properties) && !p.properties) continue; // a table of texts (provenance): not edited here
     if (p.type === "object" || p.properties) {
       const sec = el("div", { class: "subsection" }, [el("h3", { text: p.title || key, title: p.description || "" })]);
       for (const [k2, prop2] of Object.entries(p.properties)) {
@@ -749,6 +750,8 @@ async function loadPreset(name, doc = null) {
   $("#preset").value = name;
   const p = state.presets.find((x) => x.name === name);
   $("#preset-description").textContent = p ? `${p.description} (${p.source})` : "";
+  // an electron beam has one production method, phase-space WW (mudump.production.electron_beam)
+  if ((doc || state.doc).beam && (doc || state.doc).beam.lepton === "e") $("#method").value = "ww";
   buildExperimentForm(doc || state.doc);
   clearErrors();
   schedule();
