@@ -136,6 +136,19 @@ def test_na64e_is_drawn_when_named():
     assert named[0].computed and named[0].mass_GeV.size > 2
 
 
+def test_a_dump_plotted_is_not_drawn_again_as_its_constraint():
+    """Plotting the E137 preset itself: its computed region is the plot's own contour, so the
+    default constraints leave it out (with a note) and keep Orsay; an edited E137 is another
+    experiment, and the published region is drawn beside it."""
+    e137 = load_experiment("e137")
+    chosen, notes = C.select("default", "A", [e137])
+    names = {c.name for c in chosen}
+    assert "e137" not in names and "orsay" in names
+    assert any("e137 not drawn" in n for n in notes)
+    edited = e137.model_copy(update={"name": "e137-edited"})
+    assert "e137" in {c.name for c in C.select("default", "A", [edited])[0]}
+
+
 def test_electron_table_cache_key_has_the_target_length():
     """Unlike a muon depth table, the electron table depends on the target length (the track
     length and the depth): two lengths, two tables; the same inputs, the same (cached) one."""

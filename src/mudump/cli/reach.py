@@ -75,7 +75,7 @@ def reach(
         g2mod.get_electron_preset(preset_e)
     from .. import constraints as cons
 
-    drawn, cons_notes = cons.select(constraints or "default", [mdl])
+    drawn, cons_notes = cons.select(constraints or "default", [mdl], exps)
     if cite:
         sys.stdout.write(cons.bibtex(cons.cite_keys(drawn, preset)))
         return

@@ -212,14 +212,16 @@ def get_constraint(name: str) -> Constraint:
         raise UnknownNameError(f"constraint {name!r} is unknown: available {', '.join(names())}") from None
 
 
-def select(spec: "str | Iterable[str] | None", models) -> tuple[list[Constraint], list[str]]:
+def select(spec: "str | Iterable[str] | None", models, experiments=()) -> tuple[list[Constraint], list[str]]:
     """The constraints to draw for the plot of ``models`` (names or Model objects), and notes.
 
     ``spec``: "default" (or None: the default constraints that fit every model of the plot),
     "none", or names of constraints (a list, or one string with names separated by commas or
     spaces; "default" may be one of them). A named constraint that does not fit a model raises
     :class:`mudump.errors.ConfigError`; a default one that fits some but not all models of the
-    plot is left out with a note (returned, one line each)."""
+    plot is left out with a note (returned, one line each). ``experiments``: those of the plot
+    (Experiment objects); a default computed region whose electron-dump preset is one of them is
+    left out with a note, since the plot's own contour is that region."""
     from ..models import get_model
 
     models = [get_model(m) for m in (models if isinstance(models, (list, tuple)) else [models])]
@@ -251,6 +253,9 @@ def select(spec: "str | Iterable[str] | None", models) -> tuple[list[Constraint]
 
                 for name, d in dumps().items():
                     if not d.default:
+                        continue
+                    if any(e == d.preset for e in experiments):
+                        notes.append(f"constraint {name} not drawn: it is the region of the experiment {name} plotted")
                         continue
                     c, why = _computed(name, models[0])
                     if c is not None and all(c.name != d.name for d in chosen):

@@ -172,7 +172,7 @@ class ReachPlan:
         from .. import constraints as cons
 
         try:  # the CLI's choice of published constraints (mudump reach --constraints)
-            self.constraints, notes = cons.select(req.constraints, list(self.models.values()))
+            self.constraints, notes = cons.select(req.constraints, list(self.models.values()), self.experiments)
         except MudumpError as exc:
             raise RequestError(str(exc), [{"field": "constraints", "message": str(exc)}]) from None
         self.warnings += notes
