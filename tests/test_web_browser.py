@@ -20,6 +20,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from mudump.constraints import select
+from mudump.reachio import constraint_lines
+
+from .helpers import reach_csv_lines
+
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -114,7 +119,10 @@ def test_explorer_in_chromium(server, browser, tmp_path):
     # the CSV download is the library's reach of the edited experiment
     with page.expect_download() as dl:
         page.click("#dl-csv")
-    rows = list(csv.DictReader(io.StringIO(Path(dl.value.path()).read_text())))
+    comments, table = reach_csv_lines(Path(dl.value.path()).read_text())
+    # the constraints drawn for the model, cited, as the library selects and words them
+    assert comments == constraint_lines(select("default", [model], [parse_experiment(doc)])[0])
+    rows = list(csv.DictReader(io.StringIO("\n".join(table))))
     expected = [(m, k, lo, hi) for m, ivs in zip(lib.masses, lib.intervals) for k, (lo, hi) in enumerate(ivs)]
     assert len(rows) == len(expected) > 10
     for row, (m, k, lo, hi) in zip(rows, expected):

@@ -30,8 +30,12 @@ import tomllib
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from ..experiments import Experiment
 
 
 @dataclass(frozen=True)
@@ -45,7 +49,7 @@ class ElectronDump:
     experiment: str
     bibtex: tuple[str, ...]
     benchmark: str
-    preset: object
+    preset: "Experiment"
     default: bool = True
 
     @property
