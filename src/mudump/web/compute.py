@@ -186,12 +186,12 @@ class ReachPlan:
             if e.beam.lepton == "e":
                 self.variants[i] = [(m, f) for m, f in self.variants[i] if m == self.methods[i]]
         scans = []
-        for e in range(len(self.experiments)):
+        for k in range(len(self.experiments)):
             for key in self.models:
-                scans.append(self._scan(e, key, self.methods[e], self.form_factor))
-                scans += [self._scan(e, key, m, f) for m, f in self.variants[e]]
+                scans.append(self._scan(k, key, self.methods[k], self.form_factor))
+                scans += [self._scan(k, key, m, f) for m, f in self.variants[k]]
                 if self.compare:
-                    scans.append(self._scan(e, key, self.compare, self.form_factor))
+                    scans.append(self._scan(k, key, self.compare, self.form_factor))
         self.scans = list(dict.fromkeys(scans))
         if len(self.scans) > LIMITS["scans"]:
             raise RequestError(f"this plot needs {len(self.scans)} reach scans (experiments x models x theory choices): "
