@@ -63,3 +63,35 @@ def test_constants_cache_written_with_provenance_and_survives_corruption(tmp_pat
 def test_unknown_constant_is_an_attribute_error():
     with pytest.raises(AttributeError):
         constants.NOT_A_CONSTANT  # noqa: B018
+
+
+def test_reach_imports_no_scipy_stats():
+    """`import mudump.reach` (every `mudump reach`) must not import scipy.stats: it costs ~0.2 s
+    (python -X importtime) and is needed only for limits with uncertainties."""
+    code = "import sys, mudump.reach; print('scipy.stats' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
+
+
+def test_reach_figure_and_save_draw_twice(tmp_path, monkeypatch):
+    """The reach figure is laid out without drawing it: saving it (tight bounding box) draws it
+    twice (matplotlib's layout pass and the rendering), no more (it was drawn four times)."""
+    import numpy as np
+    from matplotlib.figure import Figure
+
+    from mudump import plotting
+    from mudump.reach import reach
+
+    r = reach("fnal-mu", "B", np.geomspace(0.01, 0.3, 6), np.geomspace(1e-6, 1e-2, 12))
+    calls = []
+    draw = Figure.draw
+
+    def counting(self, renderer):
+        calls.append(1)
+        return draw(self, renderer)
+
+    monkeypatch.setattr(Figure, "draw", counting)
+    fig = plotting.reach_figure([r], preset="fnal2021")
+    assert not calls
+    plotting.save(fig, tmp_path / "reach.png")
+    assert len(calls) == 2

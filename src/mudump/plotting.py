@@ -413,7 +413,7 @@ def _fit_title(fig, ax, text: str) -> None:
     """Set the axes title, wrapped at spaces (never inside $...$) so that, centred over the
     axes, it never runs past either edge of the figure."""
     title = ax.set_title(text, fontsize=FONT_LABEL)
-    fig.draw_without_rendering()
+    fig.get_layout_engine().execute(fig)  # the axes where the layout puts them (no need to draw)
     renderer = fig.canvas.get_renderer()
     box = ax.get_window_extent(renderer)
     centre = 0.5 * (box.x0 + box.x1)
@@ -444,8 +444,7 @@ def _legend_below(fig, legend: _Legend, note: str):
                      handlelength=1.6, labelspacing=0.35, title=note, title_fontsize=FONT_SMALL, alignment="left")
     leg.set_gid("legend")
     leg.get_title().set_color("0.3")
-    fig.draw_without_rendering()
-    w, h = fig.get_size_inches()
+    w, h = fig.get_size_inches()  # the legend's size does not depend on where it sits: no draw
     fig.set_size_inches(w, h + leg.get_window_extent(fig.canvas.get_renderer()).height / fig.dpi)
     return leg
 
@@ -535,8 +534,13 @@ def reach_figure(
     if title is None:
         title = ("Models " + ", ".join(m.label for m in models) if len(models) > 1
                  else f"Model {first.label}: {first.description}")
+    # measured at the resolution of a saved PNG (DEFAULT_DPI): the text metrics computed then
+    # (mathtext above all) are those the save reuses, instead of being computed at two resolutions
+    shown_dpi = fig.dpi
+    fig.set_dpi(DEFAULT_DPI)
     _legend_below(fig, legend, _how_note(results))
     _fit_title(fig, ax, _mathify(title))
+    fig.set_dpi(shown_dpi)
     return fig
 
 

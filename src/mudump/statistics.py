@@ -37,7 +37,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from scipy import stats as _st
 from scipy.optimize import brentq
 from scipy.special import gammaincc
 
@@ -83,18 +82,22 @@ def _nodes_gamma(mean: float, sigma: float) -> np.ndarray:
     (a point mass at the mean when sigma = 0)."""
     if sigma <= 0 or mean <= 0:
         return np.array([mean])
+    from scipy.stats import gamma  # imported here: scipy.stats costs ~0.2 s, needed only with uncertainties
+
     k = (mean / sigma) ** 2
     q = (np.arange(NUISANCE_NODES) + 0.5) / NUISANCE_NODES
-    return _st.gamma.ppf(q, a=k, scale=mean / k)
+    return gamma.ppf(q, a=k, scale=mean / k)
 
 
 def _nodes_efficiency(mean: float, sigma: float) -> np.ndarray:
     """Equal-probability nodes of a normal distribution truncated to (0, 1]."""
     if sigma <= 0:
         return np.array([mean])
+    from scipy.stats import truncnorm  # imported here: see _nodes_gamma
+
     a, b = (0.0 - mean) / sigma, (1.0 - mean) / sigma
     q = (np.arange(NUISANCE_NODES) + 0.5) / NUISANCE_NODES
-    return _st.truncnorm.ppf(q, a, b, loc=mean, scale=sigma)
+    return truncnorm.ppf(q, a, b, loc=mean, scale=sigma)
 
 
 def _cdf(n, mu) -> np.ndarray:
