@@ -37,8 +37,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from scipy.optimize import brentq
-from scipy.special import gammaincc
 
 from ._checks import check_range, fmt_number
 from .errors import DomainError
@@ -68,6 +66,11 @@ def poisson_upper_limit(cl: float = 0.9, background: float = 0.0, observed: int 
     b = float(check_range("background", background, 0.0))
     n = int(np.floor(b + 1.0 / 3.0 - 0.02 / b)) if observed is None and b > 0 else (observed or 0)
     n = max(n, 0)
+    if n == 0:  # P(0 | mu) = exp(-mu) = 1 - CL
+        return max(-np.log1p(-cl) - b, 1e-12)
+    from scipy.optimize import brentq  # imported here (~0.1 s): an observed count is the rarer case
+    from scipy.special import gammaincc
+
     # P(n_obs or fewer | mu) = Q(n+1, mu) (regularised upper incomplete gamma), decreasing in mu
     f = lambda mu: gammaincc(n + 1, mu) - (1.0 - cl)  # noqa: E731
     hi = max(10.0, 2.0 * (n + 10))
@@ -102,6 +105,8 @@ def _nodes_efficiency(mean: float, sigma: float) -> np.ndarray:
 
 def _cdf(n, mu) -> np.ndarray:
     """P(N <= n; mu) for a Poisson mean mu (arrays broadcast)."""
+    from scipy.special import gammaincc  # imported here: see poisson_upper_limit
+
     return gammaincc(np.asarray(n) + 1, np.asarray(mu, dtype=float))
 
 
@@ -119,6 +124,8 @@ def cls_upper_limit(cl: float, observed: int, background: float = 0.0, backgroun
     def excess(s):
         cl_sb = float(np.mean(_cdf(n, s * es[:, None] + bs[None, :])))
         return cl_sb / cl_b - (1.0 - cl)
+
+    from scipy.optimize import brentq
 
     hi = 10.0 + 3.0 * n
     while excess(hi) > 0:
