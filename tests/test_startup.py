@@ -75,7 +75,8 @@ def test_reach_imports_no_scipy_stats():
 
 def test_reach_figure_and_save_draw_twice(tmp_path, monkeypatch):
     """The reach figure is laid out without drawing it: saving it (tight bounding box) draws it
-    twice (matplotlib's layout pass and the rendering), no more (it was drawn four times)."""
+    twice (the pass that finds the tight bounding box, and the rendering), no more (it was
+    drawn four times, three of them laid out)."""
     import numpy as np
     from matplotlib.figure import Figure
 
