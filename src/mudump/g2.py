@@ -77,36 +77,53 @@ def _panel_nodes(edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return (lo + half * (1.0 + _LOOP_X)).ravel(), (half * _LOOP_W).ravel()
 
 
+def _loop_nodes(r: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(z, t = 1 - z, weights) of the loop integral's rule at r > 0 (:func:`_loop_integral`)."""
+    z_edges, t_edges = _loop_edges(r)
+    z, wz = _panel_nodes(z_edges)
+    t, wt = _panel_nodes(t_edges)
+    return np.concatenate([z, 1.0 - t]), np.concatenate([1.0 - z, t]), np.concatenate([wz, wt])
+
+
 def _loop_integral(kind: str, r: float) -> float:
     """int_0^1 dz I_kind(z) (see _INTEGRANDS), r = m_X/m_l, by composite Gauss-Legendre
     quadrature on panels graded towards the poles of the integrand (:func:`_loop_edges`), in z
     on [0, 1/2] and in t = 1 - z on [1/2, 1] (so that 1 - z is exact where it is small).
-    Checked against mpmath's 30-digit quadrature (tests/test_g2.py) and scipy's QUADPACK."""
+    Checked against mpmath's 30-digit quadrature (tests/test_g2.py)."""
+    return float(_loop_integral_vec(kind, np.array([r]))[0])
+
+
+def _loop_integral_vec(kind: str, r) -> np.ndarray:
+    """:func:`_loop_integral` at every r (an array), the integrand evaluated once for all."""
     num = _INTEGRANDS[kind]
-    if r == 0.0:
-        if kind in ("scalar", "pseudoscalar", "vector"):
-            return {"scalar": 1.5, "pseudoscalar": -0.5, "vector": 1.0}[kind]
-        raise ValueError("the axial-vector contribution diverges as m_X -> 0")
-    r2 = r * r
-    z_edges, t_edges = _loop_edges(r)
-    z, wz = _panel_nodes(z_edges)
-    t, wt = _panel_nodes(t_edges)
-    z = np.r_[z, 1.0 - t]
-    t = np.r_[1.0 - z[: wz.size], t]
-    f = num(z, t, r2) / (t * t + z * r2)
-    return float(f @ np.r_[wz, wt])
-
-
-_loop_integral_vec = np.vectorize(_loop_integral, otypes=[float], excluded={0})
+    r = np.asarray(r, dtype=float)
+    flat = r.ravel()
+    out = np.zeros(flat.size)
+    if np.any(flat == 0.0):
+        if kind not in ("scalar", "pseudoscalar", "vector"):
+            raise ValueError("the axial-vector contribution diverges as m_X -> 0")
+        out[flat == 0.0] = {"scalar": 1.5, "pseudoscalar": -0.5, "vector": 1.0}[kind]
+    live = np.flatnonzero(flat != 0.0)
+    if live.size:
+        rules = [_loop_nodes(float(flat[i])) for i in live]
+        z, t, w = (np.concatenate(a) for a in zip(*rules))
+        sizes = np.array([rule[0].size for rule in rules])
+        r2 = np.repeat(flat[live] ** 2, sizes)
+        f = num(z, t, r2) / (t * t + z * r2) * w
+        out[live] = np.add.reduceat(f, np.r_[0, np.cumsum(sizes)[:-1]])
+    return out.reshape(r.shape)
 
 
 def delta_a_kind(kind: str, m_X, g_l, m_l):
     """One-loop Delta a_l = g_l^2/(8 pi^2) int_0^1 dz I_kind(z) from a neutral boson X of kind
     ``kind`` with coupling g_l to lepton l (see _INTEGRANDS for the integrands and sources).
     m_X, m_l in GeV (arrays broadcast); g_l dimensionless."""
-    m_X = np.asarray(m_X, dtype=float)
-    r = m_X / np.asarray(m_l, dtype=float)
-    return np.asarray(g_l, dtype=float) ** 2 / (8.0 * np.pi**2) * _loop_integral_vec(kind, r)
+    r, g = np.broadcast_arrays(np.asarray(m_X, dtype=float) / np.asarray(m_l, dtype=float),
+                               np.asarray(g_l, dtype=float))
+    loop = np.zeros(r.shape)
+    coupled = g != 0  # an uncoupled lepton gets no contribution: its integral is not computed
+    loop[coupled] = _loop_integral_vec(kind, r[coupled])
+    return g**2 / (8.0 * np.pi**2) * loop
 
 
 def delta_a(m_S, g_l, m_l):
