@@ -33,6 +33,7 @@ units (an efficiency e < 1 raises them by 1/e).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -67,7 +68,7 @@ def poisson_upper_limit(cl: float = 0.9, background: float = 0.0, observed: int 
     n = int(np.floor(b + 1.0 / 3.0 - 0.02 / b)) if observed is None and b > 0 else (observed or 0)
     n = max(n, 0)
     if n == 0:  # P(0 | mu) = exp(-mu) = 1 - CL
-        return max(-np.log1p(-cl) - b, 1e-12)
+        return max(-math.log1p(-cl) - b, 1e-12)
     from scipy.optimize import brentq  # imported here (~0.1 s): an observed count is the rarer case
     from scipy.special import gammaincc
 
