@@ -56,3 +56,15 @@ def test_few_evaluations_on_a_smooth_function():
 
     brent_root(f, 1.0, 10.0, xtol=1e-12, rtol=1e-12)
     assert len(calls) < 15
+
+
+def test_known_end_values_are_not_evaluated_again():
+    calls = []
+
+    def f(x):
+        calls.append(x)
+        return x * x - 2.0
+
+    x = brent_root(f, 0.0, 2.0, xtol=1e-12, rtol=1e-12, fa=-2.0, fb=2.0)
+    assert 0.0 not in calls and 2.0 not in calls
+    assert x == pytest.approx(math.sqrt(2.0), abs=2e-12)

@@ -126,10 +126,11 @@ def _intervals(g, ev, n_up, events_of) -> list[tuple[float, float]]:
     if not above.any():
         return []
     lg = np.log(g)
+    f_grid = np.log(np.maximum(ev, 1e-300)) - np.log(n_up)  # f at the grid points, known already
 
     def edge(i):  # crossing between g[i] and g[i+1]
         f = lambda x: np.log(max(float(events_of(np.exp(x))), 1e-300)) - np.log(n_up)  # noqa: E731
-        return float(np.exp(brent_root(f, lg[i], lg[i + 1], xtol=1e-10, rtol=1e-10)))
+        return float(np.exp(brent_root(f, lg[i], lg[i + 1], xtol=1e-10, rtol=1e-10, fa=f_grid[i], fb=f_grid[i + 1])))
 
     out = []
     idx = np.flatnonzero(np.diff(above.astype(int)))

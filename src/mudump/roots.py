@@ -23,11 +23,14 @@ from .errors import MudumpError
 MAX_ITERATIONS = 200
 
 
-def brent_root(f: Callable[[float], float], a: float, b: float, xtol: float = 2e-12, rtol: float = 8.9e-16) -> float:
+def brent_root(f: Callable[[float], float], a: float, b: float, xtol: float = 2e-12, rtol: float = 8.9e-16,
+               fa: float | None = None, fb: float | None = None) -> float:
     """The x in [a, b] where ``f`` changes sign (a root of a continuous ``f``), to within
-    ``xtol + rtol |x|``; f(a) and f(b) must not have the same sign (ValueError otherwise)."""
+    ``xtol + rtol |x|``; f(a) and f(b) must not have the same sign (ValueError otherwise).
+    ``fa``, ``fb``: f(a) and f(b) when the caller has them already (not evaluated again)."""
     a, b = float(a), float(b)
-    fa, fb = float(f(a)), float(f(b))
+    fa = float(f(a)) if fa is None else float(fa)
+    fb = float(f(b)) if fb is None else float(fb)
     if fa == 0.0:
         return a
     if fb == 0.0:
