@@ -275,8 +275,9 @@ def _npy_array(raw: bytes) -> np.ndarray:
 
 def read_npz(fh) -> dict[str, np.ndarray]:
     """Every array of an .npz file (as ``np.load``, writable copies; each member's CRC checked
-    by zipfile), read in one pass. A damaged file raises (BadZipFile, ValueError, ...)."""
-    with zipfile.ZipFile(fh) as zf:
+    by zipfile), read in one pass (one read of the file, then from memory). A damaged file
+    raises (BadZipFile, ValueError, ...)."""
+    with zipfile.ZipFile(io.BytesIO(fh.read())) as zf:
         return {info.filename.removesuffix(".npy"): _npy_array(zf.read(info)) for info in zf.infolist()}
 
 
