@@ -291,8 +291,10 @@ def save(path: Path, key: str, arrays: Mapping[str, np.ndarray], compress: bool 
     tmp = path.with_name(f"{path.stem}.{os.getpid()}.{np.random.default_rng().integers(1 << 30)}.tmp.npz")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        buf = io.BytesIO()  # built in memory, written in one call (zipfile seeks back for every member)
+        (np.savez_compressed if compress else np.savez)(buf, _key=np.array(key), **arrays)
         with open(tmp, "wb") as fh:
-            (np.savez_compressed if compress else np.savez)(fh, _key=np.array(key), **arrays)
+            fh.write(buf.getbuffer())
         os.replace(tmp, path)
     except OSError as exc:
         try:
