@@ -63,3 +63,57 @@ def test_constants_cache_written_with_provenance_and_survives_corruption(tmp_pat
 def test_unknown_constant_is_an_attribute_error():
     with pytest.raises(AttributeError):
         constants.NOT_A_CONSTANT  # noqa: B018
+
+
+def test_reach_imports_no_scipy_stats():
+    """`import mudump.reach` (every `mudump reach`) must not import scipy.stats: it costs ~0.2 s
+    (python -X importtime) and is needed only for limits with uncertainties."""
+    code = "import sys, mudump.reach; print('scipy.stats' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
+
+
+def test_reach_figure_and_save_draw_twice(tmp_path, monkeypatch):
+    """The reach figure is laid out without drawing it: saving it (tight bounding box) draws it
+    twice (the pass that finds the tight bounding box, and the rendering), no more (it was
+    drawn four times, three of them laid out)."""
+    import numpy as np
+    from matplotlib.figure import Figure
+
+    from mudump import plotting
+    from mudump.reach import reach
+
+    r = reach("fnal-mu", "B", np.geomspace(0.01, 0.3, 6), np.geomspace(1e-6, 1e-2, 12))
+    calls = []
+    draw = Figure.draw
+
+    def counting(self, renderer):
+        calls.append(1)
+        return draw(self, renderer)
+
+    monkeypatch.setattr(Figure, "draw", counting)
+    fig = plotting.reach_figure([r], preset="fnal2021")
+    assert not calls
+    plotting.save(fig, tmp_path / "reach.png")
+    assert len(calls) == 2
+
+
+def test_reach_with_plot_imports_no_scipy(tmp_path):
+    """The README's main job (`mudump reach ... --plot`) needs no scipy at all: scipy.special,
+    scipy.optimize and scipy.integrate together cost ~0.3 s of its ~1.3 s (python -X
+    importtime); the roots, the (g-2) loop integral and the Poisson limit without background
+    are computed without them. Warm cache: computing tables or the constants may import it."""
+    code = (
+        "import sys\n"
+        "from mudump.cli import main\n"
+        "try:\n"
+        f"    main(['reach', 'na64mu', 'fnal-mu', '--model', 'B', '--preset', 'fnal2021', '--n-masses', '4',"
+        f" '--n-couplings', '20', '--plot', {str(tmp_path / 'r.png')!r}, '--json'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(sorted(m for m in sys.modules if m == 'scipy' or m.startswith('scipy.')), file=sys.stderr)\n"
+    )
+    subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)  # warms the cache
+    err = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stderr
+    assert err.strip().splitlines()[-1] == "[]"
+    assert (tmp_path / "r.png").stat().st_size > 0

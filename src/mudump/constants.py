@@ -57,9 +57,11 @@ E_MAX_GEV: float = 1e5
 #: MU_PROTON: proton magnetic moment in nuclear magnetons, CODATA: 2.79284734463 (2018).
 #: ATOMIC_MASS_UNIT_GEV: the atomic mass constant u c^2 in GeV, CODATA (scipy.constants):
 #:     0.93149410242 (2018), 0.93149410372 (2022).
+#: G_FERMI_GEV2: the Fermi coupling constant G_F/(hbar c)^3 in GeV^-2, CODATA (scipy.constants):
+#:     1.1663787e-5.
 #: M_E, M_MU, M_TAU, M_PROTON: electron, muon, tau and proton masses in GeV (PDG via particle).
 #: LEPTONS: charged leptons by name -> mass in GeV ({"e": M_E, "mu": M_MU, "tau": M_TAU}).
-_LIBRARY_NAMES = ("ALPHA", "HBARC_GEV_M", "N_AVOGADRO", "MU_PROTON", "ATOMIC_MASS_UNIT_GEV", "M_E", "M_MU", "M_TAU", "M_PROTON")
+_LIBRARY_NAMES = ("ALPHA", "HBARC_GEV_M", "N_AVOGADRO", "MU_PROTON", "ATOMIC_MASS_UNIT_GEV", "G_FERMI_GEV2", "M_E", "M_MU", "M_TAU", "M_PROTON")
 _DERIVED_NAMES = ("GEV2_TO_M2", "LEPTONS")
 #: Particle names whose PDG IDs are kept in the cached table (the rest go to ``particle``).
 PDG_NAMES = ("e-", "e+", "mu-", "mu+", "tau-", "tau+", "gamma")
@@ -84,6 +86,7 @@ def compute_library_values() -> dict:
         "N_AVOGADRO": sc.Avogadro,
         "MU_PROTON": sc.physical_constants["proton mag. mom. to nuclear magneton ratio"][0],
         "ATOMIC_MASS_UNIT_GEV": sc.physical_constants["atomic mass constant energy equivalent in MeV"][0] * 1e-3,
+        "G_FERMI_GEV2": sc.physical_constants["Fermi coupling constant"][0],
         "M_E": mass_gev(11),
         "M_MU": mass_gev(13),
         "M_TAU": mass_gev(15),

@@ -409,11 +409,12 @@ def _draw_g2(ax, masses, model, preset, preset_e, y_hi, legend: _Legend) -> None
                    f"$(g-2)_e$ excluded ($2\\sigma$):\n{_mathify(pe.label)}")
 
 
-def _fit_title(fig, ax, text: str) -> None:
+def _fit_title(fig, ax, text: str) -> bool:
     """Set the axes title, wrapped at spaces (never inside $...$) so that, centred over the
-    axes, it never runs past either edge of the figure."""
+    axes, it never runs past either edge of the figure. Lays the figure out; True if the title
+    was wrapped (then the layout is out of date)."""
     title = ax.set_title(text, fontsize=FONT_LABEL)
-    fig.draw_without_rendering()
+    fig.get_layout_engine().execute(fig)  # the axes where the layout puts them (no need to draw)
     renderer = fig.canvas.get_renderer()
     box = ax.get_window_extent(renderer)
     centre = 0.5 * (box.x0 + box.x1)
@@ -430,6 +431,7 @@ def _fit_title(fig, ax, text: str) -> None:
                 line = f"{line} {w}".strip()
         lines.append(line)
         title.set_text("\n".join(lines))
+    return title.get_text() != text
 
 
 def _plain(text: str) -> str:
@@ -444,8 +446,7 @@ def _legend_below(fig, legend: _Legend, note: str):
                      handlelength=1.6, labelspacing=0.35, title=note, title_fontsize=FONT_SMALL, alignment="left")
     leg.set_gid("legend")
     leg.get_title().set_color("0.3")
-    fig.draw_without_rendering()
-    w, h = fig.get_size_inches()
+    w, h = fig.get_size_inches()  # the legend's size does not depend on where it sits: no draw
     fig.set_size_inches(w, h + leg.get_window_extent(fig.canvas.get_renderer()).height / fig.dpi)
     return leg
 
@@ -535,8 +536,16 @@ def reach_figure(
     if title is None:
         title = ("Models " + ", ".join(m.label for m in models) if len(models) > 1
                  else f"Model {first.label}: {first.description}")
+    # laid out once, at the resolution of a saved PNG (DEFAULT_DPI: the text metrics computed
+    # then, mathtext above all, are those the save reuses), then the layout is fixed: saving it
+    # needs no second layout (a figure of two dozen mathtext labels takes ~0.1 s to lay out)
+    shown_dpi = fig.dpi
+    fig.set_dpi(DEFAULT_DPI)
     _legend_below(fig, legend, _how_note(results))
-    _fit_title(fig, ax, _mathify(title))
+    if _fit_title(fig, ax, _mathify(title)):
+        fig.get_layout_engine().execute(fig)
+    fig.set_layout_engine("none")
+    fig.set_dpi(shown_dpi)
     return fig
 
 

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from typing import Callable, Optional
 
 import numpy as np
-from scipy.optimize import brentq
 
 from ._checks import check_range
 from .experiments import Experiment, load_experiment
@@ -24,6 +23,7 @@ from .models import COUPLING_MAX, MASS_RANGE_GEV, Model, get_model
 from .outlines import closed_outlines
 from .production import check_method
 from .production.formfactors import DEFAULT_FORM_FACTOR, check_form_factor
+from .roots import brent_root
 from .signal import experiment_yield
 from .statistics import Limit, poisson_upper_limit  # noqa: F401 (poisson_upper_limit: the 0.1 name)
 
@@ -126,10 +126,11 @@ def _intervals(g, ev, n_up, events_of) -> list[tuple[float, float]]:
     if not above.any():
         return []
     lg = np.log(g)
+    f_grid = np.log(np.maximum(ev, 1e-300)) - np.log(n_up)  # f at the grid points, known already
 
     def edge(i):  # crossing between g[i] and g[i+1]
         f = lambda x: np.log(max(float(events_of(np.exp(x))), 1e-300)) - np.log(n_up)  # noqa: E731
-        return float(np.exp(brentq(f, lg[i], lg[i + 1], xtol=1e-10, rtol=1e-10)))
+        return float(np.exp(brent_root(f, lg[i], lg[i + 1], xtol=1e-10, rtol=1e-10, fa=f_grid[i], fb=f_grid[i + 1])))
 
     out = []
     idx = np.flatnonzero(np.diff(above.astype(int)))

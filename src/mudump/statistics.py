@@ -33,13 +33,11 @@ units (an efficiency e < 1 raises them by 1/e).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from scipy import stats as _st
-from scipy.optimize import brentq
-from scipy.special import gammaincc
 
 from ._checks import check_range, fmt_number
 from .errors import DomainError
@@ -69,6 +67,11 @@ def poisson_upper_limit(cl: float = 0.9, background: float = 0.0, observed: int 
     b = float(check_range("background", background, 0.0))
     n = int(np.floor(b + 1.0 / 3.0 - 0.02 / b)) if observed is None and b > 0 else (observed or 0)
     n = max(n, 0)
+    if n == 0:  # P(0 | mu) = exp(-mu) = 1 - CL
+        return max(-math.log1p(-cl) - b, 1e-12)
+    from scipy.optimize import brentq  # imported here (~0.1 s): an observed count is the rarer case
+    from scipy.special import gammaincc
+
     # P(n_obs or fewer | mu) = Q(n+1, mu) (regularised upper incomplete gamma), decreasing in mu
     f = lambda mu: gammaincc(n + 1, mu) - (1.0 - cl)  # noqa: E731
     hi = max(10.0, 2.0 * (n + 10))
@@ -83,22 +86,28 @@ def _nodes_gamma(mean: float, sigma: float) -> np.ndarray:
     (a point mass at the mean when sigma = 0)."""
     if sigma <= 0 or mean <= 0:
         return np.array([mean])
+    from scipy.stats import gamma  # imported here: scipy.stats costs ~0.2 s, needed only with uncertainties
+
     k = (mean / sigma) ** 2
     q = (np.arange(NUISANCE_NODES) + 0.5) / NUISANCE_NODES
-    return _st.gamma.ppf(q, a=k, scale=mean / k)
+    return gamma.ppf(q, a=k, scale=mean / k)
 
 
 def _nodes_efficiency(mean: float, sigma: float) -> np.ndarray:
     """Equal-probability nodes of a normal distribution truncated to (0, 1]."""
     if sigma <= 0:
         return np.array([mean])
+    from scipy.stats import truncnorm  # imported here: see _nodes_gamma
+
     a, b = (0.0 - mean) / sigma, (1.0 - mean) / sigma
     q = (np.arange(NUISANCE_NODES) + 0.5) / NUISANCE_NODES
-    return _st.truncnorm.ppf(q, a, b, loc=mean, scale=sigma)
+    return truncnorm.ppf(q, a, b, loc=mean, scale=sigma)
 
 
 def _cdf(n, mu) -> np.ndarray:
     """P(N <= n; mu) for a Poisson mean mu (arrays broadcast)."""
+    from scipy.special import gammaincc  # imported here: see poisson_upper_limit
+
     return gammaincc(np.asarray(n) + 1, np.asarray(mu, dtype=float))
 
 
@@ -116,6 +125,8 @@ def cls_upper_limit(cl: float, observed: int, background: float = 0.0, backgroun
     def excess(s):
         cl_sb = float(np.mean(_cdf(n, s * es[:, None] + bs[None, :])))
         return cl_sb / cl_b - (1.0 - cl)
+
+    from scipy.optimize import brentq
 
     hi = 10.0 + 3.0 * n
     while excess(hi) > 0:

@@ -15,13 +15,12 @@ import numpy as np
 @cache
 def higgs_vev() -> float:
     """The electroweak vacuum expectation value v = (sqrt(2) G_F)^(-1/2) in GeV (246.22 GeV),
-    from the Fermi constant G_F of CODATA (``scipy.constants``; G_F = 1.1663787e-5 GeV^-2 in
-    CODATA 2018). Tree-level relation, e.g. PDG Review "Electroweak model and constraints on
-    new physics", eq. (10.4)."""
-    from scipy.constants import physical_constants
+    from the Fermi constant G_F of CODATA (``scipy.constants`` through :mod:`mudump.constants`;
+    G_F = 1.1663787e-5 GeV^-2 in CODATA 2018). Tree-level relation, e.g. PDG Review
+    "Electroweak model and constraints on new physics", eq. (10.4)."""
+    from ..constants import G_FERMI_GEV2
 
-    g_f = physical_constants["Fermi coupling constant"][0]  # GeV^-2
-    return float((np.sqrt(2.0) * g_f) ** -0.5)
+    return float((np.sqrt(2.0) * G_FERMI_GEV2) ** -0.5)
 
 
 def identity(coupling, m_GeV=None):

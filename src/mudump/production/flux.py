@@ -70,24 +70,29 @@ class PhotonFlux:
             self._k.append(np.stack([lower, -upper]))  # -K^c has the same differences as K
             self._dk.append(np.stack([deriv, deriv]))
             self._split.append(t[np.argmin(np.abs(lower - upper))])
+        # each cell's cubic Hermite polynomial in s = (ln t - ln t_i)/h in power form, one row of
+        # 4 coefficients per (table row, cell): one gather per point instead of four
+        self._poly = []
+        for k, dk in zip(self._k, self._dk):
+            k0, k1, d0, d1 = k[:, :-1], k[:, 1:], self.h * dk[:, :-1], self.h * dk[:, 1:]
+            poly = np.stack([k0, d0, 3.0 * (k1 - k0) - 2.0 * d0 - d1, 2.0 * (k0 - k1) + d0 + d1], axis=-1)
+            self._poly.append(poly.reshape(-1, 4))
 
     def _antiderivative(self, which: int, t, row):
         """The tabulated antiderivative (cubic Hermite in ln t) of G2/t (which=0) or G2/t^2
         (which=1) at t, from table ``row`` (0: accumulated from below, 1: minus from above)."""
-        k, dk = self._k[which], self._dk[which]
+        poly = self._poly[which]
+        cells = poly.shape[0] // 2
         u = (np.log(np.minimum(t, T_HI_GEV2)) - self.ln_t0) / self.h
-        i = np.clip(np.asarray(u).astype(np.int64), 0, k.shape[1] - 2)
+        i = np.clip(np.asarray(u).astype(np.int64), 0, cells - 1)
         s = np.clip(u - i, 0.0, 1.0)
-        s2 = s * s
-        s3 = s2 * s
-        val = (
-            (2 * s3 - 3 * s2 + 1) * k[row, i]
-            + (s3 - 2 * s2 + s) * self.h * dk[row, i]
-            + (3 * s2 - 2 * s3) * k[row, i + 1]
-            + (s3 - s2) * self.h * dk[row, i + 1]
-        )
+        c = poly[i + cells * np.asarray(row)]
+        val = c[..., 0] + s * (c[..., 1] + s * (c[..., 2] + s * c[..., 3]))
         # below the grid (only the lower table is ever used there): G2 = c t^2
-        return np.where(u < 0, 0.5 * self._c * t**2 if which == 0 else self._c * t, val)
+        below = u < 0
+        if not np.any(below):
+            return val
+        return np.where(below, 0.5 * self._c * t**2 if which == 0 else self._c * t, val)
 
     def _delta(self, which: int, t_lo, t_hi):
         """int_{t_lo}^{t_hi} of G2/t (which=0) or G2/t^2 (which=1), with t_lo <= t_hi. A scalar

@@ -355,6 +355,8 @@ def depth_table(
     extended (and written again). Arrays are read-only."""
     method, kind = check_method(method), check_kind(kind)
     check_form_factor(form_factor)
+    if e_cut <= m_S:  # E_S >= m_S: such a cut removes nothing, the table is that without a cut
+        e_cut = 0.0
     key = _key(m_S, material, energy, None, method, lepton, e_cut, form_factor, 0.0, kind)
     with _lock:
         table = _memory.get(key)
