@@ -406,7 +406,7 @@ def test_concurrent_builders_leave_a_consistent_table(tmp_path):
 
 @pytest.mark.parametrize("compressed", [False, True])
 def test_read_npz_equals_numpy(tmp_path, compressed):
-    """cache.read_npz (a faster reader of the entries) gives exactly what np.load gives: every
+    """cache.read_npz (the entries read in one pass) gives exactly what np.load gives: every
     dtype and shape the entries hold (0-d string key, float and int arrays, empty arrays), and
     a Fortran-ordered array (through numpy's own reader)."""
     from mudump.cache import read_npz
