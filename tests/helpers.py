@@ -49,3 +49,16 @@ def reach_csv_lines(text: str) -> tuple[list[str], list[str]]:
     come first as ``#:`` lines, then the header and the rows)."""
     lines = text.splitlines()
     return [ln for ln in lines if ln.startswith("#")], [ln for ln in lines if not ln.startswith("#")]
+
+
+def outline_crossings(mass, coupling, m: float) -> tuple[float, float]:
+    """(lowest, highest) coupling where the closed outline (mass, coupling) crosses the mass m,
+    interpolated linearly in log-log between the outline's vertices."""
+    P = np.column_stack([np.log(mass), np.log(coupling)])
+    P = np.vstack([P, P[:1]])
+    out = []
+    for a, b in zip(P[:-1], P[1:]):
+        if a[0] <= np.log(m) < b[0] or b[0] <= np.log(m) < a[0]:
+            f = (np.log(m) - a[0]) / (b[0] - a[0])
+            out.append(np.exp(a[1] + f * (b[1] - a[1])))
+    return min(out), max(out)

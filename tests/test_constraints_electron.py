@@ -20,24 +20,16 @@ from mudump.production import dsigma_dx
 from mudump.shower import TSAI_B as B
 from mudump.shower import track_length_spectrum
 
+from .helpers import outline_crossings
+
 GRID = ed.COUPLINGS
 
 
 def _cut(name, m):
     """(lowest, highest) coupling of a shipped region at mass m (crossings of its outline)."""
     c = C.get_constraint(name)
-    return _crossings(c.mass_GeV, c.coupling, m)
+    return outline_crossings(c.mass_GeV, c.coupling, m)
 
-
-def _crossings(mass, coupling, m):
-    P = np.column_stack([np.log(mass), np.log(coupling)])
-    P = np.vstack([P, P[:1]])
-    out = []
-    for a, b in zip(P[:-1], P[1:]):
-        if a[0] <= np.log(m) < b[0] or b[0] <= np.log(m) < a[0]:
-            f = (np.log(m) - a[0]) / (b[0] - a[0])
-            out.append(np.exp(a[1] + f * (b[1] - a[1])))
-    return min(out), max(out)
 
 
 def test_yield_against_an_independent_integration():
@@ -137,11 +129,11 @@ def test_model_a_against_the_papers_regions():
     e137 = C.select("e137", "A")[0][0]
     assert orsay.computed and e137.computed
     for m in (0.002, 0.003, 0.01, 0.03):
-        lo, hi = _crossings(orsay.mass_GeV, orsay.coupling, m)
+        lo, hi = outline_crossings(orsay.mass_GeV, orsay.coupling, m)
         ref_lo, ref_hi = _cut("cpz2017-orsay", m)
         assert 1 / 2.1 < lo / ref_lo < 2.1 and 1 / 2.1 < hi / ref_hi < 2.1, m
     for m in (0.003, 0.01, 0.03, 0.1, 0.2):
-        lo, hi = _crossings(e137.mass_GeV, e137.coupling, m)
+        lo, hi = outline_crossings(e137.mass_GeV, e137.coupling, m)
         ref_lo, ref_hi = _cut("cpz2017-e137", m)
         assert 2.5 < lo / ref_lo < 4.5, (m, lo / ref_lo)
         if m >= 0.01:

@@ -11,6 +11,8 @@ from mudump.errors import ConfigError
 from mudump.experiments import load_experiment, parse_experiment, preset_names
 from mudump.reach import reach, reach_set
 
+from .helpers import outline_crossings
+
 ELECTRON_PRESETS = ("e137", "e141", "e774", "na64e", "orsay")
 GRID = np.geomspace(1e-9, 1.0, 181)
 
@@ -37,14 +39,7 @@ def _edges(name, m):
     c = C.get_constraint(name)
     if c.shape == "limit":
         return float(np.exp(np.interp(np.log(m), np.log(c.mass_GeV), np.log(c.coupling)))), np.nan
-    P = np.column_stack([np.log(c.mass_GeV), np.log(c.coupling)])
-    P = np.vstack([P, P[:1]])
-    out = []
-    for a, b in zip(P[:-1], P[1:]):
-        if a[0] <= np.log(m) < b[0] or b[0] <= np.log(m) < a[0]:
-            f = (np.log(m) - a[0]) / (b[0] - a[0])
-            out.append(np.exp(a[1] + f * (b[1] - a[1])))
-    return min(out), max(out)
+    return outline_crossings(c.mass_GeV, c.coupling, m)
 
 
 def test_presets_are_electron_beams_with_every_number_said():

@@ -92,17 +92,23 @@ def _s_integral(y, s_max, moment=0):
     return total
 
 
-def track_length_spectrum(E0, E, thickness_X0, radiation_length_m):
-    """dl/dE in metres per GeV: the path the beam electron (energy E0, GeV) travels with energy
-    between E and E + dE in a target of ``thickness_X0`` radiation lengths whose radiation
-    length is ``radiation_length_m`` (e.g. :attr:`mudump.materials.Material.radiation_length`).
-    Zero for E >= E0. Module docstring for the formula and its limits."""
+def _beam_args(E0, E, thickness_X0, radiation_length_m):
+    """The checked arguments of the track-length functions: (E0, T, X0, E strictly inside
+    (0, E0), y = ln(E0/E) there and ln 2 elsewhere)."""
     E0 = float(check_range("beam_energy_GeV", E0, 0.0, lo_open=True, unit="GeV"))
     T = float(check_range("thickness_X0", thickness_X0, 0.0, lo_open=True))
     X0 = float(check_range("radiation_length_m", radiation_length_m, 0.0, lo_open=True, unit="m"))
     E = np.asarray(E, dtype=float)
     inside = (E > 0) & (E < E0)
-    y = np.log(E0 / np.where(inside, E, 0.5 * E0))
+    return E0, T, X0, inside, np.log(E0 / np.where(inside, E, 0.5 * E0))
+
+
+def track_length_spectrum(E0, E, thickness_X0, radiation_length_m):
+    """dl/dE in metres per GeV: the path the beam electron (energy E0, GeV) travels with energy
+    between E and E + dE in a target of ``thickness_X0`` radiation lengths whose radiation
+    length is ``radiation_length_m`` (e.g. :attr:`mudump.materials.Material.radiation_length`).
+    Zero for E >= E0. Module docstring for the formula and its limits."""
+    E0, T, X0, inside, y = _beam_args(E0, E, thickness_X0, radiation_length_m)
     out = X0 / (TSAI_B * E0) * _s_integral(y, TSAI_B * T)
     return np.where(inside, out, 0.0)
 
@@ -111,12 +117,7 @@ def mean_depth(E0, E, thickness_X0, radiation_length_m):
     """The mean depth in metres at which the beam electron (energy E0, GeV) has energy E, in a
     target of ``thickness_X0`` radiation lengths (module docstring: the average of t X0 over the
     track length at E); 0 for E >= E0. At most the target's length."""
-    E0 = float(check_range("beam_energy_GeV", E0, 0.0, lo_open=True, unit="GeV"))
-    T = float(check_range("thickness_X0", thickness_X0, 0.0, lo_open=True))
-    X0 = float(check_range("radiation_length_m", radiation_length_m, 0.0, lo_open=True, unit="m"))
-    E = np.asarray(E, dtype=float)
-    inside = (E > 0) & (E < E0)
-    y = np.log(E0 / np.where(inside, E, 0.5 * E0))
+    E0, T, X0, inside, y = _beam_args(E0, E, thickness_X0, radiation_length_m)
     num, den = _s_integral(y, TSAI_B * T, 1), _s_integral(y, TSAI_B * T)
     out = X0 / TSAI_B * num / np.where(den > 0, den, 1.0)
     return np.where(inside, np.minimum(out, T * X0), 0.0)
