@@ -17,6 +17,8 @@ Units: masses in GeV; couplings g_mu dimensionless; lengths in metres.
 from __future__ import annotations
 
 import json
+import threading
+from collections import OrderedDict
 from typing import Callable, Mapping, Optional, Sequence
 
 import numpy as np
@@ -129,7 +131,7 @@ def reach_many(
                         tables[(keys[i], float(m))] = dt
                     truncated[tk] = dt.truncate(u_end, at_exit)
                     if keys[i] not in grids:
-                        grids[keys[i]] = (laplace_grid(dt, float(m)), {})
+                        grids[keys[i]] = _node_functions(keys[i], dt)
                 before = e.target.length_m + e.downstream.shield_length_m
                 sets.setdefault((tk, before, e.signature.kind), []).append(i)
             except MudumpError as exc:
@@ -142,9 +144,43 @@ def reach_many(
                           grid=grid, node_cache=node_cache)
             for i, iv in zip(idx, intervals_of_set(ys, couplings)):
                 out[i].append(iv)
+        for k, (grid, nodes) in grids.items():
+            _keep_node_functions(k, tables[(k, float(m))], grid, nodes)
         if progress:
             progress(j + 1, masses.size)
     return out
+
+
+#: The tabulated node functions F_i of the depth tables' own nodes (:class:`YieldSet`), kept in
+#: this process across calls of :func:`reach_many` (a scan's design points arrive in several
+#: tasks, each with every mass): per (production key, mass, grid), at most NODE_MEMORY of them,
+#: the oldest dropped (one is 2 x ~500 floats; 24 nodes a table for FNAL-mu: ~20 MB for 100
+#: masses). The nodes of a target's last, partial panel are not kept (one per target length).
+NODE_MEMORY = 512
+_node_memory: "OrderedDict[tuple, dict]" = OrderedDict()
+_node_lock = threading.Lock()
+
+
+def _node_functions(key: str, dt: DepthTable) -> tuple:
+    """(grid, node cache) for the :class:`YieldSet` of the points at this table's mass: the
+    grid of :func:`laplace_grid` and a fresh dict holding the node functions kept in memory."""
+    grid = laplace_grid(dt, dt.m_S)
+    with _node_lock:
+        kept = _node_memory.get((key, dt.m_S, grid))
+        return grid, dict(kept) if kept else {}
+
+
+def _keep_node_functions(key: str, dt: DepthTable, grid, nodes: dict) -> None:
+    """Keep the node functions of ``dt``'s own nodes (see NODE_MEMORY)."""
+    own = set(zip(np.asarray(dt.z, dtype=float).tolist(), np.asarray(dt.e_mu, dtype=float).tolist()))
+    keep = {k: v for k, v in nodes.items() if k in own}
+    if not keep:
+        return
+    with _node_lock:
+        _node_memory[(key, dt.m_S, grid)] = keep
+        _node_memory.move_to_end((key, dt.m_S, grid))
+        while len(_node_memory) > NODE_MEMORY:
+            _node_memory.popitem(last=False)
 
 
 __all__ = ["depth_tables", "production_key", "reach_many"]

@@ -26,9 +26,11 @@ Work is grouped so that production is shared: design points with the same beam, 
 material, E_S cut, method, form factor and kind of X (:func:`mudump.design.production_key`) share
 one depth-resolved production table per mass (:mod:`mudump.production.tables`), whatever their
 target lengths, energy floors and downstream geometry. The tables are computed (or read from
-the cache) once, in the calling process, and shipped with the tasks; one task is (a chunk of
-the masses, a chunk of the group's points, one model) and evaluates them with
-:func:`mudump.design.reach_many`; chunks are sized to about ``task_seconds`` of work. Tasks run on any
+the cache) once, and shipped to the workers: with each task, or on a Dask executor once per
+group (scattered to every worker; the tasks carry a handle). One task is (a chunk of the group's
+points, usually with every mass, one model) and evaluates them with
+:func:`mudump.design.reach_many`; chunks are sized to about ``task_seconds`` of work, and the
+masses are cut only when the points that are evaluated together exceed that. Tasks run on any
 :class:`concurrent.futures.Executor` (a local process pool by default, or a Dask cluster's
 ``client.get_executor()``); the results do not depend on the executor or on the chunking.
 
@@ -375,16 +377,51 @@ def figures_of_merit(masses, intervals, region: ReferenceRegion) -> dict:
     return row
 
 
-def _chunks(n_masses: int, n_points: int, n_models: int, task_seconds: float) -> list[tuple[slice, slice]]:
-    """Split the masses of a group into tasks of about ``task_seconds`` of work (each
-    (point, model, mass): SECONDS_PER_REACH); returns (mass slice, point slice) pairs. A task
-    always holds every point of its group: the points of a mass are evaluated together
-    (:class:`mudump.design.YieldSet`), so the rows cannot depend on how the work is cut."""
-    per_mass = SECONDS_PER_TABLE + n_points * n_models * SECONDS_PER_REACH
-    size = min(n_masses, max(1, math.floor(task_seconds / per_mass)))
-    k = math.ceil(n_masses / size)
-    edges = np.linspace(0, n_masses, k + 1).round().astype(int)  # near-equal chunks
-    return [(slice(int(a), int(b)), slice(0, n_points)) for a, b in zip(edges[:-1], edges[1:])]
+def _chunks(n_masses: int, units: Sequence[Sequence[int]], n_models: int, task_seconds: float) -> list[tuple[slice, list]]:
+    """Split the work of a group into tasks of about ``task_seconds`` (each (point, model,
+    mass): SECONDS_PER_REACH); returns (mass slice, point positions) pairs. ``units``: the point
+    positions that must share a task (points evaluated together by one
+    :class:`mudump.design.YieldSet`, so that the rows cannot depend on how the work is cut); they
+    are packed, in order, into chunks of points with every mass, and the masses are split only
+    when one chunk with every mass is more than a task. Tasks cut by points carry every mass's
+    table (shipped once per worker where the executor can: see :func:`run_scan`) and each design
+    point once; tasks cut by masses carry the points again."""
+    per_point = n_masses * n_models * SECONDS_PER_REACH
+    chunks: list[list[int]] = []
+    cur: list[int] = []
+    for u in units:
+        if cur and (len(cur) + len(u)) * per_point > task_seconds:
+            chunks.append(cur)
+            cur = []
+        cur = cur + list(u)
+    if cur:
+        chunks.append(cur)
+    out = []
+    for pts in chunks:
+        per_mass = len(pts) * n_models * SECONDS_PER_REACH
+        size = min(n_masses, max(1, math.floor(task_seconds / per_mass)))
+        k = math.ceil(n_masses / size)
+        edges = np.linspace(0, n_masses, k + 1).round().astype(int)  # near-equal chunks
+        out.extend((slice(int(a), int(b)), pts) for a, b in zip(edges[:-1], edges[1:]))
+    return out
+
+
+def _evaluated_together(exp) -> tuple:
+    """Design points with equal values here are evaluated together at each mass (the same
+    production end and distance to the region, :func:`mudump.design.reach_many`): one unit of
+    :func:`_chunks`."""
+    return (exp.target.length_m, exp.target.min_muon_energy_GeV, exp.downstream.shield_length_m, exp.signature.kind)
+
+
+def _scatterer(executor: Executor) -> Optional[Callable[[object], object]]:
+    """For a Dask executor (``client.get_executor()``): a function that places an object on every
+    worker once (``client.scatter(obj, broadcast=True)``) and returns the handle that the tasks
+    receive in its place; None for other executors (the object is then sent with each task)."""
+    client = getattr(executor, "_client", None)  # distributed's ClientExecutor keeps its client there
+    scatter = getattr(client, "scatter", None)
+    if scatter is None:
+        return None
+    return lambda obj: scatter(obj, broadcast=True, hash=False)
 
 
 def default_executor(max_workers: Optional[int] = None) -> Executor:
@@ -559,14 +596,22 @@ def run_scan(
             tables = {}
             for f in table_futs:
                 tables.update(f.result())
+            scatter = _scatterer(ex)
             for gkey, idx in groups.items():
-                exps = [plan.points[i][1] for i in idx]
-                for ms, ps in _chunks(plan.masses.size, len(idx), 1, task_seconds):
-                    sub = {(gkey, float(m)): tables[(gkey, float(m))] for m in plan.masses[ms]}
-                    fut = ex.submit(_run_task, exps[ps], model, plan.masses[ms], plan.couplings, plan.method,
-                                    plan.form_factor, sub)
-                    futures[fut] = (tuple(idx[ps]), model, ms)
-                    for i in idx[ps]:
+                units: dict[tuple, list[int]] = {}
+                for pos, i in enumerate(idx):
+                    units.setdefault(_evaluated_together(plan.points[i][1]), []).append(pos)
+                chunks = _chunks(plan.masses.size, list(units.values()), 1, task_seconds)
+                every = {(gkey, float(m)): tables[(gkey, float(m))] for m in plan.masses}
+                shipped = scatter(every) if scatter is not None else None  # once per group, not per task
+                for ms, ps in chunks:
+                    sub = shipped if shipped is not None else \
+                        {(gkey, float(m)): tables[(gkey, float(m))] for m in plan.masses[ms]}
+                    pts = [idx[p] for p in ps]
+                    fut = ex.submit(_run_task, [plan.points[i][1] for i in pts], model, plan.masses[ms], plan.couplings,
+                                    plan.method, plan.form_factor, sub)
+                    futures[fut] = (tuple(pts), model, ms)
+                    for i in pts:
                         remaining[(i, model)] = remaining.get((i, model), 0) + 1
         # per (point, model): per-mass intervals being filled, chunks outstanding
         partial = {(i, m): [None] * plan.masses.size for i in todo for m in todo[i]}
