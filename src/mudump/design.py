@@ -497,25 +497,25 @@ def intervals_of_set(ys: "YieldSet", couplings) -> list:
     g = np.asarray(couplings, dtype=float)
     P, G = ys.R.size, g.size
     above = ys.above_grid(g)
-    brackets = []  # (point, grid index i: root between g[i] and g[i+1])
-    for q in range(P):
-        for i in np.flatnonzero(np.diff(above[q].astype(int))):
-            brackets.append((q, int(i)))
+    # brackets (point q, grid index i): a root between g[i] and g[i+1], for all points at once
+    bq, bi = np.nonzero(above[:, 1:] != above[:, :-1])
     roots = {}
-    if brackets:
-        bq = np.array([q for q, _ in brackets])
-        bi = np.array([i for _, i in brackets])
+    if bq.size:
         r = _edges(ys, bq, g[bi], g[bi + 1], ys.n_up[bq])
-        roots = {(q, i): float(v) for q, i, v in zip(bq, bi, r)}
+        roots = {(q, i): v for q, i, v in zip(bq.tolist(), bi.tolist(), r.tolist())}
+    per_point: list[list[int]] = [[] for _ in range(P)]
+    for q, i in zip(bq.tolist(), bi.tolist()):
+        per_point[q].append(i)
     out = []
+    first, last = above[:, 0].tolist(), above[:, -1].tolist()
     for q in range(P):
-        ab = above[q]
-        if not ab.any():
+        idx = per_point[q]
+        if not idx and not first[q]:
             out.append([])
             continue
-        idx = np.flatnonzero(np.diff(ab.astype(int)))
-        starts = ([0] if ab[0] else []) + [i + 1 for i in idx if not ab[i]]
-        ends = [i for i in idx if ab[i]] + ([G - 1] if ab[-1] else [])
+        # a bracket at i starts an interval (at i + 1) where the grid goes from below to above
+        starts = ([0] if first[q] else []) + [i + 1 for i in idx if not above[q, i]]
+        ends = [i for i in idx if above[q, i]] + ([G - 1] if last[q] else [])
         out.append([(float(g[0]) if s == 0 else roots[(q, s - 1)], float(g[-1]) if e == G - 1 else roots[(q, e)])
                     for s, e in zip(starts, ends)])
     return out
