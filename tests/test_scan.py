@@ -351,3 +351,19 @@ def test_reference_region_is_each_models_own_g2_region():
     assert np.allclose(p.region_of(v).lo, np.clip(want["lo2"], g_min, g_max), rtol=1e-12)
     assert np.all(p.region_of(v).hi > p.region_of(b).hi)
     assert len({p.key(p.points[0][0], m) for m in (b, v, ps)}) == 3
+
+
+def test_row_key_is_the_hash_of_the_whole_canonical_document():
+    """The row key (what resuming matches against files written earlier) is the SHA-256 of the
+    canonical JSON of the whole row document, however it is computed."""
+    import hashlib
+
+    p = plan({"target.length_m": [0.5, 1.5], "beam.muons_on_target": [1e18, 3e19]})
+    for values, _ in p.points:
+        for m in p.models:
+            doc = {"v": S.SCAN_VERSION, "base": p.base, "point": {f: repr(float(v)) for f, v in zip(p.fields, values)},
+                   "model": m.document(), "method": p.method, "form_factor": p.form_factor,
+                   "masses": [repr(float(x)) for x in p.masses], "couplings": [repr(float(g)) for g in p.couplings],
+                   "region": [p.region_of(m).kind, p.region_of(m).description]}
+            text = json.dumps(doc, sort_keys=True, separators=(",", ":"), default=repr)
+            assert p.key(values, m) == hashlib.sha256(text.encode()).hexdigest()[:24]

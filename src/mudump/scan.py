@@ -217,19 +217,32 @@ class ScanPlan:
 
     def key(self, values, model) -> str:
         """Hash of everything that fixes a row: base experiment, point values, model, method,
-        form factor, mass and coupling grids, reference region, scan format version."""
-        doc = {
-            "v": SCAN_VERSION,
-            "base": self.base,
-            "point": {f: repr(float(v)) for f, v in zip(self.fields, values)},
-            "model": model.document(),
-            "method": self.method,
-            "form_factor": self.form_factor,
-            "masses": [repr(float(m)) for m in self.masses],
-            "couplings": [repr(float(g)) for g in self.couplings],
-            "region": [self.region_of(model).kind, self.region_of(model).description],
-        }
-        return hashlib.sha256(_canonical(doc).encode()).hexdigest()[:24]
+        form factor, mass and coupling grids, reference region, scan format version: the SHA-256
+        of the canonical JSON text of {"base", "couplings", "form_factor", "masses", "method",
+        "model", "point", "region", "v"} (keys sorted). The text around "point" is the same for
+        every point of a model: written once (:meth:`_key_parts`), then only the point is."""
+        head, tail = self._key_parts(model)
+        point = _canonical({f: repr(float(v)) for f, v in zip(self.fields, values)}).encode()
+        return hashlib.sha256(head + point + tail).hexdigest()[:24]
+
+    def _key_parts(self, model) -> tuple:
+        parts = self.__dict__.setdefault("_key_memo", {})
+        if model not in parts:
+            doc = {
+                "v": SCAN_VERSION,
+                "base": self.base,
+                "point": None,
+                "model": model.document(),
+                "method": self.method,
+                "form_factor": self.form_factor,
+                "masses": [repr(float(m)) for m in self.masses],
+                "couplings": [repr(float(g)) for g in self.couplings],
+                "region": [self.region_of(model).kind, self.region_of(model).description],
+            }
+            text = _canonical(doc)
+            cut = text.index(',"point":null,') + len(',"point":')
+            parts[model] = (text[:cut].encode(), text[cut + len("null"):].encode())
+        return parts[model]
 
     def keys(self) -> list[str]:
         """Row keys in row order (point-major, then model)."""
