@@ -37,9 +37,34 @@ def _rows(path: str) -> list:
     return pq.read_table(path).to_pylist()
 
 
-def _run(n: int, src: str | None, extra=(), keep: list | None = None) -> tuple[float, float]:
-    """(seconds, peak MB) of one CLI scan of n x n points with a fresh cache; its rows appended
-    to ``keep`` if given."""
+def _tree_rss_mb(root: int) -> float:
+    """Resident memory (MB) of process ``root`` and all its descendants, summed (Linux /proc;
+    NaN elsewhere): the pool's workers are children of a fork server, which /usr/bin/time does
+    not wait for, so it alone would miss them."""
+    parent, rss = {}, {}
+    try:
+        pids = [int(d) for d in os.listdir("/proc") if d.isdigit()]
+    except OSError:
+        return float("nan")
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as fh:
+                parent[pid] = int(fh.read().rsplit(b")", 1)[1].split()[1])
+            with open(f"/proc/{pid}/statm", "rb") as fh:
+                rss[pid] = int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, ValueError, IndexError):
+            continue
+    tree, grew = {root}, True
+    while grew:
+        new = {p for p, q in parent.items() if q in tree and p not in tree}
+        tree |= new
+        grew = bool(new)
+    return sum(rss.get(p, 0) for p in tree) / 2**20
+
+
+def _run(n: int, src: str | None, extra=(), keep: list | None = None) -> tuple[float, float, float]:
+    """(seconds, peak MB of the largest process, peak MB of the whole process tree) of one CLI
+    scan of n x n points with a fresh cache; its rows appended to ``keep`` if given."""
     with tempfile.TemporaryDirectory() as tmp:
         env = dict(os.environ, MUDUMP_CACHE_DIR=os.path.join(tmp, "cache"))
         if src:
@@ -51,14 +76,21 @@ def _run(n: int, src: str | None, extra=(), keep: list | None = None) -> tuple[f
         if timer:
             cmd = [timer, "-v", *cmd]
         t = time.perf_counter()
-        p = subprocess.run(cmd, env=env, capture_output=True, text=True)
-        dt = time.perf_counter() - t
+        with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+            proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=err, text=True)
+            tree = 0.0
+            while proc.poll() is None:  # sample the whole tree's memory every 0.1 s
+                tree = max(tree, _tree_rss_mb(proc.pid))
+                time.sleep(0.1)
+            dt = time.perf_counter() - t
+            err.seek(0)
+            p = subprocess.CompletedProcess(cmd, proc.returncode, None, err.read())
         if p.returncode != 0:
             raise RuntimeError(p.stderr[-2000:])
         m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", p.stderr)
         if keep is not None:
             keep.append(_rows(os.path.join(tmp, "scan.parquet")))
-        return dt, (int(m.group(1)) / 1024 if m else float("nan"))
+        return dt, (int(m.group(1)) / 1024 if m else float("nan")), tree
 
 
 def main():
@@ -80,9 +112,10 @@ def main():
         med = {}
         for name, _ in codes:
             med[name] = statistics.median(r[0] for r in runs[name])
-            mem = max(r[1] for r in runs[name])
+            mem, tree = max(r[1] for r in runs[name]), max(r[2] for r in runs[name])
             print(f"  {n * n:5d} points, {name}: median {med[name]:7.1f} s over {len(runs[name])} runs "
-                  f"({med[name] / (n * n) * 1e3:.1f} ms per point), peak RSS {mem:.0f} MB (largest process)", flush=True)
+                  f"({med[name] / (n * n) * 1e3:.1f} ms per point), peak RSS {mem:.0f} MB (largest process), "
+                  f"{tree:.0f} MB (whole process tree, workers included)", flush=True)
         if args.old:
             print(f"  {n * n:5d} points: old / new = {med['old'] / med['new']:.2f}", flush=True)
     if args.dask:
