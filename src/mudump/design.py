@@ -309,22 +309,31 @@ class YieldSet:
         self._C = np.concatenate([C, np.zeros((self.n, 1, 4))], axis=1).reshape(-1, 4)  # (n * nv, 4)
 
     def _F(self, lam):
-        """F_i(lam) for lam of shape (n_nodes, m) (row i: depth node i)."""
-        K = SERIES_ORDER
-        M = self.moments
-        neg = -lam
-        ser = M[:, K, None] * 1.0
-        for k in range(K, 0, -1):  # Horner: sum_k M_k (-lam)^k / k!
-            ser = ser * neg / k + M[:, k - 1, None]
-        u = (np.log(np.maximum(lam, 1e-300)) - self.v0) / self.h  # lam >= 0: finite
-        nv = self.G.shape[1]
-        k = np.clip(np.floor(u), 0, nv - 2)
-        t = np.clip(u - k, 0.0, 1.0)
-        c = np.take(self._C, k.astype(np.int64) + (np.arange(self.n) * nv)[:, None], axis=0)
-        g = c[..., 0] + t * (c[..., 1] + t * (c[..., 2] + t * c[..., 3]))
-        with np.errstate(over="ignore", under="ignore"):
-            herm = np.exp(g)
-        out = np.where(lam < self.lam_series[:, None], ser, np.where(lam < self.lam_drop[:, None], herm, 0.0))
+        """F_i(lam) for lam of shape (n_nodes, m) (row i: depth node i). Each element is
+        computed by the one rule that applies to it (series, interpolation or 0)."""
+        lam = np.asarray(lam, dtype=float)
+        out = np.zeros(lam.shape)
+        ser = lam < self.lam_series[:, None]
+        herm = ~ser & (lam < self.lam_drop[:, None])
+        if ser.any():
+            r, c = np.nonzero(ser)
+            K = SERIES_ORDER
+            M = self.moments[r]
+            neg = -lam[r, c]
+            acc = M[:, K] * 1.0
+            for k in range(K, 0, -1):  # Horner: sum_k M_k (-lam)^k / k!
+                acc = acc * neg / k + M[:, k - 1]
+            out[r, c] = acc
+        if herm.any():
+            r, c = np.nonzero(herm)
+            u = (np.log(lam[r, c]) - self.v0) / self.h  # lam > 0 here (lam >= lam_series > 0)
+            nv = self.G.shape[1]
+            k = np.clip(np.floor(u), 0, nv - 2)
+            t = np.clip(u - k, 0.0, 1.0)
+            cf = np.take(self._C, k.astype(np.int64) + r * nv, axis=0)
+            g = cf[:, 0] + t * (cf[:, 1] + t * (cf[:, 2] + t * cf[:, 3]))
+            with np.errstate(over="ignore", under="ignore"):
+                out[r, c] = np.exp(g)
         return out
 
     def _Fdiff(self, a, b, Fa=None, Fab=None):
@@ -370,15 +379,16 @@ class YieldSet:
             out[lo:lo + n] = S.sum(axis=0).reshape(n, G)
         return out
 
-    def decaying_sum(self, p, y):
-        """S at the pairs (point index p, width y), 1-d arrays of one shape."""
+    def decaying_sum(self, p, y, Fa=None):
+        """S at the pairs (point index p, width y), 1-d arrays of one shape. ``Fa``: F_i(tau_i y)
+        (n_nodes, y.size) if already known (displaced: it does not depend on the point)."""
         p, y = np.asarray(p), np.asarray(y, dtype=float)
         if self.n == 0 or y.size == 0:
             return np.zeros(y.shape)
         a = self.tau[:, None] * y[None, :]
         b = np.broadcast_to(self.R[p][None, :] * y[None, :], a.shape)
         if self.displaced:
-            return self._Fdiff(a, b).sum(axis=0)
+            return self._Fdiff(a, b, Fa=Fa).sum(axis=0)
         return self._F(a + b).sum(axis=0)
 
     def events_grid(self, g):
@@ -406,24 +416,31 @@ class YieldSet:
         P, G = self.R.size, g.size
         out = np.zeros((P, G), dtype=bool)
         ratio = self.n_up / self.muons
+        # F_i(tau_i y) at every coupling, shared by every point (displaced signature)
+        Fa = self._F(self.tau[:, None] * ((g**2) * self.g_1 + self.g_dark)[None, :]) \
+            if self.displaced and self.n and G else None
+
+        def events(q, k):  # N of points q at the couplings g[k]
+            return self.events(q, g[k], Fa=None if Fa is None else Fa[:, k])
+
+        cols = np.arange(G)
         for c in np.unique(ratio):
             members = np.flatnonzero(ratio == c)
             if members.size <= 2:
                 for q in members:
-                    out[q] = self.events(np.full(G, q), g) >= self.n_up[q]
+                    out[q] = events(np.full(G, q), cols) >= self.n_up[q]
                 continue
             # order: from the least to the most favourable R
             order = members[np.argsort(self.R[members] if self.displaced else -self.R[members], kind="stable")]
             lo = np.zeros(G, dtype=np.int64)  # first favourable-enough index is in [lo, hi]
             hi = np.full(G, order.size, dtype=np.int64)
-            cols = np.arange(G)
             # the extremes first: most couplings are decided by them (all below, or all above)
             q = order[-1]
-            best = self.events(np.full(G, q), g) >= self.n_up[q]
+            best = events(np.full(G, q), cols) >= self.n_up[q]
             lo[~best] = order.size
             k = cols[best]
             q = order[0]
-            worst = self.events(np.full(k.size, q), g[k]) >= self.n_up[q]
+            worst = events(np.full(k.size, q), k) >= self.n_up[q]
             hi[k[worst]] = 0
             lo[k[~worst]], hi[k[~worst]] = 1, order.size - 1
             while True:
@@ -433,21 +450,21 @@ class YieldSet:
                 k = cols[live]
                 mid = (lo[k] + hi[k]) // 2
                 q = order[mid]
-                ok = self.events(q, g[k]) >= self.n_up[q]
+                ok = events(q, k) >= self.n_up[q]
                 hi[k[ok]] = mid[ok]
                 lo[k[~ok]] = mid[~ok] + 1
             out[order] = np.arange(order.size)[:, None] >= lo[None, :]
         return out
 
-    def events(self, p, g):
-        """N at the pairs (point index p, coupling g)."""
+    def events(self, p, g, Fa=None):
+        """N at the pairs (point index p, coupling g); ``Fa`` as in :meth:`decaying_sum`."""
         p, g = np.broadcast_arrays(np.asarray(p), np.asarray(g, dtype=float))
         p, g = p.ravel(), g.ravel()
         x = g**2
         y = x * self.g_1 + self.g_dark
         with np.errstate(divide="ignore", invalid="ignore"):
             br = np.where(y > 0, x * self.g_vis / y, 0.0)
-        S = self.decaying_sum(p, y)
+        S = self.decaying_sum(p, y, Fa)
         if self.displaced:
             return self.muons[p] * x * br * S
         return self.muons[p] * x * ((1.0 - br) * self.W + br * S)
