@@ -9,6 +9,7 @@ import copy
 import numpy as np
 import pytest
 
+from mudump import progress
 from mudump.design import depth_tables, reach_many
 from mudump.experiments import load_experiment, parse_experiment
 from mudump.production import DEFAULT_METHOD
@@ -114,13 +115,29 @@ def test_cached_arrays_are_read_only(fresh_cache):
 
 def test_a_target_beyond_the_tables_extends_them_never_extrapolates(fresh_cache):
     """Tables given for a 0.3 m target and a design point with a 1.6 m one: reach_many extends
-    the depth table (the table in memory afterwards covers 1.6 m) and its reach equals a fresh
-    reach of the long target (1e-6, as above), not a reading past the table's end."""
+    the depth table, with progress (the table in memory afterwards covers 1.6 m), and its reach
+    equals a fresh reach of the long target (1e-6, as above), not a reading past the table's end."""
     exps = _variants("fnal-mu", [0.3, 1.6], [2.0], 0.3)
     masses, couplings = np.geomspace(5e-3, 0.2, 4), np.geomspace(1e-8, 1.0, 120)
     short = depth_tables(exps[:1], "A", masses)
     assert all(t.depth < 1.6 for t in short.values())
-    many = reach_many(exps, "A", masses, couplings, tables=short)
+    shown = []
+
+    class Reporter:  # records the progress tasks the kernels open (what the command line draws)
+        def start(self, description, total):
+            shown.append([description, total, 0])
+            return self
+
+        def update(self, done, total=None):
+            shown[-1][2] = done
+
+        def finish(self, t):
+            pass
+
+    with progress.reporting(Reporter()):
+        many = reach_many(exps, "A", masses, couplings, tables=short)
+    # the extension is one progress task over the masses, run to its end
+    assert len(shown) == 1 and "1.6 m" in shown[0][0] and shown[0][1] == shown[0][2] == masses.size
     e = exps[1]
     for m in masses:  # the table in memory (asked for depth 0: whatever it holds) now covers 1.6 m
         held = T.depth_table(float(m), e.target.material, e.beam.energy_GeV, 0.0, DEFAULT_METHOD, e.beam.lepton,

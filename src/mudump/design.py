@@ -29,6 +29,7 @@ from .models import get_model
 from .production import DEFAULT_METHOD, check_method
 from .production.formfactors import DEFAULT_FORM_FACTOR, check_form_factor
 from .production.tables import DepthTable, depth_table, exit_kinetic
+from .progress import task
 
 
 def production_key(experiment, model, method: str = DEFAULT_METHOD, form_factor: str = DEFAULT_FORM_FACTOR) -> str:
@@ -56,13 +57,16 @@ def depth_tables(experiments: Sequence, model, masses, method: str = DEFAULT_MET
             deepest[k] = (e, e.target.length_m)
     out = {}
     total, done = len(deepest) * len(masses), 0
-    for k, (e, length) in deepest.items():
-        for m in masses:
-            out[(k, float(m))] = depth_table(float(m), e.target.material, e.beam.energy_GeV, length, method, e.beam.lepton,
-                                             e.signature.e_cut_GeV, form_factor, mdl.kind)
-            done += 1
-            if progress:
-                progress(done, total)
+    longest = max((length for _, length in deepest.values()), default=0.0)
+    with task(f"production tables resolved in depth (targets up to {longest:g} m)", total=total) as bar:
+        for k, (e, length) in deepest.items():
+            for m in masses:
+                out[(k, float(m))] = depth_table(float(m), e.target.material, e.beam.energy_GeV, length, method,
+                                                 e.beam.lepton, e.signature.e_cut_GeV, form_factor, mdl.kind)
+                done += 1
+                bar.update(done)
+                if progress:
+                    progress(done, total)
     return out
 
 
@@ -104,7 +108,11 @@ def reach_many(
     live = [i for i, e in enumerate(exps) if e is not None]
     keys = {i: production_key(exps[i], mdl, method, form_factor) for i in live}
     tables = dict(tables or {})
-    missing = [exps[i] for i in live if any((keys[i], float(m)) not in tables for m in masses)]
+    # points without their tables, or with a target longer than the tables given cover: their
+    # tables are extended (computed only where no cache holds them), never extrapolated
+    missing = [exps[i] for i in live
+               if any((keys[i], float(m)) not in tables or tables[(keys[i], float(m))].depth < exps[i].target.length_m
+                      for m in masses)]
     if missing:
         tables.update(depth_tables(missing, mdl, masses, method, form_factor))
     exits: dict[tuple, float] = {}
@@ -291,9 +299,9 @@ class YieldSet:
                 # only the grid points this node can be looked up at (one more on each side)
                 k0 = int(np.clip(np.floor((np.log(self.lam_series[i]) - v0) / h) - 1, 0, nv - 1))
                 k1 = int(np.clip(np.ceil((np.log(self.lam_drop[i]) - v0) / h) + 2, k0 + 1, nv))
-                e = np.exp(-np.outer(lam[k0:k1], pw[i])) * w[i]
-                F = e.sum(axis=1)
-                dF = -(e * pw[i]).sum(axis=1)
+                on = w[i] > 0  # the x nodes that produce (the others add exact zeros)
+                e = np.exp(-np.outer(lam[k0:k1], pw[i, on]))
+                F, dF = (e @ np.stack([w[i, on], -w[i, on] * pw[i, on]], axis=1)).T
                 g_row, d_row = np.zeros(nv), np.zeros(nv)
                 with np.errstate(divide="ignore", invalid="ignore"):
                     g_row[k0:k1] = np.nan_to_num(np.log(F), neginf=-745.0)

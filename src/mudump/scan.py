@@ -67,6 +67,7 @@ from .models import COUPLING_MAX, MASS_RANGE_GEV, get_model
 from .production import DEFAULT_METHOD, check_method
 from .production.formfactors import DEFAULT_FORM_FACTOR, check_form_factor
 from .design import depth_tables, production_key, reach_many
+from .progress import task as progress_task
 from .reach import DEFAULT_COUPLINGS, DEFAULT_MASSES, with_thresholds
 
 #: Format of the rows and of the key hash; bump it when either changes meaning.
@@ -607,8 +608,11 @@ def run_scan(
             table_futs = [ex.submit(_table_task, reps, model, plan.masses[a:b], plan.method, plan.form_factor)
                           for a, b in zip(edges[:-1], edges[1:]) if b > a]
             tables = {}
-            for f in table_futs:
-                tables.update(f.result())
+            with progress_task(f"production tables for model {model.name} ({plan.masses.size} masses)",
+                               total=len(table_futs)) as bar:
+                for n, f in enumerate(as_completed(table_futs)):
+                    tables.update(f.result())
+                    bar.update(n + 1)
             scatter = _scatterer(ex)
             for gkey, idx in groups.items():
                 units: dict[tuple, list[int]] = {}
