@@ -18,6 +18,7 @@ Run:  python benchmarks/bench_scan.py [--sizes 16 32 64] [--repeat 3] [--old /pa
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
 import re
 import shutil
@@ -37,19 +38,24 @@ def _rows(path: str) -> list:
     return pq.read_table(path).to_pylist()
 
 
-def _tree_rss_mb(root: int) -> float:
+def _tree(root: int, cpu: dict) -> float:
     """Resident memory (MB) of process ``root`` and all its descendants, summed (Linux /proc;
     NaN elsewhere): the pool's workers are children of a fork server, which /usr/bin/time does
-    not wait for, so it alone would miss them."""
-    parent, rss = {}, {}
+    not wait for, so it alone would miss them. Also records in ``cpu`` {pid: user + system
+    seconds} of each process of the tree as last seen (the CPU time of the scan, which a busy
+    machine does not inflate as it does the wall time)."""
+    parent, rss, used = {}, {}, {}
     try:
         pids = [int(d) for d in os.listdir("/proc") if d.isdigit()]
     except OSError:
         return float("nan")
+    tick = os.sysconf("SC_CLK_TCK")
     for pid in pids:
         try:
             with open(f"/proc/{pid}/stat", "rb") as fh:
-                parent[pid] = int(fh.read().rsplit(b")", 1)[1].split()[1])
+                fields = fh.read().rsplit(b")", 1)[1].split()
+            parent[pid] = int(fields[1])
+            used[pid] = (int(fields[11]) + int(fields[12])) / tick
             with open(f"/proc/{pid}/statm", "rb") as fh:
                 rss[pid] = int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
         except (OSError, ValueError, IndexError):
@@ -59,12 +65,16 @@ def _tree_rss_mb(root: int) -> float:
         new = {p for p, q in parent.items() if q in tree and p not in tree}
         tree |= new
         grew = bool(new)
+    for p in tree:
+        if p in used:
+            cpu[p] = used[p]
     return sum(rss.get(p, 0) for p in tree) / 2**20
 
 
-def _run(n: int, src: str | None, extra=(), keep: list | None = None) -> tuple[float, float, float]:
-    """(seconds, peak MB of the largest process, peak MB of the whole process tree) of one CLI
-    scan of n x n points with a fresh cache; its rows appended to ``keep`` if given."""
+def _run(n: int, src: str | None, extra=(), keep: list | None = None) -> tuple[float, float, float, float]:
+    """(seconds, peak MB of the largest process, peak MB of the whole process tree, CPU seconds
+    of the tree) of one CLI scan of n x n points with a fresh cache; its rows appended to
+    ``keep`` if given."""
     with tempfile.TemporaryDirectory() as tmp:
         env = dict(os.environ, MUDUMP_CACHE_DIR=os.path.join(tmp, "cache"))
         if src:
@@ -78,9 +88,9 @@ def _run(n: int, src: str | None, extra=(), keep: list | None = None) -> tuple[f
         t = time.perf_counter()
         with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
             proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=err, text=True)
-            tree = 0.0
-            while proc.poll() is None:  # sample the whole tree's memory every 0.1 s
-                tree = max(tree, _tree_rss_mb(proc.pid))
+            tree, cpu = 0.0, {}
+            while proc.poll() is None:  # sample the whole tree's memory and CPU every 0.1 s
+                tree = max(tree, _tree(proc.pid, cpu))
                 time.sleep(0.1)
             dt = time.perf_counter() - t
             err.seek(0)
@@ -90,7 +100,7 @@ def _run(n: int, src: str | None, extra=(), keep: list | None = None) -> tuple[f
         m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", p.stderr)
         if keep is not None:
             keep.append(_rows(os.path.join(tmp, "scan.parquet")))
-        return dt, (int(m.group(1)) / 1024 if m else float("nan")), tree
+        return dt, (int(m.group(1)) / 1024 if m else float("nan")), tree, sum(cpu.values())
 
 
 def main():
@@ -103,6 +113,7 @@ def main():
     new_src = os.path.join(os.path.dirname(HERE), "src")
     print(f"mudump scan fnal-mu --model A, default reach grid, {os.cpu_count()} cores, "
           f"1-min load average {os.getloadavg()[0]:.1f} at start")
+    atexit.register(lambda: print(f"1-min load average {os.getloadavg()[0]:.1f} at the end"))
     for n in args.sizes:
         codes = [("new", new_src)] + ([("old", args.old)] if args.old else [])
         runs = {name: [] for name, _ in codes}
@@ -113,11 +124,15 @@ def main():
         for name, _ in codes:
             med[name] = statistics.median(r[0] for r in runs[name])
             mem, tree = max(r[1] for r in runs[name]), max(r[2] for r in runs[name])
+            cpu = statistics.median(r[3] for r in runs[name])
             print(f"  {n * n:5d} points, {name}: median {med[name]:7.1f} s over {len(runs[name])} runs "
-                  f"({med[name] / (n * n) * 1e3:.1f} ms per point), peak RSS {mem:.0f} MB (largest process), "
-                  f"{tree:.0f} MB (whole process tree, workers included)", flush=True)
+                  f"({med[name] / (n * n) * 1e3:.1f} ms per point), CPU {cpu:.1f} s (median, all processes), "
+                  f"peak RSS {mem:.0f} MB (largest process), {tree:.0f} MB (whole process tree, workers included)",
+                  flush=True)
         if args.old:
-            print(f"  {n * n:5d} points: old / new = {med['old'] / med['new']:.2f}", flush=True)
+            cpu = {k: statistics.median(r[3] for r in runs[k]) for k in runs}
+            print(f"  {n * n:5d} points: old / new = {med['old'] / med['new']:.2f} (wall), "
+                  f"{cpu['old'] / cpu['new']:.2f} (CPU)", flush=True)
     if args.dask:
         n = max(args.sizes)
         from distributed import LocalCluster
