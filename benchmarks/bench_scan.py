@@ -145,7 +145,12 @@ def main():
             for _ in range(args.repeat):  # interleaved, as above
                 pool.append(_run(n, new_src, keep=rows["pool"])[0])
                 dask.append(_run(n, new_src, ["--scheduler", cluster.scheduler_address], keep=rows["dask"])[0])
-        same = all(r == rows["pool"][0] for r in rows["pool"] + rows["dask"])
+        ref = rows["pool"][0]
+        differ = [(k, j, sum(a != b for a, b in zip(ref, r)), sum(bool(x["error"]) for x in r))
+                  for k in ("pool", "dask") for j, r in enumerate(rows[k]) if r != ref]
+        same = not differ
+        for k, j, n_rows, n_err in differ:  # what differs, to tell a wrong result from a failed task
+            print(f"  {k} run {j + 1}: {n_rows} rows differ from pool run 1; {n_err} rows with an error", flush=True)
         tp, td = statistics.median(pool), statistics.median(dask)
         print(f"  {n * n:5d} points, process pool (2 workers): median {tp:.1f} s; dask LocalCluster (2 workers): "
               f"median {td:.1f} s; dask / pool = {td / tp:.2f}; rows identical: {same}", flush=True)
