@@ -9,8 +9,11 @@ import copy
 import numpy as np
 import pytest
 
+from mudump import progress
 from mudump.design import depth_tables, reach_many
 from mudump.experiments import load_experiment, parse_experiment
+from mudump.production import DEFAULT_METHOD
+from mudump.production.formfactors import DEFAULT_FORM_FACTOR
 from mudump.production import tables as T
 from mudump.reach import reach
 
@@ -108,3 +111,44 @@ def test_cached_arrays_are_read_only(fresh_cache):
     t2 = T.production_table(0.05, "W", 3.0, 1.0, "ww")  # from the disk cache
     with pytest.raises(ValueError, match="read-only"):
         t2.weight[0, 0] = 1.0
+
+
+def test_a_target_beyond_the_tables_extends_them_never_extrapolates(fresh_cache):
+    """Tables given for a 0.3 m target and a design point with a 1.6 m one: reach_many extends
+    the depth table, with progress (the table in memory afterwards covers 1.6 m), and its reach
+    equals a fresh reach of the long target (1e-6, as above), not a reading past the table's end."""
+    exps = _variants("fnal-mu", [0.3, 1.6], [2.0], 0.3)
+    masses, couplings = np.geomspace(5e-3, 0.2, 4), np.geomspace(1e-8, 1.0, 120)
+    short = depth_tables(exps[:1], "A", masses)
+    assert all(t.depth < 1.6 for t in short.values())
+    shown = []
+
+    class Reporter:  # records the progress tasks the kernels open (what the command line draws)
+        def start(self, description, total):
+            shown.append([description, total, 0])
+            return self
+
+        def update(self, done, total=None):
+            shown[-1][2] = done
+
+        def finish(self, t):
+            pass
+
+    with progress.reporting(Reporter()):
+        many = reach_many(exps, "A", masses, couplings, tables=short)
+    # the extension is one progress task over the masses, run to its end
+    assert len(shown) == 1 and "1.6 m" in shown[0][0] and shown[0][1] == shown[0][2] == masses.size
+    e = exps[1]
+    for m in masses:  # the table in memory (asked for depth 0: whatever it holds) now covers 1.6 m
+        held = T.depth_table(float(m), e.target.material, e.beam.energy_GeV, 0.0, DEFAULT_METHOD, e.beam.lepton,
+                             e.signature.e_cut_GeV, DEFAULT_FORM_FACTOR, "scalar")
+        assert held.depth >= 1.6
+    T.production_table.cache_clear()
+    r = reach(exps[1], "A", masses, couplings, refine_thresholds=False)
+    n_iv = 0
+    for a, b in zip(r.intervals, many[1]):
+        assert len(a) == len(b)
+        for (lo1, hi1), (lo2, hi2) in zip(a, b):
+            assert lo2 == pytest.approx(lo1, rel=1e-6) and hi2 == pytest.approx(hi1, rel=1e-6)
+            n_iv += 1
+    assert n_iv > 0

@@ -506,3 +506,17 @@ def test_coupling_ratio_is_bounded():
         parse_model(doc)
     doc["couplings"]["e"] = RATIO_MAX
     assert parse_model(doc).ratios["e"] == RATIO_MAX
+
+
+def test_model_hash_is_held_and_follows_equality():
+    """A model's hash (of its canonical key) is computed once per object and equal for equal
+    models, also across a pickle round trip (process pools and Dask ship models); unequal
+    models hash differently here (distinct keys)."""
+    import pickle
+
+    a, b = get_model("A"), get_model("B")
+    h = hash(a)
+    assert a.__dict__["_hash"] == h == hash(a)
+    a2 = pickle.loads(pickle.dumps(a))
+    assert a2 == a and hash(a2) == h and {a: 1}[a2] == 1
+    assert hash(b) != h and b != a

@@ -100,6 +100,55 @@ def test_dask_local_cluster_matches_serial(serial_rows):
     assert rows == serial_rows
 
 
+class _ScatteringExecutor(Executor):
+    """Runs tasks inline like Dask's executor would: objects placed with its client's scatter
+    come back as handles, resolved when a task runs. Records what was scattered and sent."""
+
+    class _Client:
+        def __init__(self):
+            self.scattered = []
+
+        def scatter(self, obj, broadcast=False, hash=True):
+            self.scattered.append((obj, broadcast))
+            return ("handle", len(self.scattered) - 1)
+
+    def __init__(self):
+        self._client = self._Client()
+        self.sent = []
+
+    def submit(self, fn, /, *args, **kwargs):
+        self.sent.append(args)
+        args = [self._client.scattered[a[1]][0] if isinstance(a, tuple) and a[:1] == ("handle",) else a for a in args]
+        return S.serial_executor().submit(fn, *args, **kwargs)
+
+
+def test_dask_gets_each_table_set_once_and_the_same_rows(serial_rows):
+    """On a Dask executor the depth tables of a production group are scattered to the workers once
+    (broadcast), and the tasks carry the handle, not the tables: with one mass per task there are
+    many tasks but one scatter per (model, group), and the rows are the serial ones."""
+    from mudump.production.tables import DepthTable
+
+    ex = _ScatteringExecutor()
+    rows = S.run_scan(plan(), ex, task_seconds=1e-6)
+    assert rows == serial_rows
+    assert len(ex._client.scattered) == 2  # models A and B, one production group each
+    assert all(b and all(isinstance(t, DepthTable) for t in obj.values()) for obj, b in ex._client.scattered)
+    reach_tasks = [a for a in ex.sent if len(a) == 7]
+    assert len(reach_tasks) > 2 * MASSES.size  # tasks were cut by mass and by point
+    assert all(a[-1][0] == "handle" for a in reach_tasks)
+
+
+def test_chunks_keep_evaluated_together_points_in_one_task():
+    """Units never straddle tasks; points with every mass come before cutting the masses."""
+    units = [[0, 1, 2], [3, 4], [5, 6, 7, 8]]
+    per_point = 10 * S.SECONDS_PER_REACH
+    chunks = S._chunks(10, units, 1, task_seconds=5 * per_point)  # room for 5 points with every mass
+    assert [pts for _, pts in chunks] == [[0, 1, 2, 3, 4], [5, 6, 7, 8]]
+    assert all(ms == slice(0, 10) for ms, _ in chunks)
+    tiny = S._chunks(10, units, 1, task_seconds=1e-9)  # one unit and one mass a task
+    assert len(tiny) == 3 * 10 and {tuple(p) for _, p in tiny} == {tuple(u) for u in units}
+
+
 def test_longer_decay_region_and_more_muons_never_reach_less():
     """Displaced decays: P = e^{-a g^2}(1 - e^{-b g^2}) grows with the region length (b), and
     the events scale with the muons on target, so the excluded set can only grow: the best
@@ -302,3 +351,19 @@ def test_reference_region_is_each_models_own_g2_region():
     assert np.allclose(p.region_of(v).lo, np.clip(want["lo2"], g_min, g_max), rtol=1e-12)
     assert np.all(p.region_of(v).hi > p.region_of(b).hi)
     assert len({p.key(p.points[0][0], m) for m in (b, v, ps)}) == 3
+
+
+def test_row_key_is_the_hash_of_the_whole_canonical_document():
+    """The row key (what resuming matches against files written earlier) is the SHA-256 of the
+    canonical JSON of the whole row document, however it is computed."""
+    import hashlib
+
+    p = plan({"target.length_m": [0.5, 1.5], "beam.muons_on_target": [1e18, 3e19]})
+    for values, _ in p.points:
+        for m in p.models:
+            doc = {"v": S.SCAN_VERSION, "base": p.base, "point": {f: repr(float(v)) for f, v in zip(p.fields, values)},
+                   "model": m.document(), "method": p.method, "form_factor": p.form_factor,
+                   "masses": [repr(float(x)) for x in p.masses], "couplings": [repr(float(g)) for g in p.couplings],
+                   "region": [p.region_of(m).kind, p.region_of(m).description]}
+            text = json.dumps(doc, sort_keys=True, separators=(",", ":"), default=repr)
+            assert p.key(values, m) == hashlib.sha256(text.encode()).hexdigest()[:24]

@@ -17,6 +17,8 @@ Units: masses in GeV; couplings g_mu dimensionless; lengths in metres.
 from __future__ import annotations
 
 import json
+import threading
+from collections import OrderedDict
 from typing import Callable, Mapping, Optional, Sequence
 
 import numpy as np
@@ -27,6 +29,7 @@ from .models import get_model
 from .production import DEFAULT_METHOD, check_method
 from .production.formfactors import DEFAULT_FORM_FACTOR, check_form_factor
 from .production.tables import DepthTable, depth_table, exit_kinetic
+from .progress import task
 
 
 def production_key(experiment, model, method: str = DEFAULT_METHOD, form_factor: str = DEFAULT_FORM_FACTOR) -> str:
@@ -56,13 +59,16 @@ def depth_tables(experiments: Sequence, model, masses, method: str = DEFAULT_MET
             deepest[k] = (e, e.target.length_m)
     out = {}
     total, done = len(deepest) * len(masses), 0
-    for k, (e, length) in deepest.items():
-        for m in masses:
-            out[(k, float(m))] = depth_table(float(m), e.target.material, e.beam.energy_GeV, length, method, e.beam.lepton,
-                                             e.signature.e_cut_GeV, form_factor, mdl.kind)
-            done += 1
-            if progress:
-                progress(done, total)
+    longest = max((length for _, length in deepest.values()), default=0.0)
+    with task(f"production tables resolved in depth (targets up to {longest:g} m)", total=total) as bar:
+        for k, (e, length) in deepest.items():
+            for m in masses:
+                out[(k, float(m))] = depth_table(float(m), e.target.material, e.beam.energy_GeV, length, method,
+                                                 e.beam.lepton, e.signature.e_cut_GeV, form_factor, mdl.kind)
+                done += 1
+                bar.update(done)
+                if progress:
+                    progress(done, total)
     return out
 
 
@@ -89,7 +95,9 @@ def reach_many(
     check_form_factor(form_factor)
     masses = np.atleast_1d(np.asarray(masses, dtype=float))
     couplings = np.sort(np.atleast_1d(np.asarray(couplings, dtype=float)))
-    exps, out, limits = [], [], []
+    exps: list = []  # Experiment, or None for a point done or failed
+    out: list = []  # per point: the intervals per mass, or an error message
+    limits: list = []
     for exp in experiments:
         try:
             e = load_experiment(exp)
@@ -116,7 +124,11 @@ def reach_many(
     live = [i for i, e in enumerate(exps) if e is not None]
     keys = {i: production_key(exps[i], mdl, method, form_factor) for i in live}
     tables = dict(tables or {})
-    missing = [exps[i] for i in live if any((keys[i], float(m)) not in tables for m in masses)]
+    # points without their tables, or with a target longer than the tables given cover: their
+    # tables are extended (computed only where no cache holds them), never extrapolated
+    missing = [exps[i] for i in live
+               if any((keys[i], float(m)) not in tables or tables[(keys[i], float(m))].depth < exps[i].target.length_m
+                      for m in masses)]
     if missing:
         tables.update(depth_tables(missing, mdl, masses, method, form_factor))
     exits: dict[tuple, float] = {}
@@ -143,7 +155,7 @@ def reach_many(
                         tables[(keys[i], float(m))] = dt
                     truncated[tk] = dt.truncate(u_end, at_exit)
                     if keys[i] not in grids:
-                        grids[keys[i]] = (laplace_grid(dt, float(m)), {})
+                        grids[keys[i]] = _node_functions(keys[i], dt)
                 before = e.target.length_m + e.downstream.shield_length_m
                 sets.setdefault((tk, before, e.signature.kind), []).append(i)
             except MudumpError as exc:
@@ -156,9 +168,43 @@ def reach_many(
                           grid=grid, node_cache=node_cache)
             for i, iv in zip(idx, intervals_of_set(ys, couplings)):
                 out[i].append(iv)
+        for k, (grid, nodes) in grids.items():
+            _keep_node_functions(k, tables[(k, float(m))], grid, nodes)
         if progress:
             progress(j + 1, masses.size)
     return out
+
+
+#: The tabulated node functions F_i of the depth tables' own nodes (:class:`YieldSet`), kept in
+#: this process across calls of :func:`reach_many` (a scan's design points arrive in several
+#: tasks, each with every mass): per (production key, mass, grid), at most NODE_MEMORY of them,
+#: the oldest dropped (one is 2 x ~500 floats; 24 nodes a table for FNAL-mu: ~20 MB for 100
+#: masses). The nodes of a target's last, partial panel are not kept (one per target length).
+NODE_MEMORY = 512
+_node_memory: "OrderedDict[tuple, dict]" = OrderedDict()
+_node_lock = threading.Lock()
+
+
+def _node_functions(key: str, dt: DepthTable) -> tuple:
+    """(grid, node cache) for the :class:`YieldSet` of the points at this table's mass: the
+    grid of :func:`laplace_grid` and a fresh dict holding the node functions kept in memory."""
+    grid = laplace_grid(dt, dt.m_S)
+    with _node_lock:
+        kept = _node_memory.get((key, dt.m_S, grid))
+        return grid, dict(kept) if kept else {}
+
+
+def _keep_node_functions(key: str, dt: DepthTable, grid, nodes: dict) -> None:
+    """Keep the node functions of ``dt``'s own nodes (see NODE_MEMORY)."""
+    own = set(zip(np.asarray(dt.z, dtype=float).tolist(), np.asarray(dt.e_mu, dtype=float).tolist()))
+    keep = {k: v for k, v in nodes.items() if k in own}
+    if not keep:
+        return
+    with _node_lock:
+        _node_memory[(key, dt.m_S, grid)] = keep
+        _node_memory.move_to_end((key, dt.m_S, grid))
+        while len(_node_memory) > NODE_MEMORY:
+            _node_memory.popitem(last=False)
 
 
 __all__ = ["depth_tables", "production_key", "reach_many"]
@@ -269,9 +315,9 @@ class YieldSet:
                 # only the grid points this node can be looked up at (one more on each side)
                 k0 = int(np.clip(np.floor((np.log(self.lam_series[i]) - v0) / h) - 1, 0, nv - 1))
                 k1 = int(np.clip(np.ceil((np.log(self.lam_drop[i]) - v0) / h) + 2, k0 + 1, nv))
-                e = np.exp(-np.outer(lam[k0:k1], pw[i])) * w[i]
-                F = e.sum(axis=1)
-                dF = -(e * pw[i]).sum(axis=1)
+                on = w[i] > 0  # the x nodes that produce (the others add exact zeros)
+                e = np.exp(-np.outer(lam[k0:k1], pw[i, on]))
+                F, dF = (e @ np.stack([w[i, on], -w[i, on] * pw[i, on]], axis=1)).T
                 g_row, d_row = np.zeros(nv), np.zeros(nv)
                 with np.errstate(divide="ignore", invalid="ignore"):
                     g_row[k0:k1] = np.nan_to_num(np.log(F), neginf=-745.0)
@@ -287,22 +333,31 @@ class YieldSet:
         self._C = np.concatenate([C, np.zeros((self.n, 1, 4))], axis=1).reshape(-1, 4)  # (n * nv, 4)
 
     def _F(self, lam):
-        """F_i(lam) for lam of shape (n_nodes, m) (row i: depth node i)."""
-        K = SERIES_ORDER
-        M = self.moments
-        neg = -lam
-        ser = M[:, K, None] * 1.0
-        for k in range(K, 0, -1):  # Horner: sum_k M_k (-lam)^k / k!
-            ser = ser * neg / k + M[:, k - 1, None]
-        u = (np.log(np.maximum(lam, 1e-300)) - self.v0) / self.h  # lam >= 0: finite
-        nv = self.G.shape[1]
-        k = np.clip(np.floor(u), 0, nv - 2)
-        t = np.clip(u - k, 0.0, 1.0)
-        c = np.take(self._C, k.astype(np.int64) + (np.arange(self.n) * nv)[:, None], axis=0)
-        g = c[..., 0] + t * (c[..., 1] + t * (c[..., 2] + t * c[..., 3]))
-        with np.errstate(over="ignore", under="ignore"):
-            herm = np.exp(g)
-        out = np.where(lam < self.lam_series[:, None], ser, np.where(lam < self.lam_drop[:, None], herm, 0.0))
+        """F_i(lam) for lam of shape (n_nodes, m) (row i: depth node i). Each element is
+        computed by the one rule that applies to it (series, interpolation or 0)."""
+        lam = np.asarray(lam, dtype=float)
+        out = np.zeros(lam.shape)
+        ser = lam < self.lam_series[:, None]
+        herm = ~ser & (lam < self.lam_drop[:, None])
+        if ser.any():
+            r, c = np.nonzero(ser)
+            K = SERIES_ORDER
+            M = self.moments[r]
+            neg = -lam[r, c]
+            acc = M[:, K] * 1.0
+            for k in range(K, 0, -1):  # Horner: sum_k M_k (-lam)^k / k!
+                acc = acc * neg / k + M[:, k - 1]
+            out[r, c] = acc
+        if herm.any():
+            r, c = np.nonzero(herm)
+            u = (np.log(lam[r, c]) - self.v0) / self.h  # lam > 0 here (lam >= lam_series > 0)
+            nv = self.G.shape[1]
+            k = np.clip(np.floor(u), 0, nv - 2)
+            t = np.clip(u - k, 0.0, 1.0)
+            cf = np.take(self._C, k.astype(np.int64) + r * nv, axis=0)
+            g = cf[:, 0] + t * (cf[:, 1] + t * (cf[:, 2] + t * cf[:, 3]))
+            with np.errstate(over="ignore", under="ignore"):
+                out[r, c] = np.exp(g)
         return out
 
     def _Fdiff(self, a, b, Fa=None, Fab=None):
@@ -348,15 +403,16 @@ class YieldSet:
             out[lo:lo + n] = S.sum(axis=0).reshape(n, G)
         return out
 
-    def decaying_sum(self, p, y):
-        """S at the pairs (point index p, width y), 1-d arrays of one shape."""
+    def decaying_sum(self, p, y, Fa=None):
+        """S at the pairs (point index p, width y), 1-d arrays of one shape. ``Fa``: F_i(tau_i y)
+        (n_nodes, y.size) if already known (displaced: it does not depend on the point)."""
         p, y = np.asarray(p), np.asarray(y, dtype=float)
         if self.n == 0 or y.size == 0:
             return np.zeros(y.shape)
         a = self.tau[:, None] * y[None, :]
         b = np.broadcast_to(self.R[p][None, :] * y[None, :], a.shape)
         if self.displaced:
-            return self._Fdiff(a, b).sum(axis=0)
+            return self._Fdiff(a, b, Fa=Fa).sum(axis=0)
         return self._F(a + b).sum(axis=0)
 
     def events_grid(self, g):
@@ -384,24 +440,31 @@ class YieldSet:
         P, G = self.R.size, g.size
         out = np.zeros((P, G), dtype=bool)
         ratio = self.n_up / self.muons
+        # F_i(tau_i y) at every coupling, shared by every point (displaced signature)
+        Fa = self._F(self.tau[:, None] * ((g**2) * self.g_1 + self.g_dark)[None, :]) \
+            if self.displaced and self.n and G else None
+
+        def events(q, k):  # N of points q at the couplings g[k]
+            return self.events(q, g[k], Fa=None if Fa is None else Fa[:, k])
+
+        cols = np.arange(G)
         for c in np.unique(ratio):
             members = np.flatnonzero(ratio == c)
             if members.size <= 2:
                 for q in members:
-                    out[q] = self.events(np.full(G, q), g) >= self.n_up[q]
+                    out[q] = events(np.full(G, q), cols) >= self.n_up[q]
                 continue
             # order: from the least to the most favourable R
             order = members[np.argsort(self.R[members] if self.displaced else -self.R[members], kind="stable")]
             lo = np.zeros(G, dtype=np.int64)  # first favourable-enough index is in [lo, hi]
             hi = np.full(G, order.size, dtype=np.int64)
-            cols = np.arange(G)
             # the extremes first: most couplings are decided by them (all below, or all above)
             q = order[-1]
-            best = self.events(np.full(G, q), g) >= self.n_up[q]
+            best = events(np.full(G, q), cols) >= self.n_up[q]
             lo[~best] = order.size
             k = cols[best]
             q = order[0]
-            worst = self.events(np.full(k.size, q), g[k]) >= self.n_up[q]
+            worst = events(np.full(k.size, q), k) >= self.n_up[q]
             hi[k[worst]] = 0
             lo[k[~worst]], hi[k[~worst]] = 1, order.size - 1
             while True:
@@ -411,21 +474,21 @@ class YieldSet:
                 k = cols[live]
                 mid = (lo[k] + hi[k]) // 2
                 q = order[mid]
-                ok = self.events(q, g[k]) >= self.n_up[q]
+                ok = events(q, k) >= self.n_up[q]
                 hi[k[ok]] = mid[ok]
                 lo[k[~ok]] = mid[~ok] + 1
             out[order] = np.arange(order.size)[:, None] >= lo[None, :]
         return out
 
-    def events(self, p, g):
-        """N at the pairs (point index p, coupling g)."""
+    def events(self, p, g, Fa=None):
+        """N at the pairs (point index p, coupling g); ``Fa`` as in :meth:`decaying_sum`."""
         p, g = np.broadcast_arrays(np.asarray(p), np.asarray(g, dtype=float))
         p, g = p.ravel(), g.ravel()
         x = g**2
         y = x * self.g_1 + self.g_dark
         with np.errstate(divide="ignore", invalid="ignore"):
             br = np.where(y > 0, x * self.g_vis / y, 0.0)
-        S = self.decaying_sum(p, y)
+        S = self.decaying_sum(p, y, Fa)
         if self.displaced:
             return self.muons[p] * x * br * S
         return self.muons[p] * x * ((1.0 - br) * self.W + br * S)
@@ -475,25 +538,25 @@ def intervals_of_set(ys: "YieldSet", couplings) -> list:
     g = np.asarray(couplings, dtype=float)
     P, G = ys.R.size, g.size
     above = ys.above_grid(g)
-    brackets = []  # (point, grid index i: root between g[i] and g[i+1])
-    for q in range(P):
-        for i in np.flatnonzero(np.diff(above[q].astype(int))):
-            brackets.append((q, int(i)))
+    # brackets (point q, grid index i): a root between g[i] and g[i+1], for all points at once
+    bq, bi = np.nonzero(above[:, 1:] != above[:, :-1])
     roots = {}
-    if brackets:
-        bq = np.array([q for q, _ in brackets])
-        bi = np.array([i for _, i in brackets])
+    if bq.size:
         r = _edges(ys, bq, g[bi], g[bi + 1], ys.n_up[bq])
-        roots = {(q, i): float(v) for q, i, v in zip(bq, bi, r)}
+        roots = {(q, i): v for q, i, v in zip(bq.tolist(), bi.tolist(), r.tolist())}
+    per_point: list[list[int]] = [[] for _ in range(P)]
+    for q, i in zip(bq.tolist(), bi.tolist()):
+        per_point[q].append(i)
     out = []
+    first, last = above[:, 0].tolist(), above[:, -1].tolist()
     for q in range(P):
-        ab = above[q]
-        if not ab.any():
+        idx = per_point[q]
+        if not idx and not first[q]:
             out.append([])
             continue
-        idx = np.flatnonzero(np.diff(ab.astype(int)))
-        starts = ([0] if ab[0] else []) + [i + 1 for i in idx if not ab[i]]
-        ends = [i for i in idx if ab[i]] + ([G - 1] if ab[-1] else [])
+        # a bracket at i starts an interval (at i + 1) where the grid goes from below to above
+        starts = ([0] if first[q] else []) + [i + 1 for i in idx if not above[q, i]]
+        ends = [i for i in idx if above[q, i]] + ([G - 1] if last[q] else [])
         out.append([(float(g[0]) if s == 0 else roots[(q, s - 1)], float(g[-1]) if e == G - 1 else roots[(q, e)])
                     for s, e in zip(starts, ends)])
     return out

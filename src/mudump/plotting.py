@@ -542,8 +542,9 @@ def reach_figure(
     shown_dpi = fig.dpi
     fig.set_dpi(DEFAULT_DPI)
     _legend_below(fig, legend, _how_note(results))
-    if _fit_title(fig, ax, _mathify(title)):
-        fig.get_layout_engine().execute(fig)
+    engine = fig.get_layout_engine()
+    if _fit_title(fig, ax, _mathify(title)) and engine is not None:
+        engine.execute(fig)
     fig.set_layout_engine("none")
     fig.set_dpi(shown_dpi)
     return fig

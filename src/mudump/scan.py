@@ -26,9 +26,11 @@ Work is grouped so that production is shared: design points with the same beam, 
 material, E_S cut, method, form factor and kind of X (:func:`mudump.design.production_key`) share
 one depth-resolved production table per mass (:mod:`mudump.production.tables`), whatever their
 target lengths, energy floors and downstream geometry. The tables are computed (or read from
-the cache) once, in the calling process, and shipped with the tasks; one task is (a chunk of
-the masses, a chunk of the group's points, one model) and evaluates them with
-:func:`mudump.design.reach_many`; chunks are sized to about ``task_seconds`` of work. Tasks run on any
+the cache) once, and shipped to the workers: with each task, or on a Dask executor once per
+group (scattered to every worker; the tasks carry a handle). One task is (a chunk of the group's
+points, usually with every mass, one model) and evaluates them with
+:func:`mudump.design.reach_many`; chunks are sized to about ``task_seconds`` of work, and the
+masses are cut only when the points that are evaluated together exceed that. Tasks run on any
 :class:`concurrent.futures.Executor` (a local process pool by default, or a Dask cluster's
 ``client.get_executor()``); the results do not depend on the executor or on the chunking.
 
@@ -65,6 +67,7 @@ from .models import COUPLING_MAX, MASS_RANGE_GEV, get_model
 from .production import check_method
 from .production.formfactors import DEFAULT_FORM_FACTOR, check_form_factor
 from .design import depth_tables, production_key, reach_many
+from .progress import task as progress_task
 from .reach import DEFAULT_COUPLINGS, DEFAULT_MASSES, with_thresholds
 
 #: Format of the rows and of the key hash; bump it when either changes meaning.
@@ -215,19 +218,32 @@ class ScanPlan:
 
     def key(self, values, model) -> str:
         """Hash of everything that fixes a row: base experiment, point values, model, method,
-        form factor, mass and coupling grids, reference region, scan format version."""
-        doc = {
-            "v": SCAN_VERSION,
-            "base": self.base,
-            "point": {f: repr(float(v)) for f, v in zip(self.fields, values)},
-            "model": model.document(),
-            "method": self.method,
-            "form_factor": self.form_factor,
-            "masses": [repr(float(m)) for m in self.masses],
-            "couplings": [repr(float(g)) for g in self.couplings],
-            "region": [self.region_of(model).kind, self.region_of(model).description],
-        }
-        return hashlib.sha256(_canonical(doc).encode()).hexdigest()[:24]
+        form factor, mass and coupling grids, reference region, scan format version: the SHA-256
+        of the canonical JSON text of {"base", "couplings", "form_factor", "masses", "method",
+        "model", "point", "region", "v"} (keys sorted). The text around "point" is the same for
+        every point of a model: written once (:meth:`_key_parts`), then only the point is."""
+        head, tail = self._key_parts(model)
+        point = _canonical({f: repr(float(v)) for f, v in zip(self.fields, values)}).encode()
+        return hashlib.sha256(head + point + tail).hexdigest()[:24]
+
+    def _key_parts(self, model) -> tuple:
+        parts = self.__dict__.setdefault("_key_memo", {})
+        if model not in parts:
+            doc = {
+                "v": SCAN_VERSION,
+                "base": self.base,
+                "point": None,
+                "model": model.document(),
+                "method": self.method,
+                "form_factor": self.form_factor,
+                "masses": [repr(float(m)) for m in self.masses],
+                "couplings": [repr(float(g)) for g in self.couplings],
+                "region": [self.region_of(model).kind, self.region_of(model).description],
+            }
+            text = _canonical(doc)
+            cut = text.index(',"point":null,') + len(',"point":')
+            parts[model] = (text[:cut].encode(), text[cut + len("null"):].encode())
+        return parts[model]
 
     def keys(self) -> list[str]:
         """Row keys in row order (point-major, then model)."""
@@ -381,16 +397,51 @@ def figures_of_merit(masses, intervals, region: ReferenceRegion) -> dict:
     return row
 
 
-def _chunks(n_masses: int, n_points: int, n_models: int, task_seconds: float) -> list[tuple[slice, slice]]:
-    """Split the masses of a group into tasks of about ``task_seconds`` of work (each
-    (point, model, mass): SECONDS_PER_REACH); returns (mass slice, point slice) pairs. A task
-    always holds every point of its group: the points of a mass are evaluated together
-    (:class:`mudump.design.YieldSet`), so the rows cannot depend on how the work is cut."""
-    per_mass = SECONDS_PER_TABLE + n_points * n_models * SECONDS_PER_REACH
-    size = min(n_masses, max(1, math.floor(task_seconds / per_mass)))
-    k = math.ceil(n_masses / size)
-    edges = np.linspace(0, n_masses, k + 1).round().astype(int)  # near-equal chunks
-    return [(slice(int(a), int(b)), slice(0, n_points)) for a, b in zip(edges[:-1], edges[1:])]
+def _chunks(n_masses: int, units: Sequence[Sequence[int]], n_models: int, task_seconds: float) -> list[tuple[slice, list]]:
+    """Split the work of a group into tasks of about ``task_seconds`` (each (point, model,
+    mass): SECONDS_PER_REACH); returns (mass slice, point positions) pairs. ``units``: the point
+    positions that must share a task (points evaluated together by one
+    :class:`mudump.design.YieldSet`, so that the rows cannot depend on how the work is cut); they
+    are packed, in order, into chunks of points with every mass, and the masses are split only
+    when one chunk with every mass is more than a task. Tasks cut by points carry every mass's
+    table (shipped once per worker where the executor can: see :func:`run_scan`) and each design
+    point once; tasks cut by masses carry the points again."""
+    per_point = n_masses * n_models * SECONDS_PER_REACH
+    chunks: list[list[int]] = []
+    cur: list[int] = []
+    for u in units:
+        if cur and (len(cur) + len(u)) * per_point > task_seconds:
+            chunks.append(cur)
+            cur = []
+        cur = cur + list(u)
+    if cur:
+        chunks.append(cur)
+    out = []
+    for pts in chunks:
+        per_mass = len(pts) * n_models * SECONDS_PER_REACH
+        size = min(n_masses, max(1, math.floor(task_seconds / per_mass)))
+        k = math.ceil(n_masses / size)
+        edges = np.linspace(0, n_masses, k + 1).round().astype(int)  # near-equal chunks
+        out.extend((slice(int(a), int(b)), pts) for a, b in zip(edges[:-1], edges[1:]))
+    return out
+
+
+def _evaluated_together(exp) -> tuple:
+    """Design points with equal values here are evaluated together at each mass (the same
+    production end and distance to the region, :func:`mudump.design.reach_many`): one unit of
+    :func:`_chunks`."""
+    return (exp.target.length_m, exp.target.min_muon_energy_GeV, exp.downstream.shield_length_m, exp.signature.kind)
+
+
+def _scatterer(executor: Executor) -> Optional[Callable[[object], object]]:
+    """For a Dask executor (``client.get_executor()``): a function that places an object on every
+    worker once (``client.scatter(obj, broadcast=True)``) and returns the handle that the tasks
+    receive in its place; None for other executors (the object is then sent with each task)."""
+    client = getattr(executor, "_client", None)  # distributed's ClientExecutor keeps its client there
+    scatter = getattr(client, "scatter", None)
+    if scatter is None:
+        return None
+    return lambda obj: scatter(obj, broadcast=True, hash=False)
 
 
 def default_executor(max_workers: Optional[int] = None) -> Executor:
@@ -563,17 +614,28 @@ def run_scan(
             table_futs = [ex.submit(_table_task, reps, model, plan.masses[a:b], plan.method, plan.form_factor)
                           for a, b in zip(edges[:-1], edges[1:]) if b > a]
             tables = {}
-            for f in table_futs:
-                tables.update(f.result())
+            with progress_task(f"production tables for model {model.name} ({plan.masses.size} masses)",
+                               total=len(table_futs)) as bar:
+                for n, f in enumerate(as_completed(table_futs)):
+                    tables.update(f.result())
+                    bar.update(n + 1)
+            scatter = _scatterer(ex)
             for gkey, idx in groups.items():
-                exps = [plan.points[i][1] for i in idx]
-                for ms, ps in _chunks(plan.masses.size, len(idx), 1, task_seconds):
-                    # (no depth tables for an electron beam: reach_many computes each point's own)
-                    sub = {k: tables[k] for m in plan.masses[ms] if (k := (gkey, float(m))) in tables}
-                    fut = ex.submit(_run_task, exps[ps], model, plan.masses[ms], plan.couplings, plan.method,
-                                    plan.form_factor, sub)
-                    futures[fut] = (tuple(idx[ps]), model, ms)
-                    for i in idx[ps]:
+                units: dict[tuple, list[int]] = {}
+                for pos, i in enumerate(idx):
+                    units.setdefault(_evaluated_together(plan.points[i][1]), []).append(pos)
+                chunks = _chunks(plan.masses.size, list(units.values()), 1, task_seconds)
+                # (no depth tables for an electron beam: reach_many computes each point's own)
+                every = {k: tables[k] for m in plan.masses if (k := (gkey, float(m))) in tables}
+                shipped = scatter(every) if scatter is not None else None  # once per group, not per task
+                for ms, ps in chunks:
+                    sub = shipped if shipped is not None else \
+                        {k: tables[k] for m in plan.masses[ms] if (k := (gkey, float(m))) in tables}
+                    pts = [idx[p] for p in ps]
+                    fut = ex.submit(_run_task, [plan.points[i][1] for i in pts], model, plan.masses[ms], plan.couplings,
+                                    plan.method, plan.form_factor, sub)
+                    futures[fut] = (tuple(pts), model, ms)
+                    for i in pts:
                         remaining[(i, model)] = remaining.get((i, model), 0) + 1
         # per (point, model): per-mass intervals being filled, chunks outstanding
         partial = {(i, m): [None] * plan.masses.size for i in todo for m in todo[i]}

@@ -130,7 +130,12 @@ class Model:
                         self.kinetic_mixing, self.dark_sector, self.coupling_label, self.source_file))
 
     def __hash__(self):
-        return hash(self.key())
+        # the key is a JSON text: hashed once per object (models key dicts in scans' inner loops)
+        h = self.__dict__.get("_hash")
+        if h is None:
+            h = hash(self.key())
+            object.__setattr__(self, "_hash", h)
+        return h
 
     def key(self) -> str:
         """A canonical text of everything that defines the model's physics and names (its
