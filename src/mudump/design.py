@@ -233,7 +233,10 @@ def laplace_grid(table, m_S: float):
     """(v0, step, n) of a ln(lambda) grid that covers the nodes of a depth table (and, with a
     margin, the interpolated nodes of any target length read from it): shared by the
     :class:`YieldSet` of every design point at this mass, whose depth nodes then share their
-    tabulated F_i (``node_cache``)."""
+    tabulated F_i (``node_cache``). Every grid is a stretch of one lattice, ln lambda = k
+    GRID_STEP for integers k, so that a node's F_i, tabulated at the same lambdas and
+    interpolated between the same two, does not depend on the stretch: the events are the same
+    numbers whatever grid (or table depth, or history of a process) served them."""
     from .models.widths import lab_decay_length
 
     e_s = np.asarray(table.e_s)[np.asarray(table.weight) > 0]
@@ -244,10 +247,9 @@ def laplace_grid(table, m_S: float):
     pw = pw[np.isfinite(pw) & (pw > 0)]
     if pw.size == 0:
         return None
-    v0 = np.log(SERIES_EPS / pw.max()) - 3.0
-    v1 = np.log(DROP_CUT / pw.min()) + 3.0
-    n = int(np.ceil((v1 - v0) / GRID_STEP)) + 1
-    return (float(v0), float((v1 - v0) / (n - 1)), n)
+    k0 = int(np.floor((np.log(SERIES_EPS / pw.max()) - 3.0) / GRID_STEP))
+    k1 = int(np.ceil((np.log(DROP_CUT / pw.min()) + 3.0) / GRID_STEP))
+    return (k0 * GRID_STEP, GRID_STEP, k1 - k0 + 1)
 
 
 class YieldSet:
@@ -299,12 +301,14 @@ class YieldSet:
             v0, h, nv = grid
             if not (np.log(self.lam_series.min()) >= v0 and np.log(self.lam_drop.max()) <= v0 + h * (nv - 1)):
                 grid, node_cache = None, None  # this table's nodes reach beyond it: a grid of their own
-        if grid is None:
-            v0, v1 = np.log(self.lam_series.min()), np.log(self.lam_drop.max())
-            nv = max(2, int(np.ceil((v1 - v0) / GRID_STEP)) + 1)
-            h = (v1 - v0) / (nv - 1)
-        self.v0, self.h = v0, h
-        lam = np.exp(v0 + h * np.arange(nv))
+        h = GRID_STEP
+        if grid is None:  # a stretch of the lattice of laplace_grid, two steps beyond the nodes
+            ks = int(np.floor(np.log(self.lam_series.min()) / h)) - 2
+            nv = int(np.ceil(np.log(self.lam_drop.max()) / h)) + 2 - ks + 1
+        else:
+            ks = int(round(v0 / h))
+        self.ks, self.h = ks, h
+        lam = np.exp(h * (ks + np.arange(nv)))  # the lattice points: the same floats in every stretch
         G = np.empty((self.n, nv))
         dG = np.empty((self.n, nv))
         zs, es = np.asarray(table.z, dtype=float)[rows], np.asarray(table.e_mu, dtype=float)[rows]
@@ -313,8 +317,8 @@ class YieldSet:
             hit = node_cache.get(key) if node_cache is not None else None
             if hit is None:
                 # only the grid points this node can be looked up at (one more on each side)
-                k0 = int(np.clip(np.floor((np.log(self.lam_series[i]) - v0) / h) - 1, 0, nv - 1))
-                k1 = int(np.clip(np.ceil((np.log(self.lam_drop[i]) - v0) / h) + 2, k0 + 1, nv))
+                k0 = int(np.clip(np.floor(np.log(self.lam_series[i]) / h) - 1 - ks, 0, nv - 1))
+                k1 = int(np.clip(np.ceil(np.log(self.lam_drop[i]) / h) + 2 - ks, k0 + 1, nv))
                 on = w[i] > 0  # the x nodes that produce (the others add exact zeros)
                 e = np.exp(-np.outer(lam[k0:k1], pw[i, on]))
                 F, dF = (e @ np.stack([w[i, on], -w[i, on] * pw[i, on]], axis=1)).T
@@ -350,10 +354,11 @@ class YieldSet:
             out[r, c] = acc
         if herm.any():
             r, c = np.nonzero(herm)
-            u = (np.log(lam[r, c]) - self.v0) / self.h  # lam > 0 here (lam >= lam_series > 0)
+            u = np.log(lam[r, c]) / self.h  # lam > 0 here (lam >= lam_series > 0); lattice units
             nv = self.G.shape[1]
-            k = np.clip(np.floor(u), 0, nv - 2)
-            t = np.clip(u - k, 0.0, 1.0)
+            kg = np.floor(u)  # the lattice interval, and the place in it: independent of the stretch
+            t = np.clip(u - kg, 0.0, 1.0)
+            k = np.clip(kg - self.ks, 0, nv - 2)
             cf = np.take(self._C, k.astype(np.int64) + r * nv, axis=0)
             g = cf[:, 0] + t * (cf[:, 1] + t * (cf[:, 2] + t * cf[:, 3]))
             with np.errstate(over="ignore", under="ignore"):

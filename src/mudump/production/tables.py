@@ -60,7 +60,8 @@ from .formfactors import DEFAULT_FORM_FACTOR, check_form_factor
 from ..kinds import DEFAULT_KIND, check_kind
 
 #: Version of the table format and numerics; bump it to invalidate old cache files.
-TABLE_VERSION = 3  # 3: resolved in depth (panels of fixed depth, any target length read from one table)
+TABLE_VERSION = 4  # 3: resolved in depth (panels of fixed depth, any target length read from one table);
+# 4: the photon flux in power form (equal to 3e-14: tables of both versions must not meet in one scan)
 #: x quadrature panels (per region) used in the tables: lighter than the default for sigma
 #: (the tests check the yields against the default rule to 1e-6).
 TABLE_PANELS = (6, 4)
