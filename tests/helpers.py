@@ -62,3 +62,15 @@ def outline_crossings(mass, coupling, m: float) -> tuple[float, float]:
             f = (np.log(m) - a[0]) / (b[0] - a[0])
             out.append(np.exp(a[1] + f * (b[1] - a[1])))
     return min(out), max(out)
+
+
+def run_cli(capsys, *args) -> tuple[int, str, str]:
+    """Run ``mudump ARGS`` in this process: (exit code, stdout, stderr)."""
+    import pytest
+
+    from mudump.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(list(args))
+    cap = capsys.readouterr()
+    return exc.value.code, cap.out, cap.err

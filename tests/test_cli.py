@@ -7,14 +7,8 @@ import sys
 
 import pytest
 
-from mudump.cli import main
 
-
-def run(capsys, *args):
-    with pytest.raises(SystemExit) as exc:
-        main(list(args))
-    cap = capsys.readouterr()
-    return exc.value.code, cap.out, cap.err
+from .helpers import run_cli as run
 
 
 def run_json(capsys, *args):

@@ -5,16 +5,13 @@ import json
 
 import pytest
 
-from mudump.cli import main
+from .helpers import run_cli
 
 SMALL = ["--n-masses", "4", "--n-couplings", "30", "--mass-min", "0.01", "--mass-max", "0.2"]
 
 
 def _run(capsys, args):
-    with pytest.raises(SystemExit) as ex:
-        main(args)
-    out, err = capsys.readouterr()
-    return ex.value.code, out, err
+    return run_cli(capsys, *args)
 
 
 def test_json_lists_the_constraints_drawn_with_citations(capsys, tmp_path):

@@ -11,10 +11,11 @@ import numpy as np
 import pytest
 
 import mudump.events.generator as gen
-from mudump.cli import main
 from mudump.events import io as evio
 from mudump.events.batch import total_error
 from mudump.events.generator import generate, generate_chunks
+
+from .helpers import run_cli as run
 
 ARGS = ("fnal-mu", "A", 0.1, 1e-4)
 
@@ -74,13 +75,6 @@ def test_memory_is_flat_in_the_number_of_events(tmp_path, monkeypatch):
         peaks.append(tracemalloc.get_traced_memory()[1])
         tracemalloc.stop()
     assert peaks[1] < 1.5 * peaks[0], peaks
-
-
-def run(capsys, *args):
-    with pytest.raises(SystemExit) as exc:
-        main(list(args))
-    cap = capsys.readouterr()
-    return exc.value.code, cap.out, cap.err
 
 
 def test_cli_writes_lhe_gz_with_the_monte_carlo_error(tmp_path, capsys):

@@ -11,14 +11,8 @@ from pathlib import Path
 import pytest
 
 from mudump import _extras
-from mudump.cli import main
 
-
-def run(capsys, *args):
-    with pytest.raises(SystemExit) as exc:
-        main(list(args))
-    cap = capsys.readouterr()
-    return exc.value.code, cap.out, cap.err
+from .helpers import run_cli as run
 
 
 @pytest.mark.parametrize("module,extra,args", [

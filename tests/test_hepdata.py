@@ -9,22 +9,16 @@ import pytest
 import yaml
 
 from mudump import hepdata
-from mudump.cli import main
 from mudump.errors import ConfigError
 from mudump.models import get_model
+
+from .helpers import run_cli as run
 
 # hepdata-validator reads the submission's YAML files without closing them: the ResourceWarnings
 # it leaves (reported by pytest as unraisable exceptions) are its own, not mudump's
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 
 GRID = ("--n-masses", "12", "--mass-max", "0.2", "--n-couplings", "60")
-
-
-def run(capsys, *args):
-    with pytest.raises(SystemExit) as exc:
-        main(list(args))
-    cap = capsys.readouterr()
-    return exc.value.code, cap.out, cap.err
 
 
 @pytest.fixture(scope="module")

@@ -8,11 +8,12 @@ import json
 import numpy as np
 import pytest
 
-from mudump.cli import main
 from mudump.events import library as L
 from mudump.nuclei import nucleus
 from mudump.production import etl
 from tests.test_generator_exact import M_MU, _quantile_edges, expected_t, expected_theta
+
+from .helpers import run_cli as run
 
 M_W = etl.components(nucleus("W"))[0][0]  # the recoil mass of the vertices (A u)
 N = 100_000
@@ -117,13 +118,6 @@ def test_default_grid_is_log_spaced_from_above_threshold():
     e = L.energy_grid(0.05, M_MU, 15.0, 20)
     assert e[0] == pytest.approx(1.2 * (0.05 + M_MU)) and e[-1] == 15.0
     assert np.allclose(np.diff(np.log(e)), np.log(e[1] / e[0]))
-
-
-def run(capsys, *args):
-    with pytest.raises(SystemExit) as exc:
-        main(list(args))
-    cap = capsys.readouterr()
-    return exc.value.code, cap.out, cap.err
 
 
 def test_cli_writes_library_and_table(tmp_path, capsys):

@@ -12,10 +12,11 @@ import numpy as np
 import pytest
 
 from mudump import scan as S
-from mudump.cli import main
 from mudump.errors import ConfigError
 from mudump.experiments import load_experiment, parse_experiment
 from mudump.reach import reach
+
+from .helpers import run_cli as run
 
 # Small grids keep the suite fast: 6 masses where FNAL-mu has reach, 60 couplings.
 MASSES = np.geomspace(0.005, 0.3, 6)
@@ -224,13 +225,6 @@ def test_skip_resumes_and_keys_are_stable(serial_rows):
 
 # ----------------------------------------------------------------------------------------------
 # the command line
-
-
-def run(capsys, *args):
-    with pytest.raises(SystemExit) as exc:
-        main(list(args))
-    cap = capsys.readouterr()
-    return exc.value.code, cap.out, cap.err
 
 
 CLI_GRID = ["--mass-min", "0.005", "--mass-max", "0.3", "--n-masses", "4", "--coupling-min", "1e-7",

@@ -26,10 +26,6 @@ def default_method(lepton: str = "mu") -> str:
     return DEFAULT_METHODS[lepton]
 
 
-def method_for(experiment, method: "str | None") -> str:
-    """``method``, or the default of the experiment's beam when it is None."""
-    return default_method(experiment.beam.lepton) if method is None else method
-
 #: Short names of the methods for legends and tables (no jargon).
 METHOD_NAMES: dict[str, str] = {"etl": "exact tree level", "ww": "phase-space WW", "iww": "improved WW"}
 #: Nuclear form-factor parametrisations (:mod:`mudump.production.formfactors`).
@@ -62,5 +58,5 @@ def model_help() -> str:
     return f"A model preset ({names}) or a path to a model TOML file."
 
 
-__all__ = ["METHODS", "DEFAULT_METHOD", "DEFAULT_METHODS", "default_method", "method_for", "METHOD_NAMES", "FORM_FACTOR_NAMES", "DEFAULT_FORM_FACTOR", "ACCEPTANCES",
+__all__ = ["METHODS", "DEFAULT_METHOD", "DEFAULT_METHODS", "default_method", "METHOD_NAMES", "FORM_FACTOR_NAMES", "DEFAULT_FORM_FACTOR", "ACCEPTANCES",
            "FIGURES_OF_MERIT", "model_presets", "model_help"]

@@ -21,7 +21,7 @@ from ._checks import check_range
 from .experiments import Experiment, load_experiment
 from .models import COUPLING_MAX, MASS_RANGE_GEV, Model, get_model
 from .outlines import closed_outlines
-from .production import check_method
+from .production import beam_method, check_method
 from .production.formfactors import DEFAULT_FORM_FACTOR, check_form_factor
 from .roots import brent_root
 from .signal import experiment_yield
@@ -231,15 +231,10 @@ def reach(
     at the last grid mass before it. ``method`` None: the default of the experiment's beam
     (:func:`mudump.choices.default_method`: exact tree level for muons, phase-space WW for
     electrons)."""
-    from .choices import method_for
-
     exp = load_experiment(experiment)
     mdl = get_model(model)
-    method = check_method(method_for(exp, method))
+    method = beam_method(exp.beam.lepton, method)
     if exp.beam.lepton == "e":
-        from .production.electron_beam import check_electron_method
-
-        check_electron_method(method)
         if float(np.asarray(mdl.couplings(1.0, 0.01).get("e", 0.0))) == 0.0:
             from .errors import ConfigError
 
@@ -288,12 +283,14 @@ def reach(
 # one question, every door: a set of reach results as one figure shows them
 
 
-def theory_variants(method: str, form_factor: str) -> list[tuple[str, str]]:
+def theory_variants(method: str, form_factor: str, lepton: str = "mu") -> list[tuple[str, str]]:
     """The other theory choices whose spread ``--band`` shades: exact tree level and WW, each
-    with both form factors, except the (method, form factor) of the main result."""
+    with both form factors, except the (method, form factor) of the main result. An electron
+    beam has one method (:mod:`mudump.production.electron_beam`): its band is the form factor."""
     from .production.formfactors import FORM_FACTORS
 
-    return [(m, f) for m in ("etl", "ww") for f in FORM_FACTORS if (m, f) != (method, form_factor)]
+    methods = ("etl", "ww") if lepton == "mu" else (method,)
+    return [(m, f) for m in methods for f in FORM_FACTORS if (m, f) != (method, form_factor)]
 
 
 @dataclass
@@ -377,20 +374,13 @@ def reach_set(
 
     exps = [load_experiment(e) for e in experiments]
     mdl = get_model(model)
-    from .choices import method_for
-
     methods = [check_method(m) for m in methods] if methods else [None] * len(exps)
     if isinstance(methods, list) and len(methods) == 1:
         methods = methods * len(exps)
     elif len(methods) != len(exps):
         raise ConfigError(f"method (--method) is given {len(methods)} times for {len(exps)} experiments: give it once, "
                           "or once per experiment")
-    methods = [check_method(method_for(e, m)) for e, m in zip(exps, methods)]  # None: the beam's default
-    for e, m in zip(exps, methods):
-        if e.beam.lepton == "e":
-            from .production.electron_beam import check_electron_method
-
-            check_electron_method(m)
+    methods = [beam_method(e.beam.lepton, m) for e, m in zip(exps, methods)]  # None: the beam's default
     check_form_factor(form_factor)
     if compare is not None:
         compare = check_method(compare)
@@ -412,9 +402,7 @@ def reach_set(
     for e, meth in zip(exps, methods):
         results.append(run(e, meth, form_factor, acceptance))
         if band:
-            variants = theory_variants(meth, form_factor)
-            if e.beam.lepton == "e":  # an electron beam has one method (production.electron_beam)
-                variants = [(m, f) for m, f in variants if m == meth]
+            variants = theory_variants(meth, form_factor, e.beam.lepton)
             bands.append([run(e, m, f, acceptance) for m, f in variants])
         if compare:
             compared.append(run(e, compare, form_factor, acceptance))

@@ -64,7 +64,7 @@ from ._checks import check_range
 from .errors import ConfigError, MudumpError
 from .experiments import Experiment, load_experiment, parse_experiment
 from .models import COUPLING_MAX, MASS_RANGE_GEV, get_model
-from .production import check_method
+from .production import beam_method
 from .production.formfactors import DEFAULT_FORM_FACTOR, check_form_factor
 from .design import depth_tables, production_key, reach_many
 from .progress import task as progress_task
@@ -292,13 +292,7 @@ def plan_scan(
     if not models:
         raise ConfigError("a scan needs at least one model (A or B)")
     letters = list(dict.fromkeys(get_model(m) for m in models))  # Model objects, each once
-    from .choices import method_for
-
-    method = check_method(method_for(exp, method))  # None: the default of the beam
-    if exp.beam.lepton == "e":
-        from .production.electron_beam import check_electron_method
-
-        check_electron_method(method)
+    method = beam_method(exp.beam.lepton, method)  # None: the default of the beam
     check_form_factor(form_factor)
     masses = np.geomspace(*DEFAULT_MASSES) if masses is None else np.atleast_1d(np.asarray(masses, dtype=float))
     couplings = np.geomspace(*DEFAULT_COUPLINGS) if couplings is None else np.atleast_1d(np.asarray(couplings, dtype=float))

@@ -211,15 +211,13 @@ def table_for(experiment, m_S: float, method: "str | None", form_factor: str = D
     down (:mod:`mudump.production.tables`) or the electron's track length
     (:mod:`mudump.production.electron_beam`, method ``ww`` only). ``method`` None: the beam's
     default (:func:`mudump.choices.default_method`)."""
-    from .choices import method_for
+    from .production import beam_method
 
     e = experiment
-    method = method_for(e, method)
+    method = beam_method(e.beam.lepton, method)
     if e.beam.lepton == "e":
-        from .production import check_method
-        from .production.electron_beam import check_electron_method, electron_table
+        from .production.electron_beam import electron_table
 
-        check_electron_method(check_method(method))
         return electron_table(float(m_S), e.target.material, e.beam.energy_GeV, e.target.length_m,
                               e.signature.e_cut_GeV, e.target.min_muon_energy_GeV, kind, form_factor,
                               e.signature.theta_max_rad)

@@ -836,20 +836,11 @@ def _stream_parquet(chunks, path: Path):
     import pyarrow.parquet as pq
 
     summary = _new_summary()
-    masses: dict[int, float] = {}
-    writer = dropped = meta = first = None
+    run = _ColumnarChunks(chunks)
+    writer = dropped = meta = None
     with _atomic_path(path) as tmp:
         try:
-            for batch in chunks:
-                _check_batch(batch)
-                if first is None:
-                    first = batch
-                for k, v in _mass_table(batch).items():
-                    masses.setdefault(k, v)
-                if len(batch) == 0:
-                    continue
-                m = _run_metadata(batch, units="GeV, m")
-                m["masses_GeV"] = {str(k): v for k, v in sorted(masses.items())}
+            for batch, m in run:
                 if writer is None:
                     cols, dropped = _parquet_columns(batch, m)
                     meta = m
@@ -868,17 +859,49 @@ def _stream_parquet(chunks, path: Path):
                 writer.write_table(table)
                 _tally(summary, batch)
             if writer is None:  # no event at all: the one-batch writer makes the empty file
-                if first is None:
-                    raise ValueError("no chunk to write")
-                write_parquet(first, tmp)
+                write_parquet(run.first_chunk(), tmp)
             else:
-                meta["masses_GeV"] = {str(k): v for k, v in sorted(masses.items())}
+                meta["masses_GeV"] = run.masses_json()
                 meta["derived_columns"] = {name: PARQUET_DERIVED[name] for name in dropped}
                 writer.add_key_value_metadata({"mudump": _meta_json(meta)})
         finally:
             if writer is not None:
                 writer.close()
     return path, summary
+
+
+class _ColumnarChunks:
+    """The chunks of a columnar stream (Parquet, ROOT): iterating checks each chunk, keeps the
+    first one and the masses table of all seen so far, and yields (chunk, run metadata) for the
+    non-empty ones, the metadata's masses table being that of the chunks up to this one."""
+
+    def __init__(self, chunks):
+        self.chunks, self.first = chunks, None
+        self.masses: dict[int, float] = {}
+
+    def __iter__(self):
+        for batch in self.chunks:
+            _check_batch(batch)
+            if self.first is None:
+                self.first = batch
+            for k, v in _mass_table(batch).items():
+                self.masses.setdefault(k, v)
+            if len(batch):
+                yield batch, self.metadata(batch)
+
+    def masses_json(self) -> dict:
+        return {str(k): v for k, v in sorted(self.masses.items())}
+
+    def metadata(self, batch) -> dict:
+        m = _run_metadata(batch, units="GeV, m")
+        m["masses_GeV"] = self.masses_json()
+        return m
+
+    def first_chunk(self):
+        """The first chunk (ValueError if there was none)."""
+        if self.first is None:
+            raise ValueError("no chunk to write")
+        return self.first
 
 
 def _new_summary() -> dict:
@@ -1006,19 +1029,11 @@ def _stream_root(chunks, path: Path):
         raise ConfigError("writing .root files needs uproot: pip install 'mudump[root]'") from None
 
     summary = _new_summary()
-    masses: dict[int, float] = {}
-    tree = dropped = meta = first = None
+    run = _ColumnarChunks(chunks)
+    tree = dropped = meta = None
     with _atomic_path(path) as tmp:
         with uproot.recreate(tmp) as f:
-            for batch in chunks:
-                _check_batch(batch)
-                first = batch if first is None else first
-                for k, v in _mass_table(batch).items():
-                    masses.setdefault(k, v)
-                if len(batch) == 0:
-                    continue
-                m = _run_metadata(batch, units="GeV, m")
-                m["masses_GeV"] = {str(k): v for k, v in sorted(masses.items())}
+            for batch, m in run:
                 cols, dropped = _root_columns(batch, m, dropped)
                 meta = meta or m
                 cols["event"] = cols["event"] + summary["written"]
@@ -1027,15 +1042,13 @@ def _stream_root(chunks, path: Path):
                                     title="mudump signal events (GeV, m, expected events)")
                 tree.extend(cols)
                 _tally(summary, batch)
-            if first is None:
-                raise ValueError("no chunk to write")
+            first = run.first_chunk()
             if tree is None:  # no event: an empty tree with every column
-                meta = _run_metadata(first, units="GeV, m")
-                meta["masses_GeV"] = {str(k): v for k, v in sorted(masses.items())}
+                meta = run.metadata(first)
                 cols = {k: v[:0] for k, v in _root_columns(first, meta)[0].items()}
                 f.mktree(ROOT_TREE, {k: v.dtype for k, v in cols.items()}, title="mudump signal events (GeV, m)")
                 dropped = []
-            meta["masses_GeV"] = {str(k): v for k, v in sorted(masses.items())}
+            meta["masses_GeV"] = run.masses_json()
             meta["derived_columns"] = {name: PARQUET_DERIVED[name] for name in dropped}
             f[ROOT_META] = _meta_json(meta)
 

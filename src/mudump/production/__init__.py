@@ -49,6 +49,21 @@ def check_method(method: str) -> str:
     return m
 
 
+def beam_method(lepton: str, method: "str | None" = None) -> str:
+    """The production method of a beam of ``lepton``: ``method`` checked, or (None) the beam's
+    default (:func:`mudump.choices.default_method`: exact tree level for muons, phase-space WW for
+    electrons); an electron beam takes only the methods :mod:`.electron_beam` supports
+    (:class:`mudump.errors.ConfigError` in one line otherwise)."""
+    from ..choices import default_method
+
+    m = check_method(default_method(lepton) if method is None else method)
+    if lepton == "e":
+        from .electron_beam import check_electron_method
+
+        check_electron_method(m)
+    return m
+
+
 def _lepton_mass(lepton: str) -> float:
     if lepton not in LEPTONS:
         raise UnknownNameError(f"lepton = {lepton!r} is unknown: allowed {', '.join(LEPTONS)}")
@@ -121,9 +136,12 @@ def d2sigma_dx_dcos(energy, x, cos_theta, m_S, target, *, g=1.0, lepton: str = "
     return total * GEV2_TO_M2
 
 
-def _composite(a, b, panels):
-    """Composite Gauss-Legendre nodes and weights on [a, b] (arrays; nodes on a trailing axis)."""
-    gx, gw = np.polynomial.legendre.leggauss(NODES_PER_PANEL)
+def composite_rule(a, b, panels: int, nodes: int = NODES_PER_PANEL):
+    """Composite Gauss-Legendre nodes and weights on [a, b] in ``panels`` equal panels of
+    ``nodes`` nodes each (a, b broadcast: one interval per element; nodes on a trailing axis;
+    b < a gives negative weights)."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    gx, gw = np.polynomial.legendre.leggauss(nodes)
     u = ((np.arange(panels)[:, None] + 0.5 * (1.0 + gx)) / panels).ravel()
     span = (b - a)[..., None]
     return a[..., None] + span * u, span * np.tile(0.5 * gw / panels, panels)
@@ -143,10 +161,10 @@ def _x_nodes(energy, m_S, m_l, e_cut=None, panels=None):
     x_m = np.where(start < 0.5, 0.5, 0.5 * (start + hi))
     x_m = np.minimum(x_m, hi)
     panels = PANELS if panels is None else panels
-    w1, q1 = _composite(np.arccosh(start / lo), np.arccosh(np.maximum(x_m / lo, start / lo)), panels[0])
+    w1, q1 = composite_rule(np.arccosh(start / lo), np.arccosh(np.maximum(x_m / lo, start / lo)), panels[0])
     x1 = lo[..., None] * np.cosh(w1)
     q1 = q1 * lo[..., None] * np.sinh(w1)
-    y2, q2 = _composite(-np.log1p(-np.maximum(x_m, start)), -np.log1p(-hi), panels[1])
+    y2, q2 = composite_rule(-np.log1p(-np.maximum(x_m, start)), -np.log1p(-hi), panels[1])
     x2 = -np.expm1(-y2)
     q2 = q2 * (1.0 - x2)
     return np.concatenate([x1, x2], -1), np.concatenate([q1, q2], -1)
@@ -184,6 +202,6 @@ def sigma(
 
 __all__ = [
     "METHODS", "METHOD_NAMES", "DEFAULT_METHOD", "KINDS", "DEFAULT_KIND", "dsigma_dx", "dsigma_dx_components",
-    "d2sigma_dx_dcos", "sigma", "x_nodes",
+    "d2sigma_dx_dcos", "sigma", "x_nodes", "composite_rule", "beam_method",
     "check_method", "check_kind",
 ]

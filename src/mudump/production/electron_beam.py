@@ -56,6 +56,7 @@ from ..constants import M_E
 from ..errors import ConfigError
 from ..kinds import DEFAULT_KIND, check_kind
 from ..materials import get_material
+from . import composite_rule
 from .formfactors import DEFAULT_FORM_FACTOR, check_form_factor
 from .tables import ProductionTable
 
@@ -74,8 +75,6 @@ THETA_PANELS = 3
 GL_NODES = 12
 #: x rule panels (per region) of :func:`mudump.production.x_nodes` without a cone.
 X_PANELS = (3, 2)
-_GL_N, _GL_W = np.polynomial.legendre.leggauss(GL_NODES)
-_GL_N, _GL_W = 0.5 * (_GL_N + 1.0), 0.5 * _GL_W
 
 
 def check_electron_method(method: str) -> str:
@@ -87,18 +86,6 @@ def check_electron_method(method: str) -> str:
     return method
 
 
-def panels(a, b, n_panels):
-    """Gauss-Legendre nodes and weights on [a, b] in ``n_panels`` equal panels (a, b may be
-    arrays of shape (n, 1): one interval per row; nodes on the last axis)."""
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    k = np.arange(n_panels)
-    lo = a + (b - a) * k / n_panels
-    width = (b - a) / n_panels
-    nodes = lo[..., None] + width[..., None] * _GL_N
-    weights = np.broadcast_to(width[..., None] * _GL_W, nodes.shape)
-    return nodes.reshape(*nodes.shape[:-2], -1), weights.reshape(*nodes.shape[:-2], -1)
-
-
 def energy_nodes(E0: float, e_lo: float, length_m: float, radiation_length_m: float):
     """(E, track length dl in m, mean depth z in m) of the beam-electron energy nodes over
     [e_lo, E0] in a target of ``length_m`` (module docstring)."""
@@ -107,7 +94,7 @@ def energy_nodes(E0: float, e_lo: float, length_m: float, radiation_length_m: fl
     T = length_m / radiation_length_m
     y_max = np.log(E0 / e_lo)
     if y_max > Y_NEAR:
-        lv, wv = panels(np.log(Y_NEAR), np.log(y_max), E_PANELS)
+        lv, wv = composite_rule(np.log(Y_NEAR), np.log(y_max), E_PANELS, GL_NODES)
         y = np.exp(lv)
         E = E0 * np.exp(-y)
         dl = track_length_spectrum(E0, E, T, radiation_length_m) * E * y * wv
@@ -152,9 +139,9 @@ def compute_electron_table(m_X, material, energy, length, e_cut=0.0, e_floor=0.0
                                     kind=kind)  # m^-1 per unit x
         w = dens * wx * dl[:, None]
     else:
-        u, wu = panels(np.log(1.0 - x_lo)[:, None], np.log(1.0 - x_hi)[:, None], X_PANELS_CONE)
+        u, wu = composite_rule(np.log(1.0 - x_lo), np.log(1.0 - x_hi), X_PANELS_CONE, GL_NODES)
         x = 1.0 - np.exp(u)
-        lt, wt = panels(np.log(1e-4 * M_E / E0), np.log(float(theta_max)), THETA_PANELS)
+        lt, wt = composite_rule(np.log(1e-4 * M_E / E0), np.log(float(theta_max)), THETA_PANELS, GL_NODES)
         theta = np.exp(lt)
         # phase-space WW d2sigma/(dx dcos theta) per atom, m^2 (as mudump.production.d2sigma_dx_dcos,
         # with the form factor asked for)
@@ -206,5 +193,4 @@ def electron_table(m_X, material, energy, length, e_cut=0.0, e_floor=0.0, kind=D
     return table
 
 
-__all__ = ["ELECTRON_METHODS", "check_electron_method", "compute_electron_table", "electron_table", "energy_nodes",
-           "panels"]
+__all__ = ["ELECTRON_METHODS", "check_electron_method", "compute_electron_table", "electron_table", "energy_nodes"]

@@ -22,7 +22,7 @@ import numpy as np
 from .. import g2 as g2mod
 from .. import plotting
 from .. import reach as reachmod
-from ..errors import MudumpError
+from ..errors import ConfigError, MudumpError
 from ..jsonio import plain
 from ..models import Model
 from ..production import check_method
@@ -149,17 +149,19 @@ class ReachPlan:
             key, mdl, warns = resolve_model(spec, f"models.{i}")
             self.models.setdefault(key, mdl)
             self.warnings += warns
-        from ..choices import method_for
+        from ..production import beam_method
 
         # the method of each experiment: the request's, or (none given) the default of its beam;
         # an electron beam has phase-space WW only (mudump.production.electron_beam)
         self.method = check_method(req.method) if req.method is not None else None
-        self.methods = [check_method(method_for(e, self.method)) for e in self.experiments]
-        for e, m in zip(self.experiments, self.methods):
-            if e.beam.lepton == "e" and m != "ww":
-                msg = (f"method = {m!r} is not available for the electron beam of experiment {e.name}: use ww "
-                       "(mudump's exact tree level is tabulated for muon beams only)")
-                raise RequestError(msg, [{"field": "method", "message": "use ww for an electron beam"}])
+        self.methods = []
+        for e in self.experiments:
+            try:
+                self.methods.append(beam_method(e.beam.lepton, self.method))
+            except ConfigError:
+                msg = (f"method = {self.method!r} is not available for the electron beam of experiment {e.name}: use "
+                       "ww (mudump's exact tree level is tabulated for muon beams only)")
+                raise RequestError(msg, [{"field": "method", "message": "use ww for an electron beam"}]) from None
         self.form_factor = check_form_factor(req.form_factor)
         self.compare = check_method(req.compare) if req.compare else None
         self.acceptance = req.acceptance
@@ -181,10 +183,8 @@ class ReachPlan:
                                                              req.coupling_min, req.coupling_max, req.n_couplings)
         except MudumpError as exc:
             raise RequestError(str(exc), field_of_message(str(exc))) from None
-        self.variants = [reachmod.theory_variants(m, self.form_factor) if req.theory_band else [] for m in self.methods]
-        for i, e in enumerate(self.experiments):  # an electron beam has one method: its band is the form factor
-            if e.beam.lepton == "e":
-                self.variants[i] = [(m, f) for m, f in self.variants[i] if m == self.methods[i]]
+        self.variants = [reachmod.theory_variants(m, self.form_factor, e.beam.lepton) if req.theory_band else []
+                         for e, m in zip(self.experiments, self.methods)]
         scans = []
         for k in range(len(self.experiments)):
             for key in self.models:
