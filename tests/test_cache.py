@@ -87,7 +87,7 @@ def test_nan_in_entry_is_rebuilt(tmp_cache):
 def test_entry_with_another_inputs_key_is_rebuilt(tmp_cache):
     """A file holding another table (another mass) under this table's name is not used."""
     other = tables_mod.compute_table(0.05, "W", 3.0, 1.5, "ww")
-    wrong_key = tables_mod._key(0.05, "W", 3.0, 1.5, "ww", "mu", 0.0, "tsai")
+    wrong_key = tables_mod._key(0.05, "W", 3.0, "ww", "mu", "tsai")
 
     def swap(p):
         _rewrite(p, _key=np.array(wrong_key), m_S=np.array(other.m_S), z=other.z, e_mu=other.e_mu,

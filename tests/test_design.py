@@ -141,7 +141,7 @@ def test_a_target_beyond_the_tables_extends_them_never_extrapolates(fresh_cache)
     e = exps[1]
     for m in masses:  # the table in memory (asked for depth 0: whatever it holds) now covers 1.6 m
         held = T.depth_table(float(m), e.target.material, e.beam.energy_GeV, 0.0, DEFAULT_METHOD, e.beam.lepton,
-                             e.signature.e_cut_GeV, DEFAULT_FORM_FACTOR, "scalar")
+                             DEFAULT_FORM_FACTOR, "scalar")
         assert held.depth >= 1.6
     T.production_table.cache_clear()
     r = reach(exps[1], "A", masses, couplings, refine_thresholds=False)

@@ -217,7 +217,7 @@ def test_production_table_and_api_carry_the_kind(tmp_path, monkeypatch):
     args = (0.05, "W", 10.0, 0.5, "ww")
     s = production_table(*args)
     v = production_table(*args, kind="vector")
-    assert _key(*args, "mu", 0.0, "tsai", 0.0, "vector") != _key(*args, "mu", 0.0, "tsai", 0.0)
+    assert _key(0.05, "W", 10.0, "ww", "mu", "tsai", "vector") != _key(0.05, "W", 10.0, "ww", "mu", "tsai")
     ratio = float(P.sigma(8.0, 0.05, "W", method="ww", kind="vector")) / float(P.sigma(8.0, 0.05, "W", method="ww"))
     assert v.total / s.total == pytest.approx(ratio, rel=0.2)  # the table spans 10 GeV down to the muon's exit energy
     assert v.total > 2 * s.total

@@ -1,12 +1,12 @@
 """Reach of many design points at once, sharing production.
 
-Production depends only on the beam (energy, lepton), the target material, the E_S cut of the
-signature, the method, the form factor and the kind of X (:func:`production_key`). Design points
-that share these share one depth-resolved production table per mass
-(:class:`mudump.production.tables.DepthTable`), computed once for the longest target among them:
-each point's target length and muon-energy floor are read from it
-(:meth:`~mudump.production.tables.DepthTable.truncate`, no cross section evaluated), points with
-the same production end share the truncated table, and everything downstream of production
+Production depends only on the beam (energy, lepton), the target material, the method, the form
+factor and the kind of X (:func:`table_key`). Design points that share these share one
+depth-resolved production table per mass (:class:`mudump.production.tables.DepthTable`), computed
+once for the longest target among them: each point's target length, muon-energy floor and E_S
+cut are read from it (:meth:`~mudump.production.tables.DepthTable.truncate`, no cross section
+evaluated), points with the same E_S cut (:func:`production_key`) and production end share the
+truncated table, and everything downstream of production
 (shield and decay lengths, muons on target, statistics, the model of the same kind) is applied
 to it by :class:`mudump.signal.Yield`. The numbers are those of :func:`mudump.reach.reach` for
 each point: the same tables, the same event function, the same interval search.
@@ -32,19 +32,27 @@ from .production.tables import DepthTable, depth_table, exit_kinetic
 from .progress import task
 
 
-def production_key(experiment, model, method: str = DEFAULT_METHOD, form_factor: str = DEFAULT_FORM_FACTOR) -> str:
-    """A key equal for design points whose production is the same function of depth: beam energy
-    and lepton, target material, E_S cut, method, form factor and the kind of X (target length,
-    energy floor, everything downstream and the model's couplings do not enter)."""
+def table_key(experiment, model, method: str = DEFAULT_METHOD, form_factor: str = DEFAULT_FORM_FACTOR) -> str:
+    """A key equal for design points that read their production from the same depth tables:
+    beam energy and lepton, target material, method, form factor and the kind of X (target
+    length, energy floor, E_S cut, everything downstream and the model's couplings do not
+    enter)."""
     e = load_experiment(experiment)
-    return json.dumps([e.beam.energy_GeV, e.beam.lepton, e.target.material, e.signature.e_cut_GeV, check_method(method),
-                       form_factor, get_model(model).kind])
+    return json.dumps([e.beam.energy_GeV, e.beam.lepton, e.target.material, check_method(method), form_factor,
+                       get_model(model).kind])
+
+
+def production_key(experiment, model, method: str = DEFAULT_METHOD, form_factor: str = DEFAULT_FORM_FACTOR) -> str:
+    """A key equal for design points whose production is the same function of depth: those of
+    :func:`table_key` with the same E_S cut."""
+    e = load_experiment(experiment)
+    return json.dumps([table_key(e, model, method, form_factor), e.signature.e_cut_GeV])
 
 
 def depth_tables(experiments: Sequence, model, masses, method: str = DEFAULT_METHOD,
                  form_factor: str = DEFAULT_FORM_FACTOR,
                  progress: Optional[Callable[[int, int], None]] = None) -> dict[tuple[str, float], DepthTable]:
-    """The depth tables that the design points need: {(production_key, mass): DepthTable}, each
+    """The depth tables that the design points need: {(table_key, mass): DepthTable}, each
     covering the longest target of its points (from the caches, or computed and stored).
     Pass the result to :func:`reach_many` (e.g. on other workers) so that nothing is recomputed."""
     mdl = get_model(model)
@@ -53,7 +61,7 @@ def depth_tables(experiments: Sequence, model, masses, method: str = DEFAULT_MET
         e = load_experiment(exp)
         if e.beam.lepton != "mu":  # electron beams: a table per point (reach_many)
             continue
-        k = production_key(e, mdl, method, form_factor)
+        k = table_key(e, mdl, method, form_factor)
         d = deepest.get(k)
         if d is None or e.target.length_m > d[1]:
             deepest[k] = (e, e.target.length_m)
@@ -64,7 +72,7 @@ def depth_tables(experiments: Sequence, model, masses, method: str = DEFAULT_MET
         for k, (e, length) in deepest.items():
             for m in masses:
                 out[(k, float(m))] = depth_table(float(m), e.target.material, e.beam.energy_GeV, length, method,
-                                                 e.beam.lepton, e.signature.e_cut_GeV, form_factor, mdl.kind)
+                                                 e.beam.lepton, form_factor, mdl.kind)
                 done += 1
                 bar.update(done)
                 if progress:
@@ -123,11 +131,12 @@ def reach_many(
             exps[i] = None
     live = [i for i, e in enumerate(exps) if e is not None]
     keys = {i: production_key(exps[i], mdl, method, form_factor) for i in live}
+    tkeys = {i: table_key(exps[i], mdl, method, form_factor) for i in live}
     tables = dict(tables or {})
     # points without their tables, or with a target longer than the tables given cover: their
     # tables are extended (computed only where no cache holds them), never extrapolated
     missing = [exps[i] for i in live
-               if any((keys[i], float(m)) not in tables or tables[(keys[i], float(m))].depth < exps[i].target.length_m
+               if any((tkeys[i], float(m)) not in tables or tables[(tkeys[i], float(m))].depth < exps[i].target.length_m
                       for m in masses)]
     if missing:
         tables.update(depth_tables(missing, mdl, masses, method, form_factor))
@@ -141,35 +150,36 @@ def reach_many(
                 continue
             e = exps[i]
             try:
-                dt = tables[(keys[i], float(m))]
+                dt = tables[(tkeys[i], float(m))]
                 ek = (e.target.material, e.beam.energy_GeV, e.target.length_m)
                 if ek not in exits:
                     exits[ek] = exit_kinetic(*ek)
-                u_end, at_exit = dt.end(e.target.length_m, e.target.min_muon_energy_GeV, exits[ek]) if dt.n_panels \
-                    else (0.0, True)
+                e_cut = e.signature.e_cut_GeV
+                u_end, at_exit = dt.end(e.target.length_m, e.target.min_muon_energy_GeV, exits[ek], e_cut) \
+                    if dt.n_panels else (0.0, True)
                 tk = (keys[i], u_end, at_exit)
                 if tk not in truncated:
                     if dt.n_panels and not dt.covers(u_end):  # a target beyond the table: extend it
                         dt = depth_table(float(m), e.target.material, e.beam.energy_GeV, e.target.length_m, method,
-                                         e.beam.lepton, e.signature.e_cut_GeV, form_factor, mdl.kind)
-                        tables[(keys[i], float(m))] = dt
-                    truncated[tk] = dt.truncate(u_end, at_exit)
+                                         e.beam.lepton, form_factor, mdl.kind)
+                        tables[(tkeys[i], float(m))] = dt
+                    truncated[tk] = dt.truncate(u_end, at_exit, e_cut)
                     if keys[i] not in grids:
-                        grids[keys[i]] = _node_functions(keys[i], dt)
+                        grids[keys[i]] = _node_functions(keys[i], dt) + (tkeys[i],)
                 before = e.target.length_m + e.downstream.shield_length_m
                 sets.setdefault((tk, before, e.signature.kind), []).append(i)
             except MudumpError as exc:
                 out[i] = str(exc)
         for (tk, before, kind), idx in sets.items():
-            grid, node_cache = grids[tk[0]]
+            grid, node_cache, _ = grids[tk[0]]
             ys = YieldSet(truncated[tk], mdl, kind=kind, before=before,
                           regions=[exps[i].downstream.length_m for i in idx],
                           muons=[exps[i].beam.leptons_on_target for i in idx], n_up=[limits[i] for i in idx],
                           grid=grid, node_cache=node_cache)
             for i, iv in zip(idx, intervals_of_set(ys, couplings)):
                 out[i].append(iv)
-        for k, (grid, nodes) in grids.items():
-            _keep_node_functions(k, tables[(k, float(m))], grid, nodes)
+        for k, (grid, nodes, tkey) in grids.items():
+            _keep_node_functions(k, tables[(tkey, float(m))], grid, nodes)
         if progress:
             progress(j + 1, masses.size)
     return out
@@ -207,7 +217,7 @@ def _keep_node_functions(key: str, dt: DepthTable, grid, nodes: dict) -> None:
             _node_memory.popitem(last=False)
 
 
-__all__ = ["depth_tables", "production_key", "reach_many"]
+__all__ = ["depth_tables", "production_key", "reach_many", "table_key"]
 
 
 # ----------------------------------------------------------------------------------------------

@@ -23,10 +23,10 @@ merit:
   mass with two intervals appears twice).
 
 Work is grouped so that production is shared: design points with the same beam, target
-material, E_S cut, method, form factor and kind of X (:func:`mudump.design.production_key`) share
-one depth-resolved production table per mass (:mod:`mudump.production.tables`), whatever their
-target lengths, energy floors and downstream geometry. The tables are computed (or read from
-the cache) once, and shipped to the workers: with each task, or on a Dask executor once per
+material, method, form factor and kind of X (:func:`mudump.design.table_key`) share one
+depth-resolved production table per mass (:mod:`mudump.production.tables`), whatever their
+target lengths, energy floors, E_S cuts and downstream geometry. The tables are computed (or read
+from the cache) once, and shipped to the workers: with each task, or on a Dask executor once per
 group (scattered to every worker; the tasks carry a handle). One task is (a chunk of the group's
 points, usually with every mass, one model) and evaluates them with
 :func:`mudump.design.reach_many`; chunks are sized to about ``task_seconds`` of work, and the
@@ -66,7 +66,7 @@ from .experiments import Experiment, load_experiment, parse_experiment
 from .models import COUPLING_MAX, MASS_RANGE_GEV, get_model
 from .production import beam_method
 from .production.formfactors import DEFAULT_FORM_FACTOR, check_form_factor
-from .design import depth_tables, production_key, reach_many
+from .design import depth_tables, reach_many, table_key
 from .progress import task as progress_task
 from .reach import DEFAULT_COUPLINGS, DEFAULT_MASSES, with_thresholds
 
@@ -422,9 +422,10 @@ def _chunks(n_masses: int, units: Sequence[Sequence[int]], n_models: int, task_s
 
 def _evaluated_together(exp) -> tuple:
     """Design points with equal values here are evaluated together at each mass (the same
-    production end and distance to the region, :func:`mudump.design.reach_many`): one unit of
-    :func:`_chunks`."""
-    return (exp.target.length_m, exp.target.min_muon_energy_GeV, exp.downstream.shield_length_m, exp.signature.kind)
+    production end, E_S cut and distance to the region, :func:`mudump.design.reach_many`): one
+    unit of :func:`_chunks`."""
+    return (exp.target.length_m, exp.target.min_muon_energy_GeV, exp.signature.e_cut_GeV,
+            exp.downstream.shield_length_m, exp.signature.kind)
 
 
 def _scatterer(executor: Executor) -> Optional[Callable[[object], object]]:
@@ -584,7 +585,7 @@ def run_scan(
             on_row(r)
     if progress:
         progress(done, total)
-    # per model, groups of points that share production (design.production_key): their depth
+    # per model, groups of points that share depth tables (design.table_key): their depth
     # tables are computed once here and shipped to the tasks
     own = executor is None
     ex = default_executor() if own else executor
@@ -595,10 +596,10 @@ def run_scan(
             pts = [i for i in todo if model in todo[i]]
             groups: dict[str, list[int]] = {}
             for i in pts:
-                groups.setdefault(production_key(plan.points[i][1], model, plan.method, plan.form_factor), []).append(i)
+                groups.setdefault(table_key(plan.points[i][1], model, plan.method, plan.form_factor), []).append(i)
             if not groups:
                 continue
-            # one point per production key, the deepest target: all the tables needed
+            # one point per group, the deepest target: all the tables needed
             deepest: dict[str, int] = {}
             for gkey, idx in groups.items():
                 deepest[gkey] = max(idx, key=lambda i: plan.points[i][1].target.length_m)

@@ -177,6 +177,80 @@ def x_nodes(energy, m_S, m_l, e_cut=None, panels=None):
     return _x_nodes(energy, m_S, m_l, e_cut, panels)
 
 
+def _lagrange_rows(s_new, s_nodes):
+    """Lagrange basis L[..., m, n] of the nodes ``s_nodes`` (n,) at the points ``s_new`` (..., m)."""
+    n = s_nodes.size
+    diff = s_new[..., :, None] - s_nodes  # (..., m, n)
+    L = np.ones(diff.shape)
+    for j in range(n):
+        for q in range(n):
+            if q != j:
+                L[..., j] *= diff[..., q] / (s_nodes[j] - s_nodes[q])
+    return L
+
+
+def cut_x_rule(energy, m_S, m_l, e_cut, x, weight, panels=None):
+    """The x rule of :func:`x_nodes` (no cut, ``panels`` per region) restricted to E_S = x E >
+    ``e_cut``, from that rule's nodes ``x`` and integrand-times-weight values ``weight`` (trailing
+    axis; ``energy`` has their leading shape), without evaluating the integrand again.
+
+    The uncut rule is a composite Gauss-Legendre rule whose panels have edges independent of the
+    cut (:func:`_x_nodes`: in w = arccosh(x/x_lo) below x_m, in -ln(1-x) above). Panels wholly
+    below the cut get weight 0 (their nodes stay, so the arrays keep their shape); the panel the
+    cut falls in is replaced by the same Gauss-Legendre rule on its part above the cut, with the
+    integrand (per unit of the panel variable, w / q_w at its nodes) interpolated by the Lagrange
+    polynomial through the panel's own NODES_PER_PANEL nodes (degree 7: exact for a polynomial
+    of that degree; tests/test_table_reuse.py measures it against the rule built on the cut,
+    :func:`x_nodes` with ``e_cut``); panels above the cut are kept as they are. A cut at or
+    below x_lo E (E_S >= m_S anyway) returns the inputs unchanged.
+
+    Returns (x, weight), new arrays of the input shapes."""
+    panels = PANELS if panels is None else panels
+    n = NODES_PER_PANEL
+    energy = np.asarray(energy, dtype=float)
+    x = np.array(x, dtype=float)
+    weight = np.array(weight, dtype=float)
+    if not float(e_cut) > float(m_S):
+        return x, weight
+    lo, hi = x_range(energy, m_S, m_l)
+    x_m = np.minimum(np.where(lo < 0.5, 0.5, 0.5 * (lo + hi)), hi)
+    W1 = np.arccosh(np.maximum(x_m / lo, 1.0))
+    y0, y1 = -np.log1p(-np.maximum(x_m, lo)), -np.log1p(-hi)
+    p1, p2 = panels
+    x_c = np.minimum(float(e_cut) / energy, hi)
+    # the cut's position t in panel units: [0, p1) region 1, [p1, p1 + p2] region 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t1 = np.where(W1 > 0, p1 * np.arccosh(np.maximum(x_c / lo, 1.0)) / W1, 0.0)
+        t2 = p1 + np.where(y1 > y0, p2 * (-np.log1p(-x_c) - y0) / (y1 - y0), p2)
+    t = np.clip(np.where(x_c < x_m, t1, t2), 0.0, p1 + p2)
+    p_c = np.minimum(np.floor(t).astype(int), p1 + p2 - 1)
+    s_c = t - p_c
+    shape = weight.shape
+    lead = shape[:-1]
+    p_c, s_c = np.broadcast_to(p_c, lead), np.broadcast_to(s_c, lead)
+    lo_b, W1_b = np.broadcast_to(lo, lead), np.broadcast_to(W1, lead)
+    y0_b, y1_b = np.broadcast_to(y0, lead), np.broadcast_to(y1, lead)
+    panel_of = np.arange(shape[-1]) // n
+    weight[panel_of < p_c[..., None]] = 0.0
+    gx, gw = np.polynomial.legendre.leggauss(n)
+    ux, uw = 0.5 * (1.0 + gx), 0.5 * gw
+    # the panel the cut falls in (gathered: n nodes per row)
+    cols = p_c[..., None] * n + np.arange(n)  # (..., n)
+    w_p = np.take_along_axis(weight, cols, -1)
+    s_new = s_c[..., None] + (1.0 - s_c[..., None]) * ux  # (..., n)
+    L = _lagrange_rows(s_new, ux)  # (..., n, n)
+    w_new = (1.0 - s_c[..., None]) * uw * np.einsum("...mn,...n->...m", L, w_p / uw)
+    pos = p_c[..., None] + s_new  # position in panel units
+    x1 = lo_b[..., None] * np.cosh(W1_b[..., None] * pos / p1)
+    x2 = -np.expm1(-(y0_b[..., None] + (y1_b - y0_b)[..., None] * (pos - p1) / p2))
+    x_new = np.where(p_c[..., None] < p1, x1, x2)
+    gone = np.broadcast_to(x_c >= hi, lead)  # no x left above the cut
+    np.put_along_axis(weight, cols, w_new, -1)
+    np.put_along_axis(x, cols, np.where(gone[..., None], np.take_along_axis(x, cols, -1), x_new), -1)
+    weight[gone] = 0.0
+    return x, weight
+
+
 def sigma(
     energy, m_S, target, *, method: str = DEFAULT_METHOD, g=1.0, lepton: str = "mu", e_cut=None,
     form_factor: str = DEFAULT_FORM_FACTOR, kind: str = DEFAULT_KIND,

@@ -1,5 +1,5 @@
 """Production of S along a thick target, resolved in depth: computed once per (mass, material,
-beam, method, kind, E_S cut) and read for any target length and any muon-energy floor.
+beam, method, kind) and read for any target length, any muon-energy floor and any E_S cut.
 
 A :class:`ProductionTable` is a set of quadrature points (z_i, E_S,ij) with weights w_ij such
 that, for any function f of the production depth and the S energy,
@@ -12,15 +12,18 @@ where z_end is the end of the target or the depth at which the muon falls below 
 
 Depth resolution. The track is cut into :data:`DEPTH_PANELS` panels of equal depth
 Delta z = R(E_0) / DEPTH_PANELS (R the CSDA range of the beam muon), the last one ending where
-the muon falls below the kinematic and E_S-cut threshold. The panel edges depend only on the
-material and the beam energy, never on the target length. Inside a panel the production density
+the muon falls below the kinematic threshold. The panel edges depend only on the material, the
+beam energy and the mass, never on the target length or the cut. Inside a panel the production density
 per unit u = ln(T) (T the muon's kinetic energy), rho_j(u) = n_A dsigma/dx(E, x_j(E)) w_j(E) T /
 |dE/dz| (x_j, w_j the x rule at that energy), is smooth, so the same rule as
 :mod:`mudump.transport` (Gauss-Legendre in ln T) integrates it; it is evaluated at
 :data:`PANEL_NODES` Gauss-Legendre nodes and at the two panel edges. A :class:`DepthTable`
 holds the panels computed so far (from the entry of the target down to some depth).
 
-Reading a geometry (:meth:`DepthTable.truncate`): the full panels before the end z_end are
+Reading a geometry (:meth:`DepthTable.truncate`): production ends at z_end, the target's exit,
+the depth where the muon falls below the experiment's floor, or below the threshold of the E_S
+cut (E_mu - m_mu > E_cut), whichever comes first (:meth:`DepthTable.end`). The full panels before
+z_end are
 taken as they are; the panel that z_end cuts contributes by a rule on [u(z_end), u_start]
 (where z_end is the target's exit: :data:`PARTIAL_NODES` points graded towards it,
 :data:`GRADES`, since X made there with decay lengths far below the panel's still leave the
@@ -30,8 +33,15 @@ S energies are exact. No cross section is evaluated: a target length or energy f
 interpolation, and a table computed to depth Z serves every z_end <= Z identically (the same
 numbers whatever Z is). A longer target extends the table (more panels), never rebuilds it.
 
+The E_S cut. The x rule at every depth node is a composite Gauss-Legendre rule whose panel edges
+do not depend on a cut (:func:`mudump.production.x_nodes`); a cut removes the x panels below it
+and replaces the one it falls in by the rule on its part above the cut, with interpolated
+densities (:func:`mudump.production.cut_x_rule`), applied to the nodes read for the geometry.
+So an E_S cut too costs an interpolation, not a table: the explorer redraws a new cut from the
+tables it holds, and scan points that differ only in their cut share one table.
+
 Cache: one ``.npz`` per depth table in ``cache_dir()/production``, named by a hash of every input
-that matters (mass, material definition, beam energy, method, lepton, E_S cut, form factor,
+that matters (mass, material definition, beam energy, method, lepton, form factor,
 kind of X, quadrature settings, mudump's table format version); the inputs themselves are stored
 in the file and checked on read, with the shapes and finiteness of the arrays
 (:mod:`mudump.cache`): a damaged or stale entry is reported, removed and recomputed. An entry
@@ -55,13 +65,14 @@ from .. import cache
 from ..constants import LEPTONS, M_MU
 from ..materials import energy_loss, get_material
 from ..transport import production_threshold
-from . import check_method, dsigma_dx_components, x_nodes
+from . import check_method, cut_x_rule, dsigma_dx_components, x_nodes
 from .formfactors import DEFAULT_FORM_FACTOR, check_form_factor
 from ..kinds import DEFAULT_KIND, check_kind
 
 #: Version of the table format and numerics; bump it to invalidate old cache files.
-TABLE_VERSION = 4  # 3: resolved in depth (panels of fixed depth, any target length read from one table);
-# 4: the photon flux in power form (equal to 3e-14: tables of both versions must not meet in one scan)
+TABLE_VERSION = 5  # 3: resolved in depth (panels of fixed depth, any target length read from one table);
+# 4: the photon flux in power form (equal to 3e-14: tables of both versions must not meet in one scan);
+# 5: no E_S cut in the table (the cut is applied when a geometry is read)
 #: x quadrature panels (per region) used in the tables: lighter than the default for sigma
 #: (the tests check the yields against the default rule to 1e-6).
 TABLE_PANELS = (6, 4)
@@ -124,14 +135,13 @@ class DepthTable:
     their depths (m). Node arrays have PANEL_NODES rows per panel, panel after panel: ``z``,
     ``e_mu``, ``e_s`` and ``weight`` as in :class:`ProductionTable` (the full panels' rule);
     ``rho`` (n_p + 1, n_x) the density per unit ln T at the edges. ``u_stop``: ln T where the muon
-    falls below the kinematic and E_S-cut threshold (the end of the last possible panel);
+    falls below the kinematic threshold (the end of the last possible panel);
     ``complete``: the panels reach it."""
 
     m_S: float
     energy: float
     material: str
     m_l: float
-    e_cut: float
     u_edges: np.ndarray
     z_edges: np.ndarray
     z: np.ndarray
@@ -152,36 +162,49 @@ class DepthTable:
         """The depth (m) the computed panels cover (inf once they reach the threshold)."""
         return np.inf if self.complete else float(self.z_edges[-1])
 
-    def end_u(self, length: float, e_floor: float = 0.0, t_exit: "float | None" = None) -> float:
-        """ln T at the end of production for a target of ``length`` m and a muon-energy floor
-        ``e_floor`` (GeV): the exit, the floor or the threshold, whichever comes first.
-        ``t_exit``: the muon's kinetic energy at the exit if already known (:func:`exit_kinetic`)."""
+    def end_u(self, length: float, e_floor: float = 0.0, t_exit: "float | None" = None, e_cut: float = 0.0) -> float:
+        """ln T at the end of production for a target of ``length`` m, a muon-energy floor
+        ``e_floor`` (GeV) and an E_S cut ``e_cut`` (GeV): the exit, the floor or the threshold
+        (:func:`mudump.transport.production_threshold`), whichever comes first. ``t_exit``: the
+        muon's kinetic energy at the exit if already known (:func:`exit_kinetic`)."""
         if t_exit is None:
             t_exit = exit_kinetic(self.material, self.energy, length)
         ends = [self.u_stop]
         if t_exit > 0:
             ends.append(np.log(t_exit))
-        if e_floor > M_MU:
-            ends.append(np.log(e_floor - M_MU))
+        e_thr = production_threshold(self.m_S, self.m_l, e_cut, e_floor)
+        if e_thr > M_MU:
+            ends.append(np.log(e_thr - M_MU))
         return max(ends)
 
-    def end(self, length: float, e_floor: float = 0.0, t_exit: "float | None" = None) -> tuple[float, bool]:
+    def end(self, length: float, e_floor: float = 0.0, t_exit: "float | None" = None,
+            e_cut: float = 0.0) -> tuple[float, bool]:
         """(ln T at the end of production, whether that end is the target's exit) for a target of
-        ``length`` m and a muon-energy floor ``e_floor``: the arguments of :meth:`truncate`."""
+        ``length`` m, a muon-energy floor ``e_floor`` and an E_S cut ``e_cut``: with the cut, the
+        arguments of :meth:`truncate`."""
         if t_exit is None:
             t_exit = exit_kinetic(self.material, self.energy, length)
-        u = self.end_u(length, e_floor, t_exit)
+        u = self.end_u(length, e_floor, t_exit, e_cut)
         return u, bool(t_exit > 0 and np.log(t_exit) >= u)
+
+    def read(self, length: float, e_floor: float = 0.0, e_cut: float = 0.0) -> ProductionTable:
+        """The :class:`ProductionTable` of a target of ``length`` m, a muon-energy floor
+        ``e_floor`` and an E_S cut ``e_cut`` (GeV): :meth:`truncate` at :meth:`end`."""
+        if not self.n_panels:
+            return _empty(self.m_S)
+        u_end, at_exit = self.end(length, e_floor, None, e_cut)
+        return self.truncate(u_end, at_exit, e_cut)
 
     def covers(self, u_end: float) -> bool:
         return self.complete or (self.n_panels > 0 and u_end >= self.u_edges[-1])
 
-    def truncate(self, u_end: float, at_exit: bool = True) -> ProductionTable:
+    def truncate(self, u_end: float, at_exit: bool = True, e_cut: float = 0.0) -> ProductionTable:
         """The :class:`ProductionTable` of production down to ln T = ``u_end`` (which the table
-        must cover: :meth:`covers`); see the module docstring. ``at_exit``: production ends at
-        the target's exit (then the last panel gets the graded rule; where it ends at the floor or
-        the threshold, the X still has target to cross and the panel's own rule is used). Its
-        arrays are read-only."""
+        must cover: :meth:`covers`) of S above E_S > ``e_cut`` GeV; see the module docstring.
+        ``at_exit``: production ends at the target's exit (then the last panel gets the graded
+        rule; where it ends at the floor or the threshold, the X still has target to cross and the
+        panel's own rule is used). ``u_end`` and ``at_exit`` are those of :meth:`end` with the
+        same cut (the cut's threshold ends production). Its arrays are read-only."""
         u_top = self.u_edges[0] if self.n_panels else -np.inf
         if self.n_panels == 0 or u_end >= u_top:
             return _empty(self.m_S)
@@ -200,6 +223,10 @@ class DepthTable:
         if n_full < self.n_panels:
             parts.append(self._partial(n_full, max(u_end, float(self.u_edges[n_full + 1])), at_exit))
         z, e_mu, e_s, w, dz = (np.concatenate(a) for a in zip(*parts))
+        if e_cut > self.m_S:  # (E_S >= m_S: a lower cut removes nothing)
+            x0 = e_s / e_mu[:, None]
+            x, w = cut_x_rule(e_mu, self.m_S, self.m_l, e_cut, x0, w, TABLE_PANELS)
+            e_s = np.where(x == x0, e_s, x * e_mu[:, None])  # the nodes the cut moved
         return ProductionTable(self.m_S, *_readonly(z, e_mu, e_s, w, dz))
 
     def _partial(self, k: int, u_end: float, graded: bool = True):
@@ -229,7 +256,7 @@ class DepthTable:
         el = energy_loss(self.material)
         z = np.asarray(el.path_length(self.energy, E), dtype=float)
         dz = span * s_w * T / np.asarray(el.dEdz(E), dtype=float)
-        x, _ = x_nodes(E, np.full_like(E, self.m_S), self.m_l, e_cut=np.full_like(E, self.e_cut), panels=TABLE_PANELS)
+        x, _ = x_nodes(E, np.full_like(E, self.m_S), self.m_l, panels=TABLE_PANELS)
         w = np.maximum(rho, 0.0) * (span * s_w)[:, None]
         return z, E, x * E[:, None], w, dz
 
@@ -241,11 +268,10 @@ def exit_kinetic(material, energy: float, length: float) -> float:
     return float(energy_loss(material).energy_after(energy, length)) - M_MU
 
 
-def _key(m_S, material, energy, length=None, method="etl", lepton="mu", e_cut=0.0, form_factor=DEFAULT_FORM_FACTOR,
-         e_floor=0.0, kind=DEFAULT_KIND) -> str:
+def _key(m_S, material, energy, method="etl", lepton="mu", form_factor=DEFAULT_FORM_FACTOR, kind=DEFAULT_KIND) -> str:
     """The canonical text of every input of a depth table (stored in its cache entry). The
-    target length and the energy floor are not inputs of it (any of them is read from it); they
-    are accepted so that the arguments of :func:`production_table` can be passed as they are."""
+    target length, the energy floor and the E_S cut are not inputs of it (any of them is read
+    from it)."""
     mat = get_material(material)
     doc = {
         "v": TABLE_VERSION,
@@ -254,7 +280,6 @@ def _key(m_S, material, energy, length=None, method="etl", lepton="mu", e_cut=0.
         "energy": repr(float(energy)),
         "method": method,
         "lepton": lepton,
-        "e_cut": repr(float(e_cut)),
         "form_factor": form_factor,
         "kind": kind,
         "quad": [DEPTH_PANELS, PANEL_NODES, [repr(float(g)) for g in GRADES], SUB_NODES, list(TABLE_PANELS)],
@@ -262,10 +287,10 @@ def _key(m_S, material, energy, length=None, method="etl", lepton="mu", e_cut=0.
     return cache.key_text(doc)
 
 
-def _panel_geometry(mat, energy, m_S, m_l, e_cut):
+def _panel_geometry(mat, energy, m_S, m_l):
     """(u_edges of every possible panel, their depths, u_stop) for this beam and threshold."""
     el = energy_loss(mat)
-    e_thr = production_threshold(m_S, m_l, e_cut, 0.0)
+    e_thr = production_threshold(m_S, m_l)
     if e_thr >= energy:
         return np.zeros(0), np.zeros(0), -np.inf
     u_stop = float(np.log(e_thr - M_MU))
@@ -280,7 +305,7 @@ def _panel_geometry(mat, energy, m_S, m_l, e_cut):
     return u, z, u_stop
 
 
-def _compute_panels(mat, energy, m_S, m_l, e_cut, method, form_factor, kind, u_edges):
+def _compute_panels(mat, energy, m_S, m_l, method, form_factor, kind, u_edges):
     """Node arrays and edge densities of the panels between consecutive ``u_edges``."""
     el = energy_loss(mat)
     n_p = u_edges.size - 1
@@ -290,7 +315,7 @@ def _compute_panels(mat, energy, m_S, m_l, e_cut, method, form_factor, kind, u_e
     T = np.exp(u_all)
     E = T + M_MU
     m = np.full_like(E, m_S)
-    x, wx = x_nodes(E, m, m_l, e_cut=np.full_like(E, e_cut), panels=TABLE_PANELS)
+    x, wx = x_nodes(E, m, m_l, panels=TABLE_PANELS)
     comps = list(zip(mat.nuclei, mat.number_densities))
     dsig = dsigma_dx_components(E[:, None], x, m[:, None], comps, method=method, m_l=m_l, form_factor=form_factor,
                                 kind=kind)  # m^-1 per unit x
@@ -306,7 +331,7 @@ def _compute_panels(mat, energy, m_S, m_l, e_cut, method, form_factor, kind, u_e
 
 
 def compute_depth_table(
-    m_S, material, energy, depth, method, lepton="mu", e_cut=0.0, form_factor=DEFAULT_FORM_FACTOR, kind=DEFAULT_KIND,
+    m_S, material, energy, depth, method, lepton="mu", form_factor=DEFAULT_FORM_FACTOR, kind=DEFAULT_KIND,
     start: "DepthTable | None" = None,
 ) -> DepthTable:
     """Compute (no cache) the depth table covering at least ``depth`` metres (inf: down to the
@@ -314,25 +339,25 @@ def compute_depth_table(
     mat = get_material(material)
     method, kind = check_method(method), check_kind(kind)
     m_l = LEPTONS[lepton]
-    u_all, z_all, u_stop = _panel_geometry(mat, energy, m_S, m_l, e_cut)
+    u_all, z_all, u_stop = _panel_geometry(mat, energy, m_S, m_l)
     if u_all.size == 0:
         e = np.zeros(0)
         e2 = np.zeros((0, 0))
-        return DepthTable(float(m_S), float(energy), mat.name, m_l, float(e_cut), e, e, e, e, e2, e2, e2, e, u_stop, True)
+        return DepthTable(float(m_S), float(energy), mat.name, m_l, e, e, e, e, e2, e2, e2, e, u_stop, True)
     # panels needed: up to the first edge at or beyond the depth
     need = int(np.searchsorted(z_all, depth, side="left"))
     n_need = min(max(need, 1), u_all.size - 1)
     have = 0 if start is None else start.n_panels
     if start is not None and have >= n_need:
         return start
-    new = _compute_panels(mat, energy, m_S, m_l, e_cut, method, form_factor, kind, u_all[have:n_need + 1])
+    new = _compute_panels(mat, energy, m_S, m_l, method, form_factor, kind, u_all[have:n_need + 1])
     if start is not None and have:
         z, e_mu, e_s, w, dz = (np.concatenate([a, b]) for a, b in
                                zip((start.z, start.e_mu, start.e_s, start.weight, start.dz), new[:4] + new[5:]))
         rho = np.concatenate([start.rho[:-1], new[4]])
     else:
         z, e_mu, e_s, w, rho, dz = new
-    return DepthTable(float(m_S), float(energy), mat.name, m_l, float(e_cut), u_all[:n_need + 1], z_all[:n_need + 1],
+    return DepthTable(float(m_S), float(energy), mat.name, m_l, u_all[:n_need + 1], z_all[:n_need + 1],
                       z, e_mu, e_s, w, rho, dz, u_stop, n_need == u_all.size - 1)
 
 
@@ -349,16 +374,14 @@ def _entry_path(key: str):
 
 
 def depth_table(
-    m_S, material, energy, depth, method, lepton="mu", e_cut=0.0, form_factor=DEFAULT_FORM_FACTOR, kind=DEFAULT_KIND,
+    m_S, material, energy, depth, method, lepton="mu", form_factor=DEFAULT_FORM_FACTOR, kind=DEFAULT_KIND,
 ) -> DepthTable:
     """The depth table of these inputs covering at least ``depth`` metres (inf: the whole
     track), from memory, the disk cache, or computed; a cached table that covers less is
     extended (and written again). Arrays are read-only."""
     method, kind = check_method(method), check_kind(kind)
     check_form_factor(form_factor)
-    if e_cut <= m_S:  # E_S >= m_S: such a cut removes nothing, the table is that without a cut
-        e_cut = 0.0
-    key = _key(m_S, material, energy, None, method, lepton, e_cut, form_factor, 0.0, kind)
+    key = _key(m_S, material, energy, method, lepton, form_factor, kind)
     with _lock:
         table = _memory.get(key)
     if table is not None and (table.complete or table.depth >= depth):
@@ -369,13 +392,13 @@ def depth_table(
         f = cache.load(path, key, _SPEC)
         if f is not None:
             u, zs = f["u_edges"], f["z_edges"]
-            u_all, _, u_stop = _panel_geometry(mat, energy, m_S, LEPTONS[lepton], e_cut)
+            u_all, _, u_stop = _panel_geometry(mat, energy, m_S, LEPTONS[lepton])
             # the stored edges must be the first edges of this geometry (else: stale, recompute)
             if u.size >= 2 and u.size <= u_all.size and np.allclose(u, u_all[:u.size], rtol=0, atol=1e-12):
-                table = DepthTable(float(m_S), float(energy), mat.name, LEPTONS[lepton], float(e_cut), u, zs, f["z"],
+                table = DepthTable(float(m_S), float(energy), mat.name, LEPTONS[lepton], u, zs, f["z"],
                                    f["e_mu"], f["e_s"], f["weight"], f["rho"], f["dz"], u_stop, u.size == u_all.size)
     if table is None or not (table.complete or table.depth >= depth):
-        grown = compute_depth_table(m_S, mat, energy, depth, method, lepton, e_cut, form_factor, kind, start=table)
+        grown = compute_depth_table(m_S, mat, energy, depth, method, lepton, form_factor, kind, start=table)
         if grown.n_panels and grown is not table:
             cache.save(path, key, {"m_S": np.array(grown.m_S), "u_edges": grown.u_edges, "z_edges": grown.z_edges,
                                    "z": grown.z, "e_mu": grown.e_mu, "e_s": grown.e_s, "weight": grown.weight,
@@ -401,8 +424,8 @@ def compute_table(
     docstring for its meaning. ``e_floor``: muons below this total energy (GeV) make no signal
     (the experiment's floor, :func:`mudump.transport.production_threshold`); ``kind`` the kind of
     X (:data:`.kinds.KINDS`)."""
-    dt = compute_depth_table(m_S, material, energy, length, method, lepton, e_cut, form_factor, kind)
-    return dt.truncate(*dt.end(length, e_floor)) if dt.n_panels else _empty(m_S)
+    dt = compute_depth_table(m_S, material, energy, length, method, lepton, form_factor, kind)
+    return dt.read(length, e_floor, e_cut)
 
 
 @lru_cache(maxsize=4096)
@@ -413,8 +436,8 @@ def production_table(
     """The production table for these inputs, read from the depth table (memory, disk cache, or
     computed and stored: :func:`depth_table`). Arguments as :func:`compute_table` (material by
     name). Its arrays are read-only."""
-    dt = depth_table(m_S, material, energy, length, method, lepton, e_cut, form_factor, kind)
-    return dt.truncate(*dt.end(length, e_floor)) if dt.n_panels else _empty(m_S)
+    dt = depth_table(m_S, material, energy, length, method, lepton, form_factor, kind)
+    return dt.read(length, e_floor, e_cut)
 
 
 def _clear():
