@@ -26,19 +26,22 @@ def fresh_cache(tmp_path, monkeypatch):
     T.production_table.cache_clear()
 
 
-def _variants(name, lengths, regions, shield=None, floor=None):
+def _variants(name, lengths, regions, shield=None, floor=None, cuts=(None,)):
     base = load_experiment(name).model_dump()
     out = []
     for L in lengths:
         for R in regions:
-            d = copy.deepcopy(base)
-            d["target"]["length_m"] = L
-            d["downstream"]["length_m"] = R
-            if shield is not None:
-                d["downstream"]["shield_length_m"] = shield
-            if floor is not None:
-                d["target"]["min_muon_energy_GeV"] = floor
-            out.append(parse_experiment(d))
+            for cut in cuts:
+                d = copy.deepcopy(base)
+                d["target"]["length_m"] = L
+                d["downstream"]["length_m"] = R
+                if shield is not None:
+                    d["downstream"]["shield_length_m"] = shield
+                if floor is not None:
+                    d["target"]["min_muon_energy_GeV"] = floor
+                if cut is not None:
+                    d["signature"]["e_cut_GeV"] = cut
+                out.append(parse_experiment(d))
     return out
 
 
@@ -52,12 +55,17 @@ CASES = [
     # invisible decays (a dark sector)
     ("na64mu", "lmu-ltau-dm", [0.1, 0.4], [5.0], None, None),
     ("na64mu", "muonphilic-dm", [0.15, 0.3], [1.0, 5.0], 0.5, None),
+    # E_S cuts read from one table: at FNAL-mu (the cut's threshold inside the track for the
+    # long target) and NA64-mu (missing energy), with invisible decays
+    ("fnal-mu", "A", [0.6, 1.5], [4.0], None, None, (0.0, 0.3, 1.0)),
+    ("na64mu", "muonphilic-dm", [0.2], [5.0], None, None, (20.0, 50.0, 100.0)),
 ]
 
 
-@pytest.mark.parametrize("name,model,lengths,regions,shield,floor", CASES)
-def test_many_design_points_equal_fresh_reach(fresh_cache, name, model, lengths, regions, shield, floor):
-    exps = _variants(name, lengths, regions, shield, floor)
+@pytest.mark.parametrize("name,model,lengths,regions,shield,floor,cuts", [c if len(c) == 7 else c + ((None,),)
+                                                                        for c in CASES])
+def test_many_design_points_equal_fresh_reach(fresh_cache, name, model, lengths, regions, shield, floor, cuts):
+    exps = _variants(name, lengths, regions, shield, floor, cuts)
     masses, couplings = np.geomspace(2e-3, 0.5, 9), np.geomspace(1e-8, 1.0, 120)
     # the tables computed once, for the longest target, then shipped to reach_many
     tabs = depth_tables(exps, model, masses)
