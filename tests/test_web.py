@@ -737,6 +737,11 @@ def test_electron_experiments_in_the_explorer(client):
     _same_intervals(res["intervals"], lib.intervals)
     bad = client.post("/api/reach", json={**body, "method": "etl"})
     assert bad.status_code == 422 and "not available for the electron beam of experiment orsay" in bad.text
+    # no method: a muon and an electron experiment on one plot, each with its beam's (the page's default)
+    mixed = client.post("/api/reach", json={**body, "experiment": "fnal-mu", "experiments": ["orsay"]})
+    assert mixed.status_code == 200, mixed.text
+    assert {r["experiment_index"]: r["method"] for r in mixed.json()["results"]} == {0: "etl", 1: "ww"}
+    assert client.get("/api/methods").json()["beam_defaults"] == {"mu": "etl", "e": "ww"}
     toml = client.post("/api/experiment.toml", json={"experiment": "e137"})
     assert toml.status_code == 200
     again = parse_experiment(read_toml(toml.content, "download"))

@@ -140,6 +140,17 @@ def test_explorer_in_chromium(server, browser, tmp_path):
     assert _revision(page) == rev and _contour_edges(page, model) == (lo_after, hi_after)
     page.screenshot(path=str(tmp_path / "explorer.png"), full_page=True)
 
+    # the method defaults to each beam's own: an electron dump joins the muon experiment on one
+    # plot, computed with phase-space WW beside exact tree level (as the library's reach_set)
+    page.fill("#f-target-length_m", "0.35")
+    _wait_new_plot(page, rev)
+    assert page.input_value("#method") == ""
+    rev = _revision(page)
+    page.check('#extra-checks input[value="e137"]')
+    _wait_new_plot(page, rev)
+    got = {r["experiment_index"]: r["method"] for r in page.evaluate("state.last.results")}
+    assert got == {0: "etl", 1: "ww"}, got  # the edited fnal-mu, then e137
+
     assert not errors, errors
     outside = [u for u in urls if not (u.startswith(server + "/") or u.startswith("blob:" + server + "/") or u.startswith("data:"))]
     assert not outside, outside

@@ -9,6 +9,7 @@ from .. import g2 as g2mod
 from .._checks import check_range
 from ..experiments import Experiment, load_experiment, preset_names
 from ..models import MASS_RANGE_GEV, presets
+from ..choices import DEFAULT_METHODS
 from ..production import DEFAULT_METHOD, METHODS
 from ..production.formfactors import DEFAULT_FORM_FACTOR, FORM_FACTORS
 from .compute import g2_band_payload
@@ -62,8 +63,10 @@ def models():
 
 @router.get("/methods")
 def methods():
+    """The production methods; ``default`` that of a muon beam, ``beam_defaults`` per beam lepton
+    (a reach request without a method takes each experiment's own)."""
     return {"methods": [{"name": k, "description": v} for k, v in METHODS.items()], "default": DEFAULT_METHOD,
-            "form_factors": list(FORM_FACTORS), "default_form_factor": DEFAULT_FORM_FACTOR}
+            "beam_defaults": dict(DEFAULT_METHODS), "form_factors": list(FORM_FACTORS), "default_form_factor": DEFAULT_FORM_FACTOR}
 
 
 @router.get("/g2/presets")

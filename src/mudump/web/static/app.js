@@ -283,7 +283,7 @@ function requestBody() {
     experiment: collectExperiment(),
     experiments: [...extras, ...state.pinned.filter((p) => p.on !== false).map((p) => p.doc)],
     models: [...document.querySelectorAll("#model-checks input:checked")].map((x) => modelSpec(x.value)),
-    method: $("#method").value,
+    method: $("#method").value || null,  // "": the default of each experiment's beam
     form_factor: $("#form_factor").value,
     acceptance: $("#acceptance").value,
     compare: $("#compare").value || null,
@@ -711,7 +711,7 @@ async function updatePoint() {
   const model = modelSpec($("#pt-model").value);
   const base = { model, mass_GeV: mass, coupling };
   const [rs, rd] = await Promise.all([
-    post("/api/spectrum", { ...base, experiment: (state.lastBody || requestBody()).experiment, method: $("#method").value, bins: 30 }),
+    post("/api/spectrum", { ...base, experiment: (state.lastBody || requestBody()).experiment, method: $("#method").value || "etl", bins: 30 }),
     post("/api/decay-length", base),
   ]);
   for (const r of [rs, rd]) {
@@ -750,8 +750,9 @@ async function loadPreset(name, doc = null) {
   $("#preset").value = name;
   const p = state.presets.find((x) => x.name === name);
   $("#preset-description").textContent = p ? `${p.description} (${p.source})` : "";
-  // an electron beam has one production method, phase-space WW (mudump.production.electron_beam)
-  if ((doc || state.doc).beam && (doc || state.doc).beam.lepton === "e") $("#method").value = "ww";
+  // an electron beam has one production method, phase-space WW (mudump.production.electron_beam):
+  // a muon-only method chosen before goes back to each beam's default
+  if ((doc || state.doc).beam && (doc || state.doc).beam.lepton === "e" && $("#method").value !== "ww") $("#method").value = "";
   buildExperimentForm(doc || state.doc);
   clearErrors();
   schedule();
@@ -785,10 +786,13 @@ async function init() {
     $("#extra-checks").append(el("label", { title: `${p.description} (${p.source})` }, [box, p.name]));
   }
   models.models.forEach((m, k) => addModelBox(m.name, m.label, `${m.description} (${m.kind})`, k === 0));
+  // the default: each experiment's beam chooses (etl for muons, ww for electrons), so muon and
+  // electron experiments can share a plot
+  $("#method").append(el("option", { value: "", text: `each beam's default (${Object.entries(methods.beam_defaults).map(([l, m]) => `${m} for ${l === "mu" ? "muons" : "electrons"}`).join(", ")})` }));
   for (const m of methods.methods) {
     $("#method").append(el("option", { value: m.name, text: `${m.name}: ${m.description}` }));
   }
-  $("#method").value = methods.default;
+  $("#method").value = "";
   $("#compare").append(el("option", { value: "", text: "none" }));
   for (const m of methods.methods) $("#compare").append(el("option", { value: m.name, text: m.name }));
   for (const f of methods.form_factors) $("#form_factor").append(el("option", { value: f, text: f }));
