@@ -496,6 +496,10 @@ def reach_figure(
     :class:`mudump.overlays.Overlay` constraints, drawn the same way. ``preset_e``: the Delta
     a_e preset (None: the default) whose exclusion is drawn for a model that couples to
     electrons.
+
+    The figure comes laid out (constrained layout, executed once) with its layout then fixed, so
+    that saving it does not lay it out again; to resize it or add artists, call
+    ``fig.set_layout_engine("constrained")`` first.
     """
     from . import constraints as constraints_mod
 
