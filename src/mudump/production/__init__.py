@@ -19,6 +19,8 @@ Units at this API: energies (total, of the beam lepton) and masses in GeV; cross
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from .._checks import check_range
@@ -136,15 +138,24 @@ def d2sigma_dx_dcos(energy, x, cos_theta, m_S, target, *, g=1.0, lepton: str = "
     return total * GEV2_TO_M2
 
 
+@lru_cache(maxsize=None)
+def _unit_gauss(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Gauss-Legendre nodes and weights of order ``n`` on [0, 1] (read-only, computed once)."""
+    x, w = np.polynomial.legendre.leggauss(n)
+    x, w = 0.5 * (1.0 + x), 0.5 * w
+    x.flags.writeable = w.flags.writeable = False
+    return x, w
+
+
 def composite_rule(a, b, panels: int, nodes: int = NODES_PER_PANEL):
     """Composite Gauss-Legendre nodes and weights on [a, b] in ``panels`` equal panels of
     ``nodes`` nodes each (a, b broadcast: one interval per element; nodes on a trailing axis;
     b < a gives negative weights)."""
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    gx, gw = np.polynomial.legendre.leggauss(nodes)
-    u = ((np.arange(panels)[:, None] + 0.5 * (1.0 + gx)) / panels).ravel()
+    ux, uw = _unit_gauss(nodes)
+    u = ((np.arange(panels)[:, None] + ux) / panels).ravel()
     span = (b - a)[..., None]
-    return a[..., None] + span * u, span * np.tile(0.5 * gw / panels, panels)
+    return a[..., None] + span * u, span * np.tile(uw / panels, panels)
 
 
 def _x_nodes(energy, m_S, m_l, e_cut=None, panels=None):
@@ -178,15 +189,19 @@ def x_nodes(energy, m_S, m_l, e_cut=None, panels=None):
 
 
 def _lagrange_rows(s_new, s_nodes):
-    """Lagrange basis L[..., m, n] of the nodes ``s_nodes`` (n,) at the points ``s_new`` (..., m)."""
-    n = s_nodes.size
+    """Lagrange basis L[..., m, n] of the nodes ``s_nodes`` (n,) at the points ``s_new`` (..., m),
+    in the barycentric form L_n(s) = (lam_n / (s - s_n)) / sum_k lam_k / (s - s_k), lam_n =
+    1 / prod_{k != n} (s_n - s_k) (exactly 1 and 0 where s is a node)."""
+    den = s_nodes[:, None] - s_nodes[None, :]
+    np.fill_diagonal(den, 1.0)
+    lam = 1.0 / np.prod(den, axis=1)
     diff = s_new[..., :, None] - s_nodes  # (..., m, n)
-    L = np.ones(diff.shape)
-    for j in range(n):
-        for q in range(n):
-            if q != j:
-                L[..., j] *= diff[..., q] / (s_nodes[j] - s_nodes[q])
-    return L
+    hit = diff == 0.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = lam / diff
+        L = t / t.sum(-1, keepdims=True)
+    on = hit.any(-1)
+    return np.where(on[..., None], hit.astype(float), L)
 
 
 def cut_x_rule(energy, m_S, m_l, e_cut, x, weight, panels=None):
@@ -232,8 +247,7 @@ def cut_x_rule(energy, m_S, m_l, e_cut, x, weight, panels=None):
     y0_b, y1_b = np.broadcast_to(y0, lead), np.broadcast_to(y1, lead)
     panel_of = np.arange(shape[-1]) // n
     weight[panel_of < p_c[..., None]] = 0.0
-    gx, gw = np.polynomial.legendre.leggauss(n)
-    ux, uw = 0.5 * (1.0 + gx), 0.5 * gw
+    ux, uw = _unit_gauss(n)
     # the panel the cut falls in (gathered: n nodes per row)
     cols = p_c[..., None] * n + np.arange(n)  # (..., n)
     w_p = np.take_along_axis(weight, cols, -1)
