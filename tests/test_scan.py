@@ -361,3 +361,25 @@ def test_row_key_is_the_hash_of_the_whole_canonical_document():
                    "region": [p.region_of(m).kind, p.region_of(m).description]}
             text = json.dumps(doc, sort_keys=True, separators=(",", ":"), default=repr)
             assert p.key(values, m) == hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+def test_long_scan_prints_its_best_rows_by_the_figure_of_merit():
+    """Up to SUMMARY_ROWS rows are printed as they are; a longer scan prints the SUMMARY_ROWS best
+    by the figure of merit (its direction: a larger excluded fraction, a smaller best g_mu), rows
+    without a value last, and says so; best_mass_GeV has no better direction (design order)."""
+    from mudump.cli.scan import SUMMARY_ROWS, _summary_rows
+
+    rng = np.random.default_rng(3)
+    rows = [{"excluded_fraction": float(f), "best_g_mu": float(g), "best_mass_GeV": 0.01, "error": None}
+            for f, g in zip(rng.uniform(0, 1, 100), rng.uniform(1e-6, 1e-4, 100))]
+    rows[7] = {"excluded_fraction": None, "best_g_mu": None, "best_mass_GeV": None, "error": "refused"}
+    assert _summary_rows(rows[:SUMMARY_ROWS], "excluded_fraction") == (rows[:SUMMARY_ROWS], "")
+    shown, caption = _summary_rows(rows, "excluded_fraction")
+    fr = sorted((r["excluded_fraction"] for r in rows if r["excluded_fraction"] is not None), reverse=True)
+    assert [r["excluded_fraction"] for r in shown] == fr[:SUMMARY_ROWS]
+    assert caption.startswith(f"the {SUMMARY_ROWS} best of 100 rows by excluded_fraction (largest first")
+    shown, _ = _summary_rows(rows, "best_g_mu")
+    g = sorted(r["best_g_mu"] for r in rows if r["best_g_mu"] is not None)
+    assert [r["best_g_mu"] for r in shown] == g[:SUMMARY_ROWS]
+    shown, caption = _summary_rows(rows, "best_mass_GeV")
+    assert shown == rows[:SUMMARY_ROWS] and caption.startswith(f"the first {SUMMARY_ROWS} of 100 rows")

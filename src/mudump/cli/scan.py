@@ -235,10 +235,35 @@ def _dask_executor(address: str, timeout: float):
     return client.get_executor(), client
 
 
-def _summary_table(rows, fields, title):
+#: Rows printed in the terminal's summary table; a longer scan shows its best rows by the figure
+#: of merit (all rows are in the Parquet and CSV files).
+SUMMARY_ROWS = 30
+#: Which way a figure of merit is better (best_mass_GeV has none: design order).
+_BETTER = {"excluded_fraction": -1, "mass_high_GeV": -1, "best_g_mu": 1, "mass_low_GeV": 1}
+
+
+def _summary_rows(rows: list[dict], fom: str) -> tuple[list[dict], str]:
+    """The rows of the summary table and a caption: all of them up to SUMMARY_ROWS, else the
+    SUMMARY_ROWS best by ``fom`` (rows without a value, or with an error, last)."""
+    if len(rows) <= SUMMARY_ROWS:
+        return rows, ""
+    sign = _BETTER.get(fom)
+    if sign is None:
+        best = rows[:SUMMARY_ROWS]
+        return best, f"the first {SUMMARY_ROWS} of {len(rows)} rows (all in the output files)"
+    ranked = sorted(rows, key=lambda r: (r.get(fom) is None, 0.0 if r.get(fom) is None else sign * r[fom]))
+    return ranked[:SUMMARY_ROWS], (f"the {SUMMARY_ROWS} best of {len(rows)} rows by {fom} "
+                                   f"({'largest' if sign < 0 else 'smallest'} first; all in the output files)")
+
+
+def _summary_table(rows, fields, title, fom: str = "excluded_fraction"):
     from rich.table import Table
 
-    t = Table(title=title)
+    failed = sum(1 for r in rows if r["error"])
+    rows, caption = _summary_rows(rows, fom)
+    if failed and caption:
+        caption += f"; {failed} rows failed (their error column)"
+    t = Table(title=title, caption=caption or None)
     for f in fields:
         t.add_column(f, justify="right")
     errors = any(r["error"] for r in rows)
@@ -285,7 +310,7 @@ def register(app: typer.Typer) -> None:
         scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="Run on a Dask cluster at ADDRESS (tcp://host:8786) instead of the local pool.")] = None,
         scheduler_timeout: Annotated[float, typer.Option("--scheduler-timeout", min=0.1, max=600, help="Seconds to wait for the scheduler.")] = 10.0,
         plot: Annotated[Optional[str], typer.Option("--plot", help="Plot a figure of merit against the scanned field(s) (png, pdf, svg).")] = None,
-        fom: Annotated[FigureOfMerit, typer.Option("--fom", help="Figure of merit to plot.")] = FigureOfMerit.excluded_fraction,
+        fom: Annotated[FigureOfMerit, typer.Option("--fom", help="Figure of merit to plot, and to rank the printed rows of a scan of more than 30 points.")] = FigureOfMerit.excluded_fraction,
         dpi: Annotated[int, typer.Option("--dpi", min=50, max=1200, help="Resolution of a PNG plot (dots per inch).")] = 300,
         as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object (metadata and rows) on stdout instead of a table.")] = False,
     ):
@@ -410,7 +435,7 @@ def register(app: typer.Typer) -> None:
         title = (f"Design scan of {plan.base['name']} ({plan.method}): {len(rows)} rows, "
                  f"{len(kept)} from the earlier run; written to {output}")
         payload = {"metadata": metadata, "output": output, "resumed_rows": len(kept), "rows": rows}
-        cli.emit(payload, as_json, _summary_table(rows, plan.fields, title))
+        cli.emit(payload, as_json, _summary_table(rows, plan.fields, title, fom.value))
 
 
 from ._common import app as _app  # noqa: E402
