@@ -13,8 +13,8 @@ where z_end is the end of the target or the depth at which the muon falls below 
 Depth resolution. The track is cut into :data:`DEPTH_PANELS` panels of equal depth
 Delta z = R(E_0) / DEPTH_PANELS (R the CSDA range of the beam muon), the last one ending where
 the muon falls below the kinematic threshold. The panel edges depend only on the material, the
-beam energy and the mass, never on the target length or the cut. Inside a panel the production density
-per unit u = ln(T) (T the muon's kinetic energy), rho_j(u) = n_A dsigma/dx(E, x_j(E)) w_j(E) T /
+beam energy and the mass, never on the target length or the cut. Inside a panel the production
+density per unit u = ln(T) (T the muon's kinetic energy), rho_j(u) = n_A dsigma/dx(E, x_j(E)) w_j(E) T /
 |dE/dz| (x_j, w_j the x rule at that energy), is smooth, so the same rule as
 :mod:`mudump.transport` (Gauss-Legendre in ln T) integrates it; it is evaluated at
 :data:`PANEL_NODES` Gauss-Legendre nodes and at the two panel edges. A :class:`DepthTable`
@@ -22,9 +22,8 @@ holds the panels computed so far (from the entry of the target down to some dept
 
 Reading a geometry (:meth:`DepthTable.truncate`): production ends at z_end, the target's exit,
 the depth where the muon falls below the experiment's floor, or below the threshold of the E_S
-cut (E_mu - m_mu > E_cut), whichever comes first (:meth:`DepthTable.end`). The full panels before
-z_end are
-taken as they are; the panel that z_end cuts contributes by a rule on [u(z_end), u_start]
+cut (E_mu - m_mu > E_cut), whichever comes first (:meth:`DepthTable.end`). The full panels
+before z_end are taken as they are; the panel that z_end cuts contributes by a rule on [u(z_end), u_start]
 (where z_end is the target's exit: :data:`PARTIAL_NODES` points graded towards it,
 :data:`GRADES`, since X made there with decay lengths far below the panel's still leave the
 target; else the panel's own rule) whose densities are interpolated (Lagrange, through
@@ -38,7 +37,8 @@ do not depend on a cut (:func:`mudump.production.x_nodes`); a cut removes the x 
 and replaces the one it falls in by the rule on its part above the cut, with interpolated
 densities (:func:`mudump.production.cut_x_rule`), applied to the nodes read for the geometry.
 So an E_S cut too costs an interpolation, not a table: the explorer redraws a new cut from the
-tables it holds, and scan points that differ only in their cut share one table.
+tables it holds, and scan points that differ only in their cut share one table (accuracy:
+docs/physics.md#signals, tests/test_table_reuse.py).
 
 Cache: one ``.npz`` per depth table in ``cache_dir()/production``, named by a hash of every input
 that matters (mass, material definition, beam energy, method, lepton, form factor,
