@@ -145,6 +145,7 @@ def reach_many(
         truncated: dict[tuple, object] = {}
         sets: dict[tuple, list[int]] = {}  # (production key, end, D, signature) -> points
         grids: dict[str, tuple] = {}
+        table_of: dict[str, str] = {}  # production key -> the key of its depth tables
         for i in live:
             if isinstance(out[i], str):
                 continue
@@ -165,21 +166,22 @@ def reach_many(
                         tables[(tkeys[i], float(m))] = dt
                     truncated[tk] = dt.truncate(u_end, at_exit, e_cut)
                     if keys[i] not in grids:
-                        grids[keys[i]] = _node_functions(keys[i], dt) + (tkeys[i],)
+                        grids[keys[i]] = _node_functions(keys[i], dt)
+                        table_of[keys[i]] = tkeys[i]
                 before = e.target.length_m + e.downstream.shield_length_m
                 sets.setdefault((tk, before, e.signature.kind), []).append(i)
             except MudumpError as exc:
                 out[i] = str(exc)
         for (tk, before, kind), idx in sets.items():
-            grid, node_cache, _ = grids[tk[0]]
+            grid, node_cache = grids[tk[0]]
             ys = YieldSet(truncated[tk], mdl, kind=kind, before=before,
                           regions=[exps[i].downstream.length_m for i in idx],
                           muons=[exps[i].beam.leptons_on_target for i in idx], n_up=[limits[i] for i in idx],
                           grid=grid, node_cache=node_cache)
             for i, iv in zip(idx, intervals_of_set(ys, couplings)):
                 out[i].append(iv)
-        for k, (grid, nodes, tkey) in grids.items():
-            _keep_node_functions(k, tables[(tkey, float(m))], grid, nodes)
+        for k, (grid, nodes) in grids.items():
+            _keep_node_functions(k, tables[(table_of[k], float(m))], grid, nodes)
         if progress:
             progress(j + 1, masses.size)
     return out

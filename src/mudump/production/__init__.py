@@ -139,7 +139,7 @@ def d2sigma_dx_dcos(energy, x, cos_theta, m_S, target, *, g=1.0, lepton: str = "
 
 
 @lru_cache(maxsize=None)
-def _unit_gauss(n: int) -> tuple[np.ndarray, np.ndarray]:
+def unit_gauss_rule(n: int) -> tuple[np.ndarray, np.ndarray]:
     """Gauss-Legendre nodes and weights of order ``n`` on [0, 1] (read-only, computed once)."""
     x, w = np.polynomial.legendre.leggauss(n)
     x, w = 0.5 * (1.0 + x), 0.5 * w
@@ -152,7 +152,7 @@ def composite_rule(a, b, panels: int, nodes: int = NODES_PER_PANEL):
     ``nodes`` nodes each (a, b broadcast: one interval per element; nodes on a trailing axis;
     b < a gives negative weights)."""
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    ux, uw = _unit_gauss(nodes)
+    ux, uw = unit_gauss_rule(nodes)
     u = ((np.arange(panels)[:, None] + ux) / panels).ravel()
     span = (b - a)[..., None]
     return a[..., None] + span * u, span * np.tile(uw / panels, panels)
@@ -167,18 +167,28 @@ def _x_nodes(energy, m_S, m_l, e_cut=None, panels=None):
     scalar); above x_m, y = -ln(1 - x), which resolves the peak of a heavy scalar at
     1 - x ~ m_l^2/m_S^2 and the end point x_hi = 1 - m_l/E.
     """
+    lo, _, (w_a, w_b), (y_a, y_b) = _regions(energy, m_S, m_l, e_cut)
+    panels = PANELS if panels is None else panels
+    w1, q1 = composite_rule(w_a, w_b, panels[0])
+    x1 = lo[..., None] * np.cosh(w1)
+    q1 = q1 * lo[..., None] * np.sinh(w1)
+    y2, q2 = composite_rule(y_a, y_b, panels[1])
+    x2 = -np.expm1(-y2)
+    q2 = q2 * (1.0 - x2)
+    return np.concatenate([x1, x2], -1), np.concatenate([q1, q2], -1)
+
+
+def _regions(energy, m_S, m_l, e_cut=None):
+    """The two regions of the x rule of :func:`_x_nodes`: (x_lo, x_m, (w_a, w_b), (y_a, y_b)),
+    the range of w = arccosh(x/x_lo) from the start (x_lo, or the cut) to x_m, and of
+    y = -ln(1 - x) from x_m to the end point."""
     lo, hi = x_range(energy, m_S, m_l)
     start = lo if e_cut is None else np.minimum(np.maximum(lo, np.asarray(e_cut, dtype=float) / energy), hi)
     x_m = np.where(start < 0.5, 0.5, 0.5 * (start + hi))
     x_m = np.minimum(x_m, hi)
-    panels = PANELS if panels is None else panels
-    w1, q1 = composite_rule(np.arccosh(start / lo), np.arccosh(np.maximum(x_m / lo, start / lo)), panels[0])
-    x1 = lo[..., None] * np.cosh(w1)
-    q1 = q1 * lo[..., None] * np.sinh(w1)
-    y2, q2 = composite_rule(-np.log1p(-np.maximum(x_m, start)), -np.log1p(-hi), panels[1])
-    x2 = -np.expm1(-y2)
-    q2 = q2 * (1.0 - x2)
-    return np.concatenate([x1, x2], -1), np.concatenate([q1, q2], -1)
+    w = (np.arccosh(start / lo), np.arccosh(np.maximum(x_m / lo, start / lo)))
+    y = (-np.log1p(-np.maximum(x_m, start)), -np.log1p(-hi))
+    return lo, x_m, w, y
 
 
 def x_nodes(energy, m_S, m_l, e_cut=None, panels=None):
@@ -188,7 +198,7 @@ def x_nodes(energy, m_S, m_l, e_cut=None, panels=None):
     return _x_nodes(energy, m_S, m_l, e_cut, panels)
 
 
-def _lagrange_rows(s_new, s_nodes):
+def lagrange_basis(s_new, s_nodes):
     """Lagrange basis L[..., m, n] of the nodes ``s_nodes`` (n,) at the points ``s_new`` (..., m),
     in the barycentric form L_n(s) = (lam_n / (s - s_n)) / sum_k lam_k / (s - s_k), lam_n =
     1 / prod_{k != n} (s_n - s_k) (exactly 1 and 0 where s is a node)."""
@@ -222,43 +232,35 @@ def cut_x_rule(energy, m_S, m_l, e_cut, x, weight, panels=None):
     Returns (x, weight), new arrays of the input shapes."""
     panels = PANELS if panels is None else panels
     n = NODES_PER_PANEL
-    energy = np.asarray(energy, dtype=float)
     x = np.array(x, dtype=float)
     weight = np.array(weight, dtype=float)
     if not float(e_cut) > float(m_S):
         return x, weight
-    lo, hi = x_range(energy, m_S, m_l)
-    x_m = np.minimum(np.where(lo < 0.5, 0.5, 0.5 * (lo + hi)), hi)
-    W1 = np.arccosh(np.maximum(x_m / lo, 1.0))
-    y0, y1 = -np.log1p(-np.maximum(x_m, lo)), -np.log1p(-hi)
+    energy = np.broadcast_to(np.asarray(energy, dtype=float), weight.shape[:-1])
+    lo, x_m, (w_a, w_b), (y_a, y_b) = _regions(energy, m_S, m_l)
     p1, p2 = panels
+    hi = 1.0 - m_l / energy
     x_c = np.minimum(float(e_cut) / energy, hi)
-    # the cut's position t in panel units: [0, p1) region 1, [p1, p1 + p2] region 2
+    gone = x_c >= hi  # no x left above the cut
+    # the cut's position t in panel units: [0, p1) region 1 (w), [p1, p1 + p2] region 2 (y)
     with np.errstate(divide="ignore", invalid="ignore"):
-        t1 = np.where(W1 > 0, p1 * np.arccosh(np.maximum(x_c / lo, 1.0)) / W1, 0.0)
-        t2 = p1 + np.where(y1 > y0, p2 * (-np.log1p(-x_c) - y0) / (y1 - y0), p2)
+        t1 = np.where(w_b > w_a, p1 * (np.arccosh(np.maximum(x_c / lo, 1.0)) - w_a) / (w_b - w_a), 0.0)
+        t2 = p1 + np.where(y_b > y_a, p2 * (-np.log1p(-x_c) - y_a) / (y_b - y_a), p2)
     t = np.clip(np.where(x_c < x_m, t1, t2), 0.0, p1 + p2)
     p_c = np.minimum(np.floor(t).astype(int), p1 + p2 - 1)
     s_c = t - p_c
-    shape = weight.shape
-    lead = shape[:-1]
-    p_c, s_c = np.broadcast_to(p_c, lead), np.broadcast_to(s_c, lead)
-    lo_b, W1_b = np.broadcast_to(lo, lead), np.broadcast_to(W1, lead)
-    y0_b, y1_b = np.broadcast_to(y0, lead), np.broadcast_to(y1, lead)
-    panel_of = np.arange(shape[-1]) // n
-    weight[panel_of < p_c[..., None]] = 0.0
-    ux, uw = _unit_gauss(n)
+    weight[np.arange(weight.shape[-1]) // n < p_c[..., None]] = 0.0
+    ux, uw = unit_gauss_rule(n)
     # the panel the cut falls in (gathered: n nodes per row)
     cols = p_c[..., None] * n + np.arange(n)  # (..., n)
     w_p = np.take_along_axis(weight, cols, -1)
     s_new = s_c[..., None] + (1.0 - s_c[..., None]) * ux  # (..., n)
-    L = _lagrange_rows(s_new, ux)  # (..., n, n)
+    L = lagrange_basis(s_new, ux)  # (..., n, n)
     w_new = (1.0 - s_c[..., None]) * uw * np.einsum("...mn,...n->...m", L, w_p / uw)
     pos = p_c[..., None] + s_new  # position in panel units
-    x1 = lo_b[..., None] * np.cosh(W1_b[..., None] * pos / p1)
-    x2 = -np.expm1(-(y0_b[..., None] + (y1_b - y0_b)[..., None] * (pos - p1) / p2))
+    x1 = lo[..., None] * np.cosh(w_a[..., None] + (w_b - w_a)[..., None] * pos / p1)
+    x2 = -np.expm1(-(y_a[..., None] + (y_b - y_a)[..., None] * (pos - p1) / p2))
     x_new = np.where(p_c[..., None] < p1, x1, x2)
-    gone = np.broadcast_to(x_c >= hi, lead)  # no x left above the cut
     np.put_along_axis(weight, cols, w_new, -1)
     np.put_along_axis(x, cols, np.where(gone[..., None], np.take_along_axis(x, cols, -1), x_new), -1)
     weight[gone] = 0.0

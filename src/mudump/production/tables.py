@@ -65,7 +65,7 @@ from .. import cache
 from ..constants import LEPTONS, M_MU
 from ..materials import energy_loss, get_material
 from ..transport import production_threshold
-from . import check_method, cut_x_rule, dsigma_dx_components, x_nodes
+from . import lagrange_basis, unit_gauss_rule, check_method, cut_x_rule, dsigma_dx_components, x_nodes
 from .formfactors import DEFAULT_FORM_FACTOR, check_form_factor
 from ..kinds import DEFAULT_KIND, check_kind
 
@@ -88,13 +88,8 @@ SUB_NODES = 2
 PARTIAL_NODES = (len(GRADES) - 1) * SUB_NODES
 
 
-def _unit_rule(n):
-    x, w = np.polynomial.legendre.leggauss(n)
-    return 0.5 * (1.0 + x), 0.5 * w
-
-
-_GL_X, _GL_W = _unit_rule(PANEL_NODES)
-_sx, _sw = _unit_rule(SUB_NODES)
+_GL_X, _GL_W = unit_gauss_rule(PANEL_NODES)
+_sx, _sw = unit_gauss_rule(SUB_NODES)
 _GP_X = np.concatenate([a + (b - a) * _sx for a, b in zip(GRADES[:-1], GRADES[1:])])
 _GP_W = np.concatenate([(b - a) * _sw for a, b in zip(GRADES[:-1], GRADES[1:])])
 
@@ -240,16 +235,7 @@ class DepthTable:
         rho_nodes = np.concatenate([self.rho[k][None], self.weight[rows] / (span * _GL_W[:, None]), self.rho[k + 1][None]])
         s_c = (hi - u_end) / span
         s_new, s_w = (s_c * _GP_X, s_c * _GP_W) if graded else (s_c * _GL_X, s_c * _GL_W)
-        # Lagrange basis at the new points: L[m, n] = prod_{q != n} (s_m - s_q) / (s_n - s_q)
-        diff = s_new[:, None] - s_nodes[None, :]
-        den = s_nodes[:, None] - s_nodes[None, :]
-        np.fill_diagonal(den, 1.0)
-        n = s_nodes.size
-        L = np.empty((s_new.size, n))
-        for j in range(n):
-            others = [q for q in range(n) if q != j]
-            L[:, j] = np.prod(diff[:, others], axis=1) / np.prod(den[j, others])
-        rho = L @ rho_nodes  # (PARTIAL_NODES, n_x)
+        rho = lagrange_basis(s_new, s_nodes) @ rho_nodes  # (PARTIAL_NODES, n_x)
         u = hi - s_new * span
         T = np.exp(u)
         E = T + M_MU
